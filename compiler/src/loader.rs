@@ -1,0 +1,295 @@
+//! Loads a program: the main file and, transitively, the sibling files it imports.
+//! Import cycles and missing modules are errors at the `import` that causes them.
+
+use crate::ast::{self, Span};
+use crate::diagnostic::{render, Diagnostic};
+use crate::lower::{lower_program, SourceFile};
+use kite_vm::bytecode::Module;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A diagnostic with the file it belongs to.
+#[derive(Clone, Debug)]
+pub struct FileDiagnostic {
+    pub path: String,
+    pub src: String,
+    pub diagnostic: Diagnostic,
+}
+
+/// Why a program did not compile: every diagnostic found, in file order.
+#[derive(Clone, Debug)]
+pub struct CompileError {
+    pub diagnostics: Vec<FileDiagnostic>,
+}
+
+impl CompileError {
+    fn io(path: &str, msg: String) -> CompileError {
+        CompileError {
+            diagnostics: vec![FileDiagnostic {
+                path: path.to_string(),
+                src: String::new(),
+                diagnostic: Diagnostic::new(Span::default(), msg),
+            }],
+        }
+    }
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.diagnostics.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            if d.src.is_empty() {
+                writeln!(f, "{}: error: {}", d.path, d.diagnostic.message)?;
+            } else {
+                write!(f, "{}", render(&d.path, &d.src, &d.diagnostic))?;
+            }
+        }
+        let n = self.diagnostics.len();
+        if n > 1 {
+            writeln!(f, "\n{n} errors")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+/// Where the source text of a module comes from.
+trait Source {
+    fn read(&self, path: &Path) -> std::io::Result<String>;
+}
+
+struct Disk;
+
+impl Source for Disk {
+    fn read(&self, path: &Path) -> std::io::Result<String> {
+        std::fs::read_to_string(path)
+    }
+}
+
+/// The main file given as a string; imports still come from disk next to `path`.
+struct MainInMemory<'a> {
+    path: PathBuf,
+    src: &'a str,
+}
+
+impl Source for MainInMemory<'_> {
+    fn read(&self, path: &Path) -> std::io::Result<String> {
+        if path == self.path {
+            Ok(self.src.to_string())
+        } else {
+            std::fs::read_to_string(path)
+        }
+    }
+}
+
+struct Loader<'s> {
+    source: &'s dyn Source,
+    files: Vec<SourceFile>,
+    by_path: HashMap<PathBuf, usize>,
+    /// Files whose imports are being loaded (for cycle detection).
+    visiting: Vec<usize>,
+    order: Vec<usize>,
+    errors: Vec<FileDiagnostic>,
+}
+
+impl Loader<'_> {
+    fn load(&mut self, path: &Path, display: String) -> Option<usize> {
+        let src = match self.source.read(path) {
+            Ok(s) => s,
+            Err(e) => {
+                self.errors.push(FileDiagnostic {
+                    path: display,
+                    src: String::new(),
+                    diagnostic: Diagnostic::new(Span::default(), format!("cannot read file: {e}")),
+                });
+                return None;
+            }
+        };
+        let ast = match crate::parser::parse(&src) {
+            Ok(a) => a,
+            Err(ds) => {
+                for d in ds {
+                    self.errors.push(FileDiagnostic {
+                        path: display.clone(),
+                        src: src.clone(),
+                        diagnostic: d,
+                    });
+                }
+                ast::File { items: Vec::new() }
+            }
+        };
+        let idx = self.files.len();
+        self.files.push(SourceFile::new(display, src, ast));
+        self.by_path.insert(path.to_path_buf(), idx);
+        self.visiting.push(idx);
+        let imports: Vec<ast::ImportDecl> = self.files[idx]
+            .ast
+            .items
+            .iter()
+            .filter_map(|i| {
+                if let ast::Item::Import(d) = i {
+                    Some(d.clone())
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        for imp in imports {
+            self.import(idx, &dir, &imp);
+        }
+        self.visiting.pop();
+        self.order.push(idx);
+        Some(idx)
+    }
+
+    fn err(&mut self, file: usize, span: Span, msg: String) {
+        let f = &self.files[file];
+        self.errors.push(FileDiagnostic {
+            path: f.path.clone(),
+            src: f.src.clone(),
+            diagnostic: Diagnostic::new(span, msg),
+        });
+    }
+
+    fn import(&mut self, from: usize, dir: &Path, imp: &ast::ImportDecl) {
+        let name = &imp.module.name;
+        let alias = imp.alias.as_ref().unwrap_or(&imp.module).name.clone();
+        if crate::builtins::is_builtin_module(name) || crate::builtins::is_builtin_module(&alias) {
+            self.err(
+                from,
+                imp.span,
+                format!(
+                    "a user module cannot be named '{}': it is a built-in module",
+                    if crate::builtins::is_builtin_module(name) {
+                        name
+                    } else {
+                        &alias
+                    }
+                ),
+            );
+            return;
+        }
+        if self.files[from].imports.contains_key(&alias) {
+            self.err(from, imp.span, format!("duplicate definition of '{alias}'"));
+            return;
+        }
+        let path = dir.join(format!("{name}.kite"));
+        let key = std::fs::canonicalize(&path).unwrap_or(path.clone());
+        if let Some(&idx) = self.by_path.get(&key) {
+            if let Some(pos) = self.visiting.iter().position(|&v| v == idx) {
+                let chain: Vec<String> = self.visiting[pos..]
+                    .iter()
+                    .chain(std::iter::once(&idx))
+                    .map(|&i| module_name(&self.files[i].path))
+                    .collect();
+                self.err(
+                    from,
+                    imp.span,
+                    format!("import cycle: {}", chain.join(" -> ")),
+                );
+                return;
+            }
+            self.files[from].imports.insert(alias, idx);
+            return;
+        }
+        if !path.is_file() {
+            self.err(
+                from,
+                imp.module.span,
+                format!(
+                    "cannot find module '{name}' (looked for {})",
+                    path.display()
+                ),
+            );
+            return;
+        }
+        let display = path.display().to_string();
+        let display = display
+            .strip_prefix("./")
+            .map(str::to_string)
+            .unwrap_or(display);
+        // Register under the canonical key so that cycles are found whatever the spelling.
+        let before = self.files.len();
+        if let Some(idx) = self.load_keyed(&path, &key, display) {
+            debug_assert!(idx >= before);
+            self.files[from].imports.insert(alias, idx);
+        }
+    }
+
+    fn load_keyed(&mut self, path: &Path, key: &Path, display: String) -> Option<usize> {
+        let idx = self.load(path, display)?;
+        self.by_path.insert(key.to_path_buf(), idx);
+        Some(idx)
+    }
+}
+
+fn module_name(path: &str) -> String {
+    Path::new(path)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn compile_with(source: &dyn Source, path: &Path) -> Result<Module, CompileError> {
+    let display = path.display().to_string();
+    let mut l = Loader {
+        source,
+        files: Vec::new(),
+        by_path: HashMap::new(),
+        visiting: Vec::new(),
+        order: Vec::new(),
+        errors: Vec::new(),
+    };
+    let key = std::fs::canonicalize(path).unwrap_or(path.to_path_buf());
+    // The main file is known by its canonical path too, so a module importing it is a cycle.
+    if l.load(path, display.clone()).is_none() {
+        return Err(CompileError {
+            diagnostics: l.errors,
+        });
+    }
+    l.by_path.insert(key, 0);
+    if !l.errors.is_empty() {
+        return Err(CompileError {
+            diagnostics: l.errors,
+        });
+    }
+    lower_program(&l.files, &l.order).map_err(|ds| CompileError {
+        diagnostics: ds
+            .into_iter()
+            .map(|(f, d)| FileDiagnostic {
+                path: l.files[f].path.clone(),
+                src: l.files[f].src.clone(),
+                diagnostic: d,
+            })
+            .collect(),
+    })
+}
+
+/// Compiles the program whose main file is `path`.
+pub fn compile_file(path: impl AsRef<Path>) -> Result<Module, CompileError> {
+    let path = path.as_ref();
+    if !path.is_file() {
+        return Err(CompileError::io(
+            &path.display().to_string(),
+            "no such file".into(),
+        ));
+    }
+    compile_with(&Disk, path)
+}
+
+/// Compiles a program given as text; `path` names it in diagnostics and locates imports.
+pub fn compile_source(path: impl AsRef<Path>, src: &str) -> Result<Module, CompileError> {
+    let path = path.as_ref();
+    compile_with(
+        &MainInMemory {
+            path: path.to_path_buf(),
+            src,
+        },
+        path,
+    )
+}

@@ -1,0 +1,707 @@
+//! Checking and lowering. Declarations of every file are collected first (so items are
+//! visible in any order and across imports); then global initializers are checked and
+//! lowered into the init function in source order; then every function body is checked
+//! and lowered to register bytecode in one pass per function, each expression yielding
+//! its checked type and the register that holds it.
+
+mod calls;
+mod expr;
+mod freevars;
+mod func;
+mod stmt;
+
+use crate::ast::{self, Span};
+use crate::diagnostic::Diagnostic;
+use crate::types::{Ty, TyNames, TypeTable};
+use func::FnCtx;
+use kite_vm::bytecode::{Const, Export, Field, Function, Global, Import, Loc, Module, StructDef};
+use std::collections::HashMap;
+
+/// A parsed source file and the modules it imports.
+pub struct SourceFile {
+    /// The path as shown in diagnostics and stack traces.
+    pub path: String,
+    pub src: String,
+    pub ast: ast::File,
+    /// Import alias -> index of the imported file.
+    pub imports: HashMap<String, usize>,
+    /// Byte offsets where lines start.
+    line_starts: Vec<u32>,
+}
+
+impl SourceFile {
+    pub fn new(path: String, src: String, ast: ast::File) -> SourceFile {
+        let mut line_starts = vec![0];
+        for (i, b) in src.bytes().enumerate() {
+            if b == b'\n' {
+                line_starts.push(i as u32 + 1);
+            }
+        }
+        SourceFile {
+            path,
+            src,
+            ast,
+            imports: HashMap::new(),
+            line_starts,
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: u32) -> (u32, u32) {
+        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.line_starts[line - 1] as usize;
+        let mut end = (offset as usize).min(self.src.len());
+        while end > start && !self.src.is_char_boundary(end) {
+            end -= 1;
+        }
+        let col = self.src[start..end].chars().count() + 1;
+        (line as u32, col as u32)
+    }
+}
+
+/// A top-level name of one file.
+#[derive(Clone, Copy, Debug)]
+enum Item {
+    Fn(u32),
+    Struct(u32),
+    Global(u32),
+    Extern(u32),
+}
+
+struct StructInfo {
+    name: String,
+    fields: Vec<(String, Ty)>,
+}
+
+/// A named function (or method) and its signature.
+struct FuncInfo {
+    params: Vec<Ty>,
+    ret: Ty,
+}
+
+struct GlobalInfo {
+    name: String,
+    /// Known once its initializer has been checked.
+    ty: Option<Ty>,
+    mutable: bool,
+}
+
+#[derive(PartialEq, Eq, Hash)]
+enum ConstKey {
+    Int(i64),
+    Float(u64),
+    Str(String),
+}
+
+/// The whole program being compiled.
+pub struct Lowerer<'a> {
+    files: &'a [SourceFile],
+    /// The file being checked now.
+    file: usize,
+    pub diags: Vec<(usize, Diagnostic)>,
+    types: TypeTable,
+    structs: Vec<StructInfo>,
+    struct_names: Vec<String>,
+    items: Vec<HashMap<String, Item>>,
+    methods: HashMap<(u32, String), u32>,
+    funcs: Vec<FuncInfo>,
+    out_funcs: Vec<Option<Function>>,
+    consts: Vec<Const>,
+    const_ids: HashMap<ConstKey, u32>,
+    globals: Vec<GlobalInfo>,
+    imports: Vec<Import>,
+    import_sigs: Vec<(Vec<Ty>, Ty)>,
+    import_ids: HashMap<(String, String), u32>,
+    /// Functions being lowered: the innermost (a closure) last.
+    stack: Vec<FnCtx>,
+}
+
+impl<'a> Lowerer<'a> {
+    fn new(files: &'a [SourceFile]) -> Lowerer<'a> {
+        Lowerer {
+            files,
+            file: 0,
+            diags: Vec::new(),
+            types: TypeTable::default(),
+            structs: Vec::new(),
+            struct_names: Vec::new(),
+            items: vec![HashMap::new(); files.len()],
+            methods: HashMap::new(),
+            funcs: Vec::new(),
+            out_funcs: Vec::new(),
+            consts: Vec::new(),
+            const_ids: HashMap::new(),
+            globals: Vec::new(),
+            imports: Vec::new(),
+            import_sigs: Vec::new(),
+            import_ids: HashMap::new(),
+            stack: Vec::new(),
+        }
+    }
+
+    fn error(&mut self, span: Span, msg: impl Into<String>) {
+        self.diags.push((self.file, Diagnostic::new(span, msg)));
+    }
+
+    fn error_hint(&mut self, span: Span, msg: impl Into<String>, hint: impl Into<String>) {
+        self.diags
+            .push((self.file, Diagnostic::new(span, msg).with_hint(hint)));
+    }
+
+    fn show(&self, t: &Ty) -> String {
+        TyNames {
+            structs: &self.struct_names,
+        }
+        .show(t)
+    }
+
+    fn loc(&self, span: Span) -> Loc {
+        let (line, col) = self.files[self.file].line_col(span.lo);
+        Loc {
+            file: self.file as u32,
+            line,
+            col,
+        }
+    }
+
+    fn konst(&mut self, key: ConstKey) -> u32 {
+        if let Some(&id) = self.const_ids.get(&key) {
+            return id;
+        }
+        let c = match &key {
+            ConstKey::Int(v) => Const::Int(*v),
+            ConstKey::Float(b) => Const::Float(f64::from_bits(*b)),
+            ConstKey::Str(s) => Const::Str(s.clone()),
+        };
+        let id = self.consts.len() as u32;
+        self.consts.push(c);
+        self.const_ids.insert(key, id);
+        id
+    }
+
+    fn import_id(&mut self, module: &str, name: &str, params: Vec<Ty>, ret: Ty) -> u32 {
+        if let Some(&id) = self.import_ids.get(&(module.to_string(), name.to_string())) {
+            return id;
+        }
+        let id = self.imports.len() as u32;
+        let p = params.iter().map(|t| self.types.id(t)).collect();
+        let r = self.types.ret_id(&ret);
+        self.imports.push(Import {
+            module: module.into(),
+            name: name.into(),
+            params: p,
+            ret: r,
+        });
+        self.import_sigs.push((params, ret));
+        self.import_ids
+            .insert((module.to_string(), name.to_string()), id);
+        id
+    }
+
+    /// Declares a top-level name in the current file, reporting duplicates.
+    fn declare(&mut self, name: &ast::Ident, item: Item) {
+        if crate::builtins::is_builtin_module(&name.name) {
+            self.error(
+                name.span,
+                format!(
+                    "'{}' is a built-in module and cannot be redefined",
+                    name.name
+                ),
+            );
+            return;
+        }
+        if self.items[self.file].contains_key(&name.name)
+            || self.files[self.file].imports.contains_key(&name.name)
+        {
+            self.error(
+                name.span,
+                format!("duplicate definition of '{}'", name.name),
+            );
+            return;
+        }
+        self.items[self.file].insert(name.name.clone(), item);
+    }
+
+    /// Resolves a written type in the current file.
+    fn resolve_type(&mut self, t: &ast::TypeExpr) -> Ty {
+        use ast::TypeExprKind as K;
+        match &t.kind {
+            K::Named(id) => match id.name.as_str() {
+                "int" => Ty::Int,
+                "float" => Ty::Float,
+                "bool" => Ty::Bool,
+                "str" => Ty::Str,
+                name => match self.items[self.file].get(name) {
+                    Some(Item::Struct(s)) => Ty::Struct(*s),
+                    _ => {
+                        self.error(id.span, format!("unknown type '{name}'"));
+                        Ty::Error
+                    }
+                },
+            },
+            K::Qualified(m, id) => {
+                let Some(&f) = self.files[self.file].imports.get(&m.name) else {
+                    self.error(m.span, format!("unknown module '{}'", m.name));
+                    return Ty::Error;
+                };
+                match self.items[f].get(&id.name) {
+                    Some(Item::Struct(s)) => Ty::Struct(*s),
+                    _ => {
+                        self.error(id.span, format!("unknown type '{}.{}'", m.name, id.name));
+                        Ty::Error
+                    }
+                }
+            }
+            K::Array(e) => Ty::array(self.resolve_type(e)),
+            K::Map(k, v) => {
+                let kt = self.resolve_type(k);
+                let vt = self.resolve_type(v);
+                if !kt.is_key() && !kt.is_error() {
+                    self.error(
+                        k.span,
+                        format!(
+                            "map key type must be int, str or bool, not {}",
+                            self.show(&kt)
+                        ),
+                    );
+                }
+                Ty::Map(Box::new(kt), Box::new(vt))
+            }
+            K::Optional(e) => {
+                let inner = self.resolve_type(e);
+                if matches!(inner, Ty::Opt(_)) {
+                    self.error(t.span, "nested optional type is not allowed");
+                    return inner;
+                }
+                Ty::opt(inner)
+            }
+            K::Fn(ps, r) => {
+                let ps = ps.iter().map(|p| self.resolve_type(p)).collect();
+                let r = match r {
+                    Some(r) => self.resolve_type(r),
+                    None => Ty::Void,
+                };
+                Ty::Fn(ps, Box::new(r))
+            }
+        }
+    }
+
+    /// Pass 1: names of every file. Pass 2: struct fields and signatures.
+    fn collect(&mut self) {
+        for f in 0..self.files.len() {
+            self.file = f;
+            let file = &self.files[f];
+            for item in &file.ast.items {
+                match item {
+                    ast::Item::Struct(s) => {
+                        let id = self.structs.len() as u32;
+                        self.structs.push(StructInfo {
+                            name: s.name.name.clone(),
+                            fields: Vec::new(),
+                        });
+                        self.struct_names.push(s.name.name.clone());
+                        self.declare(&s.name, Item::Struct(id));
+                    }
+                    ast::Item::Fn(d) => {
+                        let id = self.new_func_slot();
+                        self.declare(&d.name, Item::Fn(id));
+                    }
+                    ast::Item::Global(g) => {
+                        let id = self.globals.len() as u32;
+                        self.globals.push(GlobalInfo {
+                            name: g.name.name.clone(),
+                            ty: None,
+                            mutable: g.mutable,
+                        });
+                        self.declare(&g.name, Item::Global(id));
+                    }
+                    ast::Item::Extern(_) | ast::Item::Impl(_) | ast::Item::Import(_) => {}
+                }
+            }
+        }
+        for f in 0..self.files.len() {
+            self.file = f;
+            let file = &self.files[f];
+            for item in &file.ast.items {
+                match item {
+                    ast::Item::Struct(s) => {
+                        let Some(Item::Struct(id)) = self.items[f].get(&s.name.name).copied()
+                        else {
+                            continue;
+                        };
+                        let mut fields: Vec<(String, Ty)> = Vec::new();
+                        for p in &s.fields {
+                            let t = self.resolve_type(&p.ty);
+                            if fields.iter().any(|(n, _)| *n == p.name.name) {
+                                self.error(
+                                    p.name.span,
+                                    format!("duplicate field '{}'", p.name.name),
+                                );
+                                continue;
+                            }
+                            fields.push((p.name.name.clone(), t));
+                        }
+                        self.structs[id as usize].fields = fields;
+                    }
+                    ast::Item::Fn(d) => {
+                        let Some(Item::Fn(id)) = self.items[f].get(&d.name.name).copied() else {
+                            continue;
+                        };
+                        if let Some(sp) = d.self_param {
+                            self.error(
+                                sp,
+                                "'self' is only allowed in methods inside an impl block",
+                            );
+                        }
+                        self.funcs[id as usize] = self.signature(d, None);
+                    }
+                    ast::Item::Impl(imp) => {
+                        let sid = match self.items[f].get(&imp.name.name) {
+                            Some(Item::Struct(s)) => *s,
+                            _ => {
+                                self.error(
+                                    imp.name.span,
+                                    format!("unknown struct '{}'", imp.name.name),
+                                );
+                                continue;
+                            }
+                        };
+                        for m in &imp.methods {
+                            let key = (sid, m.name.name.clone());
+                            if self.methods.contains_key(&key) {
+                                self.error(
+                                    m.name.span,
+                                    format!("duplicate definition of '{}'", m.name.name),
+                                );
+                                continue;
+                            }
+                            let id = self.new_func_slot();
+                            self.funcs[id as usize] = self.signature(m, Some(sid));
+                            self.methods.insert(key, id);
+                        }
+                    }
+                    ast::Item::Extern(e) => {
+                        let params = e.params.iter().map(|p| self.resolve_type(&p.ty)).collect();
+                        let ret = match &e.ret {
+                            Some(r) => self.resolve_type(r),
+                            None => Ty::Void,
+                        };
+                        if crate::builtins::is_builtin_module(&e.module) {
+                            self.error(
+                                e.module_span,
+                                format!(
+                                    "'{}' is a built-in module; extern declares host modules",
+                                    e.module
+                                ),
+                            );
+                        }
+                        let id = self.import_id(&e.module, &e.name.name, params, ret);
+                        self.declare(&e.name, Item::Extern(id));
+                    }
+                    ast::Item::Global(_) | ast::Item::Import(_) => {}
+                }
+            }
+        }
+    }
+
+    fn new_func_slot(&mut self) -> u32 {
+        let id = self.funcs.len() as u32;
+        self.funcs.push(FuncInfo {
+            params: Vec::new(),
+            ret: Ty::Void,
+        });
+        self.out_funcs.push(None);
+        id
+    }
+
+    fn signature(&mut self, d: &ast::FnDecl, self_struct: Option<u32>) -> FuncInfo {
+        let mut params = Vec::new();
+        if let Some(s) = self_struct {
+            if d.self_param.is_some() {
+                params.push(Ty::Struct(s));
+            }
+        }
+        for p in &d.params {
+            params.push(self.resolve_type(&p.ty));
+        }
+        let ret = match &d.ret {
+            Some(r) => self.resolve_type(r),
+            None => Ty::Void,
+        };
+        FuncInfo { params, ret }
+    }
+
+    /// Lowers the init function: every global initializer, files in import order.
+    fn lower_globals(&mut self, order: &[usize]) -> Option<u32> {
+        let has_globals = self.files.iter().any(|f| {
+            f.ast
+                .items
+                .iter()
+                .any(|i| matches!(i, ast::Item::Global(_)))
+        });
+        if !has_globals {
+            return None;
+        }
+        let id = self.new_func_slot();
+        self.stack.push(FnCtx::new("<init>".into(), Ty::Void));
+        for &f in order {
+            self.file = f;
+            for item in &self.files[f].ast.items {
+                let ast::Item::Global(g) = item else { continue };
+                let Some(Item::Global(gid)) = self.items[f].get(&g.name.name).copied() else {
+                    continue;
+                };
+                let mark = self.ctx().mark();
+                let declared = g.ty.as_ref().map(|t| self.resolve_type(t));
+                let v = self.expr(&g.init, declared.as_ref(), None);
+                let ty = match declared {
+                    Some(t) => {
+                        let v = self.coerce(v, &t, g.init.span);
+                        self.set_global_reg(gid, v.reg, g.span);
+                        t
+                    }
+                    None => {
+                        let t = self.infer_binding_type(&v.ty, g.init.span);
+                        self.set_global_reg(gid, v.reg, g.span);
+                        t
+                    }
+                };
+                self.globals[gid as usize].ty = Some(ty);
+                self.ctx().release(mark);
+            }
+        }
+        let end = Span::default();
+        self.emit_op(kite_vm::bytecode::Op::RetVoid, 0, 0, 0, end);
+        let ctx = self.stack.pop().expect("init context");
+        self.out_funcs[id as usize] =
+            Some(ctx.finish(&mut self.types, Vec::new(), Vec::new(), None));
+        Some(id)
+    }
+
+    fn set_global_reg(&mut self, gid: u32, reg: u16, span: Span) {
+        self.emit_bc(kite_vm::bytecode::Op::SetGlobal, reg, gid, span);
+    }
+
+    /// Lowers every named function and method body.
+    fn lower_functions(&mut self) {
+        for f in 0..self.files.len() {
+            self.file = f;
+            for item in &self.files[f].ast.items {
+                match item {
+                    ast::Item::Fn(d) => {
+                        let Some(Item::Fn(id)) = self.items[f].get(&d.name.name).copied() else {
+                            continue;
+                        };
+                        self.lower_fn(id, d, d.name.name.clone(), None);
+                    }
+                    ast::Item::Impl(imp) => {
+                        let Some(Item::Struct(sid)) = self.items[f].get(&imp.name.name).copied()
+                        else {
+                            continue;
+                        };
+                        for m in &imp.methods {
+                            let Some(&id) = self.methods.get(&(sid, m.name.name.clone())) else {
+                                continue;
+                            };
+                            if self.out_funcs[id as usize].is_some() {
+                                continue;
+                            }
+                            self.lower_fn(
+                                id,
+                                m,
+                                format!("{}.{}", imp.name.name, m.name.name),
+                                Some(sid),
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn lower_fn(&mut self, id: u32, d: &ast::FnDecl, name: String, self_struct: Option<u32>) {
+        let info = &self.funcs[id as usize];
+        let (params, ret) = (info.params.clone(), info.ret.clone());
+        self.stack.push(FnCtx::new(name, ret.clone()));
+        let mut names: Vec<(String, bool)> = Vec::new();
+        if self_struct.is_some() && d.self_param.is_some() {
+            names.push(("self".into(), false));
+        }
+        for p in &d.params {
+            names.push((p.name.name.clone(), false));
+        }
+        for (i, (n, _)) in names.iter().enumerate() {
+            let t = params.get(i).cloned().unwrap_or(Ty::Error);
+            let reg = self.alloc(&t);
+            self.ctx().declare(n.clone(), reg, t, false);
+        }
+        self.lower_body(&d.body, &ret, d.name.span);
+        let ctx = self.stack.pop().expect("fn context");
+        let p = params.iter().map(|t| self.types.id(t)).collect();
+        let r = self.types.ret_id(&ret);
+        self.out_funcs[id as usize] = Some(ctx.finish(&mut self.types, p, Vec::new(), r));
+    }
+
+    /// Lowers a function body and its implicit return.
+    fn lower_body(&mut self, body: &ast::Block, ret: &Ty, name_span: Span) {
+        let falls = self.block(body);
+        if falls {
+            if *ret == Ty::Void || ret.is_error() {
+                self.emit_op(
+                    kite_vm::bytecode::Op::RetVoid,
+                    0,
+                    0,
+                    0,
+                    Span {
+                        lo: body.span.hi.saturating_sub(1),
+                        hi: body.span.hi,
+                    },
+                );
+            } else {
+                self.error(name_span, format!("missing return: the end of this function can be reached without returning a {}", self.show(ret)));
+            }
+        }
+    }
+
+    fn finish(self, main: Option<u32>, init: Option<u32>) -> Module {
+        let structs = self
+            .structs
+            .iter()
+            .map(|s| StructDef {
+                name: s.name.clone(),
+                fields: Vec::new(),
+            })
+            .collect::<Vec<_>>();
+        let mut types = self.types;
+        let structs = structs
+            .into_iter()
+            .zip(self.structs.iter())
+            .map(|(mut d, s)| {
+                d.fields = s
+                    .fields
+                    .iter()
+                    .map(|(n, t)| Field {
+                        name: n.clone(),
+                        ty: types.id(t),
+                    })
+                    .collect();
+                d
+            })
+            .collect();
+        let globals = self
+            .globals
+            .iter()
+            .map(|g| Global {
+                name: g.name.clone(),
+                ty: types.id(g.ty.as_ref().unwrap_or(&Ty::Int)),
+            })
+            .collect();
+        let mut exports = Vec::new();
+        if let Some(items) = self.items.first() {
+            let mut named: Vec<(&String, u32)> = items
+                .iter()
+                .filter_map(|(n, i)| {
+                    if let Item::Fn(f) = i {
+                        Some((n, *f))
+                    } else {
+                        None
+                    }
+                })
+                .collect();
+            named.sort_by_key(|(_, f)| *f);
+            exports = named
+                .into_iter()
+                .map(|(n, f)| Export {
+                    name: n.clone(),
+                    func: f,
+                })
+                .collect();
+        }
+        Module {
+            types: types.types,
+            structs,
+            consts: self.consts,
+            globals,
+            functions: self
+                .out_funcs
+                .into_iter()
+                .map(|f| f.unwrap_or_else(empty_function))
+                .collect(),
+            imports: self.imports,
+            exports,
+            files: self.files.iter().map(|f| f.path.clone()).collect(),
+            init,
+            main,
+        }
+    }
+}
+
+fn empty_function() -> Function {
+    Function {
+        name: "<missing>".into(),
+        captures: Vec::new(),
+        params: Vec::new(),
+        ret: None,
+        regs: Vec::new(),
+        code: vec![kite_vm::bytecode::Instr::new(
+            kite_vm::bytecode::Op::RetVoid,
+            0,
+            0,
+            0,
+        )],
+        locs: vec![Loc::default()],
+    }
+}
+
+/// Checks and lowers a whole program. `files[0]` is the main file; `init_order` lists
+/// every file with each one after the files it imports (the order globals initialize in).
+/// Returns the module, or every diagnostic with the index of its file.
+pub fn lower_program(
+    files: &[SourceFile],
+    init_order: &[usize],
+) -> Result<Module, Vec<(usize, Diagnostic)>> {
+    let mut l = Lowerer::new(files);
+    l.collect();
+    let init = l.lower_globals(init_order);
+    l.lower_functions();
+    l.file = 0;
+    let main = match l.items.first().and_then(|m| m.get("main")).copied() {
+        Some(Item::Fn(id)) => {
+            let f = &l.funcs[id as usize];
+            if !f.params.is_empty() || !(f.ret == Ty::Void || f.ret == Ty::Int) {
+                let span = main_span(&files[0]);
+                l.error(
+                    span,
+                    "main must be declared as `fn main()` or `fn main() -> int`",
+                );
+            }
+            Some(id)
+        }
+        _ => {
+            l.error(
+                Span::new(0, 0),
+                "no main function: a program starts at `fn main()`",
+            );
+            None
+        }
+    };
+    if !l.diags.is_empty() {
+        let mut d = l.diags;
+        d.sort_by_key(|(f, d)| (*f, d.span.lo));
+        d.dedup();
+        return Err(d);
+    }
+    Ok(l.finish(main, init))
+}
+
+fn main_span(f: &SourceFile) -> Span {
+    f.ast
+        .items
+        .iter()
+        .find_map(|i| match i {
+            ast::Item::Fn(d) if d.name.name == "main" => Some(d.name.span),
+            _ => None,
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,12 @@
+//! The portable bytecode format: opcode table, module, encoder, decoder.
+
+pub mod builtins;
+pub mod decode;
+pub mod disasm;
+pub mod encode;
+pub mod module;
+pub mod opcodes;
+
+pub use builtins::Builtin;
+pub use module::*;
+pub use opcodes::{Format, Instr, MathFn, Op};

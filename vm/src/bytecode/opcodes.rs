@@ -1,0 +1,343 @@
+//! The one opcode table. Every instruction is listed once in [`for_each_op!`], with its
+//! operand format and its meaning; the `Op` enum, the decoder's opcode check, the
+//! disassembler and the verifier's operand checks are generated from it.
+//!
+//! Notation: `R[X]` is register X of the current frame, `K[X]` constant X of the module,
+//! `G[X]` global X, `F[X]` function X, `S[X]` struct type X, `H[X]` host import X,
+//! `B[X]` runtime built-in X. `sA`, `sC` are the operands read as signed. `BC` is the
+//! 32-bit value `B | C << 16`; `sBC` the same read as signed. A jump offset is relative
+//! to the instruction after the jump.
+//!
+//! Notes:
+//! - Integer `+ - *` wrap; `DivI`/`RemI` trap on a zero divisor; `MIN / -1 = MIN`, `MIN % -1 = 0`.
+//! - Shift counts use their low 6 bits; `ShrI` is arithmetic.
+//! - `Call*` place the arguments `R[C..C+n]` (n from the callee's signature) in the callee's
+//!   first registers; the result (if the callee returns one) goes to `R[A]`.
+//! - Optionals of `int`, `float` and `bool` are boxed: `WrapOpt` boxes, `UnwrapBox` unboxes;
+//!   optionals of reference types are the reference or nil, so `Move` wraps them.
+
+/// Operand formats. Each names how `a`, `b` and `c` are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// No operands.
+    N,
+    /// `a`: register.
+    A,
+    /// `a`, `b`: registers.
+    AB,
+    /// `a`, `b`, `c`: registers.
+    ABC,
+    /// `a`, `b`: registers; `c`: signed 16-bit immediate.
+    ABsC,
+    /// `a`: register; `BC`: signed 32-bit immediate.
+    AsBC,
+    /// `a`: register; `BC`: constant index.
+    AK,
+    /// `a`: register; `BC`: global index.
+    AG,
+    /// `sBC`: jump offset.
+    J,
+    /// `a`: register; `sBC`: jump offset.
+    AJ,
+    /// `a`, `b`: registers; `sC`: jump offset.
+    ABJ,
+    /// `a`: register; `b`: function index; `c`: first argument register.
+    AFC,
+    /// `a`: register; `b`: struct index; `c`: first field register.
+    ASC,
+    /// `a`: register; `b`: import index; `c`: first argument register.
+    AHC,
+    /// `a`: register; `b`: built-in index; `c`: first argument register.
+    ABuC,
+    /// `a`: destination; `b`: object register; `c`: field index.
+    ABF,
+    /// `a`: object register; `b`: field index; `c`: value register.
+    AFB,
+    /// `a`: register; `b`: first register; `c`: count.
+    ABN,
+    /// `b`: first register; `c`: count.
+    BN,
+    /// `a`, `b`: registers; `c`: math function index.
+    ABM,
+}
+
+/// Calls `$m!` with the whole table: `Name(Format) "meaning";` per instruction.
+#[macro_export]
+macro_rules! for_each_op {
+    ($m:ident) => {
+        $m! {
+            Nop(N) "no operation";
+            Move(AB) "R[A] := R[B]";
+            LoadInt(AsBC) "R[A] := sBC";
+            LoadConst(AK) "R[A] := K[BC]";
+            LoadBool(AsBC) "R[A] := BC != 0";
+            LoadNil(A) "R[A] := nil";
+            GetGlobal(AG) "R[A] := G[BC] (traps if a reference global is read before its initializer ran)";
+            SetGlobal(AG) "G[BC] := R[A]";
+
+            AddI(ABC) "R[A] := R[B] + R[C] (int, wrapping)";
+            SubI(ABC) "R[A] := R[B] - R[C] (int, wrapping)";
+            MulI(ABC) "R[A] := R[B] * R[C] (int, wrapping)";
+            DivI(ABC) "R[A] := R[B] / R[C] (int, truncating; traps on zero)";
+            RemI(ABC) "R[A] := R[B] % R[C] (int, sign of dividend; traps on zero)";
+            AndI(ABC) "R[A] := R[B] & R[C]";
+            OrI(ABC) "R[A] := R[B] | R[C]";
+            XorI(ABC) "R[A] := R[B] ^ R[C]";
+            ShlI(ABC) "R[A] := R[B] << (R[C] & 63)";
+            ShrI(ABC) "R[A] := R[B] >> (R[C] & 63) (arithmetic)";
+            AddIImm(ABsC) "R[A] := R[B] + sC (int, wrapping)";
+            NegI(AB) "R[A] := -R[B] (int, wrapping)";
+            BitNotI(AB) "R[A] := ~R[B]";
+
+            AddF(ABC) "R[A] := R[B] + R[C] (float)";
+            SubF(ABC) "R[A] := R[B] - R[C] (float)";
+            MulF(ABC) "R[A] := R[B] * R[C] (float)";
+            DivF(ABC) "R[A] := R[B] / R[C] (float)";
+            RemF(ABC) "R[A] := fmod(R[B], R[C]) (float)";
+            NegF(AB) "R[A] := -R[B] (float)";
+            IntToFloat(AB) "R[A] := float(R[B])";
+            FloatToInt(AB) "R[A] := int(R[B]) (truncating, saturating, NaN gives 0)";
+            Math(ABM) "R[A] := math function C of R[B] (float -> float)";
+            Pow(ABC) "R[A] := pow(R[B], R[C]) (float)";
+            Atan2(ABC) "R[A] := atan2(R[B], R[C]) (float)";
+            MinI(ABC) "R[A] := min(R[B], R[C]) (int)";
+            MaxI(ABC) "R[A] := max(R[B], R[C]) (int)";
+            MinF(ABC) "R[A] := min(R[B], R[C]) (float; NaN if either is NaN)";
+            MaxF(ABC) "R[A] := max(R[B], R[C]) (float; NaN if either is NaN)";
+            AbsI(AB) "R[A] := |R[B]| (int, wrapping)";
+
+            EqI(ABC) "R[A] := R[B] == R[C] (int)";
+            NeI(ABC) "R[A] := R[B] != R[C] (int)";
+            LtI(ABC) "R[A] := R[B] < R[C] (int)";
+            LeI(ABC) "R[A] := R[B] <= R[C] (int)";
+            EqF(ABC) "R[A] := R[B] == R[C] (float, IEEE)";
+            NeF(ABC) "R[A] := R[B] != R[C] (float, IEEE)";
+            LtF(ABC) "R[A] := R[B] < R[C] (float)";
+            LeF(ABC) "R[A] := R[B] <= R[C] (float)";
+            EqB(ABC) "R[A] := R[B] == R[C] (bool)";
+            NeB(ABC) "R[A] := R[B] != R[C] (bool)";
+            EqS(ABC) "R[A] := R[B] == R[C] (str, by content)";
+            NeS(ABC) "R[A] := R[B] != R[C] (str, by content)";
+            LtS(ABC) "R[A] := R[B] < R[C] (str, byte-wise)";
+            LeS(ABC) "R[A] := R[B] <= R[C] (str, byte-wise)";
+            EqRef(ABC) "R[A] := R[B] is R[C] (identity of arrays, maps, structs, functions)";
+            EqOpt(ABC) "R[A] := R[B] == R[C] (optionals: both nil, or both hold equal values)";
+            IsNil(AB) "R[A] := R[B] == nil";
+            Not(AB) "R[A] := !R[B] (bool)";
+
+            Jmp(J) "pc += sBC";
+            JmpIf(AJ) "if R[A] { pc += sBC }";
+            JmpIfNot(AJ) "if !R[A] { pc += sBC }";
+            JmpIfNil(AJ) "if R[A] == nil { pc += sBC }";
+            JmpIfNotNil(AJ) "if R[A] != nil { pc += sBC }";
+            JmpIfLtI(ABJ) "if R[A] < R[B] { pc += sC } (int)";
+            JmpIfNotLtI(ABJ) "if !(R[A] < R[B]) { pc += sC } (int)";
+            JmpIfLeI(ABJ) "if R[A] <= R[B] { pc += sC } (int)";
+            JmpIfNotLeI(ABJ) "if !(R[A] <= R[B]) { pc += sC } (int)";
+            JmpIfEqI(ABJ) "if R[A] == R[B] { pc += sC } (int)";
+            JmpIfNeI(ABJ) "if R[A] != R[B] { pc += sC } (int)";
+            JmpIfLtF(ABJ) "if R[A] < R[B] { pc += sC } (float)";
+            JmpIfLeF(ABJ) "if R[A] <= R[B] { pc += sC } (float)";
+            JmpIfNotLtF(ABJ) "if !(R[A] < R[B]) { pc += sC } (float)";
+            JmpIfNotLeF(ABJ) "if !(R[A] <= R[B]) { pc += sC } (float)";
+
+            Call(AFC) "R[A] := F[B](R[C], ...)";
+            CallClosure(ABC) "R[A] := R[B](R[C], ...) (closure or function value)";
+            CallHost(AHC) "R[A] := H[B](R[C], ...) (host import)";
+            CallBuiltin(ABuC) "R[A] := B[B](R[C], ...) (runtime built-in)";
+            Ret(A) "return R[A]";
+            RetVoid(N) "return";
+            MakeClosure(AFC) "R[A] := closure of F[B] capturing R[C], ... (count from F[B])";
+
+            NewArray(ABN) "R[A] := [R[B], ..., R[B+C-1]]";
+            ArrayRepeat(ABC) "R[A] := [R[B]; R[C]] (traps if R[C] < 0)";
+            GetIndex(ABC) "R[A] := R[B][R[C]] (array; traps out of bounds)";
+            SetIndex(ABC) "R[A][R[B]] := R[C] (array; traps out of bounds)";
+            ArrayLen(AB) "R[A] := R[B].len() (array)";
+            ArrayPush(AB) "R[A].push(R[B])";
+            NewMap(A) "R[A] := {}";
+            MapGet(ABC) "R[A] := R[B][R[C]] (map; traps if missing)";
+            MapSet(ABC) "R[A][R[B]] := R[C] (map)";
+            MapGetOpt(ABC) "R[A] := R[B].get(R[C]) (map; nil if missing)";
+            NewStruct(ASC) "R[A] := S[B] { R[C], ... } (fields in declaration order)";
+            GetField(ABF) "R[A] := R[B].field[C]";
+            SetField(AFB) "R[A].field[B] := R[C]";
+
+            WrapOpt(AB) "R[A] := box(R[B]) (int/float/bool into an optional)";
+            UnwrapBox(AB) "R[A] := unbox(R[B]) (traps on nil)";
+            UnwrapRef(AB) "R[A] := R[B] (traps on nil)";
+
+            StrLen(AB) "R[A] := R[B].len() (str, bytes)";
+            Concat(ABC) "R[A] := R[B] + R[C] (str)";
+            ToStr(AB) "R[A] := str(R[B]) (text of any value)";
+            Print(BN) "print R[B], ..., R[B+C-1] separated by spaces, then a newline";
+        }
+    };
+}
+
+macro_rules! define_ops {
+    ($($name:ident($fmt:ident) $doc:literal;)*) => {
+        /// An instruction's operation. See the module docs for the notation.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u8)]
+        pub enum Op {
+            $(#[doc = $doc] $name,)*
+        }
+
+        impl Op {
+            /// Every operation, in opcode order.
+            pub const ALL: &'static [Op] = &[$(Op::$name,)*];
+
+            /// The operation with this opcode, if any.
+            pub fn from_u8(b: u8) -> Option<Op> {
+                Op::ALL.get(b as usize).copied()
+            }
+            /// The operation's name as the disassembler prints it.
+            pub fn name(self) -> &'static str {
+                match self { $(Op::$name => stringify!($name),)* }
+            }
+            /// How the operands are read.
+            pub fn format(self) -> Format {
+                match self { $(Op::$name => Format::$fmt,)* }
+            }
+            /// The one-line meaning from the table.
+            pub fn meaning(self) -> &'static str {
+                match self { $(Op::$name => $doc,)* }
+            }
+        }
+    };
+}
+
+for_each_op!(define_ops);
+
+/// One pre-decoded instruction: 8 bytes, fixed size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct Instr {
+    pub op: Op,
+    pub a: u16,
+    pub b: u16,
+    pub c: u16,
+}
+
+impl Instr {
+    pub fn new(op: Op, a: u16, b: u16, c: u16) -> Instr {
+        Instr { op, a, b, c }
+    }
+    /// An instruction with a 32-bit `BC` operand.
+    pub fn with_bc(op: Op, a: u16, bc: u32) -> Instr {
+        Instr {
+            op,
+            a,
+            b: bc as u16,
+            c: (bc >> 16) as u16,
+        }
+    }
+    /// `B | C << 16`.
+    #[inline(always)]
+    pub fn bc(self) -> u32 {
+        self.b as u32 | (self.c as u32) << 16
+    }
+    /// `BC` read as signed.
+    #[inline(always)]
+    pub fn sbc(self) -> i32 {
+        self.bc() as i32
+    }
+    /// `C` read as signed.
+    #[inline(always)]
+    pub fn sc(self) -> i16 {
+        self.c as i16
+    }
+}
+
+/// Float functions of one argument, the `c` operand of [`Op::Math`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u16)]
+pub enum MathFn {
+    Sqrt,
+    Sin,
+    Cos,
+    Tan,
+    Atan,
+    Exp,
+    Log,
+    Floor,
+    Ceil,
+    Round,
+    Abs,
+}
+
+impl MathFn {
+    pub const ALL: &'static [MathFn] = &[
+        MathFn::Sqrt,
+        MathFn::Sin,
+        MathFn::Cos,
+        MathFn::Tan,
+        MathFn::Atan,
+        MathFn::Exp,
+        MathFn::Log,
+        MathFn::Floor,
+        MathFn::Ceil,
+        MathFn::Round,
+        MathFn::Abs,
+    ];
+    pub fn from_u16(v: u16) -> Option<MathFn> {
+        MathFn::ALL.get(v as usize).copied()
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            MathFn::Sqrt => "sqrt",
+            MathFn::Sin => "sin",
+            MathFn::Cos => "cos",
+            MathFn::Tan => "tan",
+            MathFn::Atan => "atan",
+            MathFn::Exp => "exp",
+            MathFn::Log => "log",
+            MathFn::Floor => "floor",
+            MathFn::Ceil => "ceil",
+            MathFn::Round => "round",
+            MathFn::Abs => "abs",
+        }
+    }
+    /// Applies the function (the one definition both tiers use).
+    pub fn apply(self, x: f64) -> f64 {
+        match self {
+            MathFn::Sqrt => x.sqrt(),
+            MathFn::Sin => x.sin(),
+            MathFn::Cos => x.cos(),
+            MathFn::Tan => x.tan(),
+            MathFn::Atan => x.atan(),
+            MathFn::Exp => x.exp(),
+            MathFn::Log => x.ln(),
+            MathFn::Floor => x.floor(),
+            MathFn::Ceil => x.ceil(),
+            MathFn::Round => x.round(),
+            MathFn::Abs => x.abs(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opcodes_round_trip() {
+        for (i, op) in Op::ALL.iter().enumerate() {
+            assert_eq!(*op as usize, i);
+            assert_eq!(Op::from_u8(i as u8), Some(*op));
+        }
+        assert_eq!(Op::from_u8(Op::ALL.len() as u8), None);
+    }
+
+    #[test]
+    fn instr_is_eight_bytes() {
+        assert_eq!(std::mem::size_of::<Instr>(), 8);
+    }
+
+    #[test]
+    fn bc_splits_and_joins() {
+        let i = Instr::with_bc(Op::Jmp, 0, (-5i32) as u32);
+        assert_eq!(i.sbc(), -5);
+    }
+}

@@ -1,0 +1,117 @@
+//! Map objects: insertion-ordered hash maps keyed by int, bool or string content.
+
+use super::{Header, ObjKind, StrObj};
+use indexmap::IndexMap;
+use rustc_hash::FxBuildHasher;
+use std::hash::{Hash, Hasher};
+
+/// The key kinds a map can have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    Int,
+    Bool,
+    Str,
+}
+
+/// A map key. String keys point at a live string object and hash and compare by content.
+#[derive(Clone, Copy, Debug)]
+pub enum MapKey {
+    Int(i64),
+    Bool(bool),
+    Str(*const StrObj),
+}
+
+impl MapKey {
+    /// A key from a register value of the map's key kind.
+    #[inline]
+    pub fn from_raw(kind: KeyKind, v: u64) -> MapKey {
+        match kind {
+            KeyKind::Int => MapKey::Int(v as i64),
+            KeyKind::Bool => MapKey::Bool(v != 0),
+            KeyKind::Str => MapKey::Str(v as *const StrObj),
+        }
+    }
+    /// The register value of the key.
+    #[inline]
+    pub fn raw(&self) -> u64 {
+        match *self {
+            MapKey::Int(i) => i as u64,
+            MapKey::Bool(b) => b as u64,
+            MapKey::Str(p) => p as u64,
+        }
+    }
+    fn text(&self) -> &str {
+        match *self {
+            // Safety: a string key always points at a live string object: the map keeps it
+            // alive (keys are traced), and lookup keys are live for the lookup.
+            MapKey::Str(p) => unsafe { &(*p).s },
+            _ => "",
+        }
+    }
+}
+
+impl PartialEq for MapKey {
+    fn eq(&self, other: &MapKey) -> bool {
+        match (self, other) {
+            (MapKey::Int(a), MapKey::Int(b)) => a == b,
+            (MapKey::Bool(a), MapKey::Bool(b)) => a == b,
+            (MapKey::Str(a), MapKey::Str(b)) => a == b || self.text() == other.text(),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for MapKey {}
+
+impl Hash for MapKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self {
+            MapKey::Int(i) => i.hash(state),
+            MapKey::Bool(b) => b.hash(state),
+            MapKey::Str(_) => self.text().hash(state),
+        }
+    }
+}
+
+#[repr(C)]
+pub struct MapObj {
+    pub hdr: Header,
+    pub key_kind: KeyKind,
+    pub val_is_ref: bool,
+    pub map: IndexMap<MapKey, u64, FxBuildHasher>,
+}
+
+impl MapObj {
+    pub fn new(key_kind: KeyKind, val_is_ref: bool) -> MapObj {
+        MapObj {
+            hdr: Header {
+                kind: ObjKind::Map,
+                marked: false,
+                aux: 0,
+            },
+            key_kind,
+            val_is_ref,
+            map: IndexMap::with_hasher(FxBuildHasher),
+        }
+    }
+    pub fn key_is_ref(&self) -> bool {
+        self.key_kind == KeyKind::Str
+    }
+    /// Bytes held outside the object itself (estimate).
+    pub fn heap_size(&self) -> usize {
+        self.map.capacity() * (std::mem::size_of::<MapKey>() + 8 + 16)
+    }
+    #[inline]
+    pub fn key(&self, v: u64) -> MapKey {
+        MapKey::from_raw(self.key_kind, v)
+    }
+}
+
+/// The key kind of a map whose key type is `t` (int, bool or str; the verifier rejects others).
+pub fn key_kind_of(t: &crate::bytecode::Type) -> KeyKind {
+    match t {
+        crate::bytecode::Type::Bool => KeyKind::Bool,
+        crate::bytecode::Type::Str => KeyKind::Str,
+        _ => KeyKind::Int,
+    }
+}

@@ -1,0 +1,446 @@
+//! The garbage-collected heap: object layouts and a precise, non-moving mark-sweep
+//! collector. A reference is a `u64` holding the address of an object's [`Header`]
+//! (0 is nil). Roots are given by the caller at each collection (typed frame registers,
+//! globals, constants, temporary roots), so the collector never guesses.
+//!
+//! Collections happen only when the interpreter asks, at instruction boundaries where
+//! every live reference is in a root; allocation itself never collects.
+
+pub mod map;
+
+pub use map::{KeyKind, MapKey, MapObj};
+
+use std::alloc::{self, Layout};
+use std::ptr;
+
+/// What an object is. Stored in its header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ObjKind {
+    Str,
+    Array,
+    Map,
+    Struct,
+    Closure,
+    Box,
+}
+
+/// The first word of every object.
+#[repr(C)]
+pub struct Header {
+    pub kind: ObjKind,
+    pub(crate) marked: bool,
+    /// Arrays: 1 if elements are references. Structs: the struct index.
+    /// Closures: the function index.
+    pub aux: u32,
+}
+
+#[repr(C)]
+pub struct StrObj {
+    pub hdr: Header,
+    pub s: Box<str>,
+}
+
+#[repr(C)]
+pub struct ArrayObj {
+    pub hdr: Header,
+    pub items: Vec<u64>,
+}
+
+#[repr(C)]
+pub struct StructObj {
+    pub hdr: Header,
+    pub len: u32,
+    _pad: u32,
+    // Followed by `len` u64 fields.
+}
+
+impl StructObj {
+    /// Safety: `p` points to a live struct object with at least `i + 1` fields.
+    #[inline(always)]
+    pub unsafe fn field(p: *mut StructObj, i: usize) -> *mut u64 {
+        // Safety: the fields follow the header inside the same allocation.
+        unsafe { (p.add(1) as *mut u64).add(i) }
+    }
+}
+
+#[repr(C)]
+pub struct ClosureObj {
+    pub hdr: Header,
+    pub captures: Box<[u64]>,
+}
+
+#[repr(C)]
+pub struct BoxObj {
+    pub hdr: Header,
+    pub value: u64,
+}
+
+/// Reads a string object's text.
+///
+/// Safety: `r` is a live, non-nil reference to a string object.
+#[inline(always)]
+pub unsafe fn str_of<'a>(r: u64) -> &'a str {
+    // Safety: guaranteed by the caller.
+    unsafe { &(*(r as *const StrObj)).s }
+}
+
+/// Safety: `r` is a live, non-nil reference to an array object, and no other reference
+/// to its item vector is alive.
+#[inline(always)]
+pub unsafe fn array_of<'a>(r: u64) -> &'a mut ArrayObj {
+    // Safety: guaranteed by the caller.
+    unsafe { &mut *(r as *mut ArrayObj) }
+}
+
+/// Safety: `r` is a live, non-nil reference to a map object.
+#[inline(always)]
+pub unsafe fn map_of<'a>(r: u64) -> &'a mut MapObj {
+    // Safety: guaranteed by the caller.
+    unsafe { &mut *(r as *mut MapObj) }
+}
+
+/// Which fields of each struct, and which captures of each function, hold references.
+#[derive(Default, Clone)]
+pub struct Layouts {
+    pub struct_refs: Vec<Vec<u32>>,
+    pub closure_refs: Vec<Vec<u32>>,
+}
+
+/// Counters reported by `--stats`.
+#[derive(Default, Clone, Copy, Debug)]
+pub struct HeapStats {
+    pub collections: u64,
+    pub peak_bytes: usize,
+    pub allocated_bytes: u64,
+}
+
+pub struct Heap {
+    objects: Vec<*mut Header>,
+    /// Estimated bytes of all objects alive or not yet collected.
+    pub bytes: usize,
+    /// Collect when `bytes` goes past this.
+    pub threshold: usize,
+    layouts: Layouts,
+    mark_stack: Vec<*mut Header>,
+    pub stats: HeapStats,
+}
+
+// Safety: the heap owns every object it points to; nothing is shared with other heaps,
+// so moving a heap (with its store) to another thread is sound.
+unsafe impl Send for Heap {}
+
+const MIN_THRESHOLD: usize = 4 << 20;
+
+impl Heap {
+    pub fn new(layouts: Layouts) -> Heap {
+        Heap {
+            objects: Vec::new(),
+            bytes: 0,
+            threshold: MIN_THRESHOLD,
+            layouts,
+            mark_stack: Vec::new(),
+            stats: HeapStats::default(),
+        }
+    }
+
+    /// True when the next safepoint should collect.
+    #[inline(always)]
+    pub fn should_collect(&self) -> bool {
+        self.bytes > self.threshold
+    }
+
+    fn track(&mut self, hdr: *mut Header, size: usize) -> u64 {
+        self.objects.push(hdr);
+        self.account(size);
+        hdr as u64
+    }
+
+    /// Records `size` more bytes in use (an object grew).
+    #[inline]
+    pub fn account(&mut self, size: usize) {
+        self.bytes += size;
+        self.stats.allocated_bytes += size as u64;
+        if self.bytes > self.stats.peak_bytes {
+            self.stats.peak_bytes = self.bytes;
+        }
+    }
+
+    pub fn alloc_str(&mut self, s: Box<str>) -> u64 {
+        let size = std::mem::size_of::<StrObj>() + s.len();
+        let p = Box::into_raw(Box::new(StrObj {
+            hdr: Header {
+                kind: ObjKind::Str,
+                marked: false,
+                aux: 0,
+            },
+            s,
+        }));
+        self.track(p as *mut Header, size)
+    }
+
+    pub fn alloc_string(&mut self, s: String) -> u64 {
+        self.alloc_str(s.into_boxed_str())
+    }
+
+    pub fn alloc_array(&mut self, items: Vec<u64>, elem_ref: bool) -> u64 {
+        let size = std::mem::size_of::<ArrayObj>() + items.capacity() * 8;
+        let p = Box::into_raw(Box::new(ArrayObj {
+            hdr: Header {
+                kind: ObjKind::Array,
+                marked: false,
+                aux: elem_ref as u32,
+            },
+            items,
+        }));
+        self.track(p as *mut Header, size)
+    }
+
+    pub fn alloc_map(&mut self, m: MapObj) -> u64 {
+        let size = std::mem::size_of::<MapObj>() + m.heap_size();
+        let p = Box::into_raw(Box::new(m));
+        // Safety: `p` was just allocated and is valid.
+        unsafe {
+            (*p).hdr = Header {
+                kind: ObjKind::Map,
+                marked: false,
+                aux: 0,
+            }
+        };
+        self.track(p as *mut Header, size)
+    }
+
+    fn struct_layout(n: usize) -> Layout {
+        let size = std::mem::size_of::<StructObj>() + 8 * n;
+        Layout::from_size_align(size, 8).expect("struct layout")
+    }
+
+    /// A struct object with the given fields.
+    pub fn alloc_struct(&mut self, sid: u32, fields: &[u64]) -> u64 {
+        let layout = Self::struct_layout(fields.len());
+        // Safety: the layout has a non-zero size (the header).
+        let p = unsafe { alloc::alloc(layout) } as *mut StructObj;
+        if p.is_null() {
+            alloc::handle_alloc_error(layout);
+        }
+        // Safety: `p` is a fresh allocation large enough for the header and the fields.
+        unsafe {
+            ptr::write(
+                p,
+                StructObj {
+                    hdr: Header {
+                        kind: ObjKind::Struct,
+                        marked: false,
+                        aux: sid,
+                    },
+                    len: fields.len() as u32,
+                    _pad: 0,
+                },
+            );
+            ptr::copy_nonoverlapping(fields.as_ptr(), StructObj::field(p, 0), fields.len());
+        }
+        self.track(p as *mut Header, layout.size())
+    }
+
+    pub fn alloc_closure(&mut self, func: u32, captures: Box<[u64]>) -> u64 {
+        let size = std::mem::size_of::<ClosureObj>() + captures.len() * 8;
+        let p = Box::into_raw(Box::new(ClosureObj {
+            hdr: Header {
+                kind: ObjKind::Closure,
+                marked: false,
+                aux: func,
+            },
+            captures,
+        }));
+        self.track(p as *mut Header, size)
+    }
+
+    pub fn alloc_box(&mut self, value: u64) -> u64 {
+        let p = Box::into_raw(Box::new(BoxObj {
+            hdr: Header {
+                kind: ObjKind::Box,
+                marked: false,
+                aux: 0,
+            },
+            value,
+        }));
+        self.track(p as *mut Header, std::mem::size_of::<BoxObj>())
+    }
+
+    /// Marks from `roots` and frees everything unreachable. Each root is a reference or 0.
+    pub fn collect(&mut self, roots: impl Iterator<Item = u64>) {
+        for r in roots {
+            self.mark_root(r);
+        }
+        self.drain_marks();
+        self.sweep();
+        self.stats.collections += 1;
+        self.threshold = (self.bytes * 2).max(MIN_THRESHOLD);
+    }
+
+    #[inline]
+    fn mark_root(&mut self, r: u64) {
+        if r == 0 {
+            return;
+        }
+        let h = r as *mut Header;
+        // Safety: every root is nil or a live object of this heap.
+        unsafe {
+            if !(*h).marked {
+                (*h).marked = true;
+                self.mark_stack.push(h);
+            }
+        }
+    }
+
+    fn drain_marks(&mut self) {
+        while let Some(h) = self.mark_stack.pop() {
+            // Safety: only live objects are pushed; their kinds say how to read them.
+            unsafe {
+                match (*h).kind {
+                    ObjKind::Str | ObjKind::Box => {}
+                    ObjKind::Array => {
+                        if (*h).aux != 0 {
+                            let a = &*(h as *const ArrayObj);
+                            for i in 0..a.items.len() {
+                                let r = a.items[i];
+                                self.mark_root(r);
+                            }
+                        }
+                    }
+                    ObjKind::Map => {
+                        let m = &*(h as *const MapObj);
+                        let (kr, vr) = (m.key_is_ref(), m.val_is_ref);
+                        for (k, v) in m.map.iter() {
+                            if kr {
+                                self.mark_root(k.raw());
+                            }
+                            if vr {
+                                self.mark_root(*v);
+                            }
+                        }
+                    }
+                    ObjKind::Struct => {
+                        let s = h as *mut StructObj;
+                        let sid = (*h).aux as usize;
+                        let n = self.layouts.struct_refs.get(sid).map_or(0, |v| v.len());
+                        for k in 0..n {
+                            let i = self.layouts.struct_refs[sid][k] as usize;
+                            let r = *StructObj::field(s, i);
+                            self.mark_root(r);
+                        }
+                    }
+                    ObjKind::Closure => {
+                        let c = &*(h as *const ClosureObj);
+                        let f = (*h).aux as usize;
+                        let n = self.layouts.closure_refs.get(f).map_or(0, |v| v.len());
+                        for k in 0..n {
+                            let i = self.layouts.closure_refs[f][k] as usize;
+                            if let Some(&r) = c.captures.get(i) {
+                                self.mark_root(r);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn sweep(&mut self) {
+        let mut live = 0usize;
+        let mut kept = 0;
+        for i in 0..self.objects.len() {
+            let h = self.objects[i];
+            // Safety: `objects` holds exactly the live allocations of this heap.
+            unsafe {
+                if (*h).marked {
+                    (*h).marked = false;
+                    live += object_size(h);
+                    self.objects[kept] = h;
+                    kept += 1;
+                } else {
+                    free_object(h);
+                }
+            }
+        }
+        self.objects.truncate(kept);
+        self.bytes = live;
+    }
+
+    /// Number of objects currently allocated.
+    pub fn object_count(&self) -> usize {
+        self.objects.len()
+    }
+}
+
+/// Safety: `h` is a live object.
+unsafe fn object_size(h: *mut Header) -> usize {
+    // Safety: the kind says which layout `h` has.
+    unsafe {
+        match (*h).kind {
+            ObjKind::Str => std::mem::size_of::<StrObj>() + (&(*(h as *const StrObj)).s).len(),
+            ObjKind::Array => {
+                std::mem::size_of::<ArrayObj>() + (&(*(h as *const ArrayObj)).items).capacity() * 8
+            }
+            ObjKind::Map => std::mem::size_of::<MapObj>() + (*(h as *const MapObj)).heap_size(),
+            ObjKind::Struct => {
+                std::mem::size_of::<StructObj>() + 8 * (*(h as *const StructObj)).len as usize
+            }
+            ObjKind::Closure => {
+                std::mem::size_of::<ClosureObj>()
+                    + 8 * (&(*(h as *const ClosureObj)).captures).len()
+            }
+            ObjKind::Box => std::mem::size_of::<BoxObj>(),
+        }
+    }
+}
+
+/// Safety: `h` is a live object that nothing will use again.
+unsafe fn free_object(h: *mut Header) {
+    // Safety: each kind was allocated the way it is freed here.
+    unsafe {
+        match (*h).kind {
+            ObjKind::Str => drop(Box::from_raw(h as *mut StrObj)),
+            ObjKind::Array => drop(Box::from_raw(h as *mut ArrayObj)),
+            ObjKind::Map => drop(Box::from_raw(h as *mut MapObj)),
+            ObjKind::Struct => {
+                let n = (*(h as *const StructObj)).len as usize;
+                alloc::dealloc(h as *mut u8, Heap::struct_layout(n));
+            }
+            ObjKind::Closure => drop(Box::from_raw(h as *mut ClosureObj)),
+            ObjKind::Box => drop(Box::from_raw(h as *mut BoxObj)),
+        }
+    }
+}
+
+impl Drop for Heap {
+    fn drop(&mut self) {
+        for &h in &self.objects {
+            // Safety: the heap owns every object; none is used after the heap is gone.
+            unsafe { free_object(h) };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreachable_cycle_is_collected() {
+        let mut h = Heap::new(Layouts {
+            struct_refs: vec![vec![0]],
+            closure_refs: vec![],
+        });
+        let a = h.alloc_struct(0, &[0]);
+        let b = h.alloc_struct(0, &[a]);
+        // Safety: `a` is a live struct with one field.
+        unsafe { *StructObj::field(a as *mut StructObj, 0) = b };
+        let keep = h.alloc_array(vec![h.alloc_string("x".into())], true);
+        h.collect([keep].into_iter());
+        assert_eq!(h.object_count(), 2);
+        h.collect(std::iter::empty());
+        assert_eq!(h.object_count(), 0);
+        assert_eq!(h.bytes, 0);
+    }
+}

@@ -1,0 +1,598 @@
+//! The dispatch loop. Hot state (code pointer, pc, register base) lives in locals; it is
+//! written back to the frame only when control leaves the loop body (calls, built-ins,
+//! collections, traps). Slow paths are out-of-line methods.
+
+use super::Vm;
+use crate::bytecode::{Builtin, Instr, Kind, MathFn, Op, Type};
+use crate::heap::map::{key_kind_of, KeyKind};
+use crate::heap::{array_of, map_of, str_of, BoxObj, ClosureObj, MapObj, StructObj};
+use crate::runtime::format::{key_text, write_value};
+use crate::runtime::trap::Trap;
+
+/// The state of the executing frame, cached in locals.
+struct Cur {
+    code: *const Instr,
+    pc: usize,
+    base: usize,
+    func: u32,
+}
+
+impl Vm {
+    /// Runs until the frame count drops back to `entry`; returns the last frame's result.
+    pub(crate) fn run(&mut self, entry: usize) -> Result<u64, Trap> {
+        match self.run_inner(entry) {
+            Ok(v) => Ok(v),
+            Err(t) => Err(self.unwind(t, entry)),
+        }
+    }
+
+    #[inline(always)]
+    fn load_cur(&self) -> Cur {
+        let f = *self.frames.last().expect("a frame");
+        Cur {
+            code: self.module.functions[f.func as usize].code.as_ptr(),
+            pc: f.pc,
+            base: f.base,
+            func: f.func,
+        }
+    }
+
+    #[inline(always)]
+    fn save_pc(&mut self, pc: usize) {
+        if let Some(f) = self.frames.last_mut() {
+            f.pc = pc;
+        }
+    }
+
+    fn run_inner(&mut self, entry: usize) -> Result<u64, Trap> {
+        let mut cur = self.load_cur();
+        let mut regs: *mut u64 = self.stack.as_mut_ptr().wrapping_add(cur.base);
+
+        // Safety (for every `unsafe` in this loop): the module passed the verifier, so
+        // every register operand is below the function's register count, every frame's
+        // registers lie inside `stack` (push_frame grows it), `pc` stays inside the code
+        // (every path ends in a return or a jump to a valid instruction), and each register
+        // holds a value of its declared type — references of the right object kind.
+        // `regs` is re-derived after anything that can grow `stack`.
+        macro_rules! r {
+            ($i:expr) => {
+                *regs.add($i as usize)
+            };
+        }
+        macro_rules! ri {
+            ($i:expr) => {
+                (*regs.add($i as usize) as i64)
+            };
+        }
+        macro_rules! rf {
+            ($i:expr) => {
+                f64::from_bits(*regs.add($i as usize))
+            };
+        }
+        macro_rules! reload {
+            () => {{
+                cur = self.load_cur();
+                regs = self.stack.as_mut_ptr().add(cur.base);
+            }};
+        }
+        macro_rules! trap {
+            ($t:expr) => {{
+                self.save_pc(cur.pc);
+                return Err($t);
+            }};
+        }
+        macro_rules! tri {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(t) => trap!(t),
+                }
+            };
+        }
+        macro_rules! gc_point {
+            () => {
+                if self.heap.should_collect() {
+                    self.save_pc(cur.pc);
+                    self.collect_garbage();
+                }
+            };
+        }
+        macro_rules! jump {
+            ($off:expr) => {
+                cur.pc = (cur.pc as isize + $off as isize) as usize
+            };
+        }
+
+        loop {
+            unsafe {
+                let ins = *cur.code.add(cur.pc);
+                cur.pc += 1;
+                let (a, b, c) = (ins.a, ins.b, ins.c);
+                match ins.op {
+                    Op::Nop => {}
+                    Op::Move => r!(a) = r!(b),
+                    Op::LoadInt => r!(a) = ins.sbc() as i64 as u64,
+                    Op::LoadConst => r!(a) = *self.consts.get_unchecked(ins.bc() as usize),
+                    Op::LoadBool => r!(a) = (ins.bc() != 0) as u64,
+                    Op::LoadNil => r!(a) = 0,
+                    Op::GetGlobal => {
+                        let g = ins.bc() as usize;
+                        let v = *self.globals.get_unchecked(g);
+                        if v == 0 && self.global_needs_init[g] {
+                            trap!(Trap::new(format!(
+                                "global '{}' is used before it is initialized",
+                                self.module.globals[g].name
+                            )));
+                        }
+                        r!(a) = v;
+                    }
+                    Op::SetGlobal => *self.globals.get_unchecked_mut(ins.bc() as usize) = r!(a),
+
+                    Op::AddI => r!(a) = ri!(b).wrapping_add(ri!(c)) as u64,
+                    Op::SubI => r!(a) = ri!(b).wrapping_sub(ri!(c)) as u64,
+                    Op::MulI => r!(a) = ri!(b).wrapping_mul(ri!(c)) as u64,
+                    Op::DivI => {
+                        let d = ri!(c);
+                        if d == 0 {
+                            trap!(Trap::new("division by zero"));
+                        }
+                        r!(a) = ri!(b).wrapping_div(d) as u64;
+                    }
+                    Op::RemI => {
+                        let d = ri!(c);
+                        if d == 0 {
+                            trap!(Trap::new("division by zero"));
+                        }
+                        r!(a) = ri!(b).wrapping_rem(d) as u64;
+                    }
+                    Op::AndI => r!(a) = r!(b) & r!(c),
+                    Op::OrI => r!(a) = r!(b) | r!(c),
+                    Op::XorI => r!(a) = r!(b) ^ r!(c),
+                    Op::ShlI => r!(a) = r!(b) << (r!(c) & 63),
+                    Op::ShrI => r!(a) = (ri!(b) >> (r!(c) & 63)) as u64,
+                    Op::AddIImm => r!(a) = ri!(b).wrapping_add(ins.sc() as i64) as u64,
+                    Op::NegI => r!(a) = ri!(b).wrapping_neg() as u64,
+                    Op::BitNotI => r!(a) = !r!(b),
+
+                    Op::AddF => r!(a) = (rf!(b) + rf!(c)).to_bits(),
+                    Op::SubF => r!(a) = (rf!(b) - rf!(c)).to_bits(),
+                    Op::MulF => r!(a) = (rf!(b) * rf!(c)).to_bits(),
+                    Op::DivF => r!(a) = (rf!(b) / rf!(c)).to_bits(),
+                    Op::RemF => r!(a) = (rf!(b) % rf!(c)).to_bits(),
+                    Op::NegF => r!(a) = (-rf!(b)).to_bits(),
+                    Op::IntToFloat => r!(a) = (ri!(b) as f64).to_bits(),
+                    Op::FloatToInt => r!(a) = (rf!(b) as i64) as u64,
+                    Op::Math => {
+                        let f = match MathFn::from_u16(c) {
+                            Some(f) => f,
+                            None => std::hint::unreachable_unchecked(),
+                        };
+                        r!(a) = f.apply(rf!(b)).to_bits();
+                    }
+                    Op::Pow => r!(a) = rf!(b).powf(rf!(c)).to_bits(),
+                    Op::Atan2 => r!(a) = rf!(b).atan2(rf!(c)).to_bits(),
+                    Op::MinI => r!(a) = ri!(b).min(ri!(c)) as u64,
+                    Op::MaxI => r!(a) = ri!(b).max(ri!(c)) as u64,
+                    Op::MinF => r!(a) = fmin(rf!(b), rf!(c)).to_bits(),
+                    Op::MaxF => r!(a) = fmax(rf!(b), rf!(c)).to_bits(),
+                    Op::AbsI => r!(a) = ri!(b).wrapping_abs() as u64,
+
+                    Op::EqI => r!(a) = (r!(b) == r!(c)) as u64,
+                    Op::NeI => r!(a) = (r!(b) != r!(c)) as u64,
+                    Op::LtI => r!(a) = (ri!(b) < ri!(c)) as u64,
+                    Op::LeI => r!(a) = (ri!(b) <= ri!(c)) as u64,
+                    Op::EqF => r!(a) = (rf!(b) == rf!(c)) as u64,
+                    Op::NeF => r!(a) = (rf!(b) != rf!(c)) as u64,
+                    Op::LtF => r!(a) = (rf!(b) < rf!(c)) as u64,
+                    Op::LeF => r!(a) = (rf!(b) <= rf!(c)) as u64,
+                    Op::EqB => r!(a) = (r!(b) == r!(c)) as u64,
+                    Op::NeB => r!(a) = (r!(b) != r!(c)) as u64,
+                    Op::EqS => r!(a) = (str_of(r!(b)) == str_of(r!(c))) as u64,
+                    Op::NeS => r!(a) = (str_of(r!(b)) != str_of(r!(c))) as u64,
+                    Op::LtS => r!(a) = (str_of(r!(b)).as_bytes() < str_of(r!(c)).as_bytes()) as u64,
+                    Op::LeS => {
+                        r!(a) = (str_of(r!(b)).as_bytes() <= str_of(r!(c)).as_bytes()) as u64
+                    }
+                    Op::EqRef => r!(a) = (r!(b) == r!(c)) as u64,
+                    Op::EqOpt => {
+                        let ty = self.reg_type(cur.func, b);
+                        r!(a) = self.opt_eq(r!(b), r!(c), ty) as u64;
+                    }
+                    Op::IsNil => r!(a) = (r!(b) == 0) as u64,
+                    Op::Not => r!(a) = (r!(b) == 0) as u64,
+
+                    Op::Jmp => jump!(ins.sbc()),
+                    Op::JmpIf => {
+                        if r!(a) != 0 {
+                            jump!(ins.sbc())
+                        }
+                    }
+                    Op::JmpIfNot => {
+                        if r!(a) == 0 {
+                            jump!(ins.sbc())
+                        }
+                    }
+                    Op::JmpIfNil => {
+                        if r!(a) == 0 {
+                            jump!(ins.sbc())
+                        }
+                    }
+                    Op::JmpIfNotNil => {
+                        if r!(a) != 0 {
+                            jump!(ins.sbc())
+                        }
+                    }
+                    Op::JmpIfLtI => {
+                        if ri!(a) < ri!(b) {
+                            jump!(ins.sc())
+                        }
+                    }
+                    Op::JmpIfNotLtI => {
+                        if ri!(a) >= ri!(b) {
+                            jump!(ins.sc())
+                        }
+                    }
+                    Op::JmpIfLeI => {
+                        if ri!(a) <= ri!(b) {
+                            jump!(ins.sc())
+                        }
+                    }
+                    Op::JmpIfNotLeI => {
+                        if ri!(a) > ri!(b) {
+                            jump!(ins.sc())
+                        }
+                    }
+                    Op::JmpIfEqI => {
+                        if r!(a) == r!(b) {
+                            jump!(ins.sc())
+                        }
+                    }
+                    Op::JmpIfNeI => {
+                        if r!(a) != r!(b) {
+                            jump!(ins.sc())
+                        }
+                    }
+                    Op::JmpIfLtF => {
+                        if rf!(a) < rf!(b) {
+                            jump!(ins.sc())
+                        }
+                    }
+                    Op::JmpIfLeF => {
+                        if rf!(a) <= rf!(b) {
+                            jump!(ins.sc())
+                        }
+                    }
+                    Op::JmpIfNotLtF => {
+                        if !(rf!(a) < rf!(b)) {
+                            jump!(ins.sc())
+                        }
+                    }
+                    Op::JmpIfNotLeF => {
+                        if !(rf!(a) <= rf!(b)) {
+                            jump!(ins.sc())
+                        }
+                    }
+
+                    Op::Call => {
+                        let callee = b as u32;
+                        let caller_nregs = self.meta.get_unchecked(cur.func as usize).nregs;
+                        let new_base = cur.base + caller_nregs;
+                        self.save_pc(cur.pc);
+                        tri!(self.push_frame(callee, new_base, a));
+                        let np = self.meta.get_unchecked(callee as usize).nparams;
+                        let src = cur.base + c as usize;
+                        self.stack.copy_within(src..src + np, new_base);
+                        reload!();
+                    }
+                    Op::CallClosure => {
+                        let clo = r!(b) as *const ClosureObj;
+                        let callee = (*clo).hdr.aux;
+                        let caller_nregs = self.meta.get_unchecked(cur.func as usize).nregs;
+                        let new_base = cur.base + caller_nregs;
+                        self.save_pc(cur.pc);
+                        tri!(self.push_frame(callee, new_base, a));
+                        let m = self.meta.get_unchecked(callee as usize);
+                        let (np, nc) = (m.nparams, m.ncaptures);
+                        let src = cur.base + c as usize;
+                        self.stack.copy_within(src..src + np, new_base);
+                        let caps = &(*clo).captures;
+                        self.stack[new_base + np..new_base + np + nc].copy_from_slice(&caps[..nc]);
+                        reload!();
+                    }
+                    Op::CallHost => {
+                        self.save_pc(cur.pc);
+                        let v = tri!(self.call_host(cur.func, cur.base, b, c));
+                        regs = self.stack.as_mut_ptr().add(cur.base);
+                        if self.module.imports[b as usize].ret.is_some() {
+                            r!(a) = v;
+                        }
+                        gc_point!();
+                    }
+                    Op::CallBuiltin => {
+                        self.save_pc(cur.pc);
+                        gc_point!();
+                        let bi = match Builtin::from_u16(b) {
+                            Some(x) => x,
+                            None => std::hint::unreachable_unchecked(),
+                        };
+                        let v = tri!(self.builtin(bi, cur.func, cur.base, a, c));
+                        regs = self.stack.as_mut_ptr().add(cur.base);
+                        if let Some(v) = v {
+                            r!(a) = v;
+                        }
+                    }
+                    Op::Ret | Op::RetVoid => {
+                        let v = if ins.op == Op::Ret { r!(a) } else { 0 };
+                        let done = self.frames.pop().expect("frame");
+                        if self.frames.len() == entry {
+                            return Ok(v);
+                        }
+                        reload!();
+                        if ins.op == Op::Ret {
+                            r!(done.ret_dst) = v;
+                        }
+                    }
+                    Op::MakeClosure => {
+                        gc_point!();
+                        let n = self.meta.get_unchecked(b as usize).ncaptures;
+                        let caps: Box<[u64]> =
+                            std::slice::from_raw_parts(regs.add(c as usize), n).into();
+                        r!(a) = self.heap.alloc_closure(b as u32, caps);
+                    }
+
+                    Op::NewArray => {
+                        gc_point!();
+                        let elem_ref = self.elem_is_ref(cur.func, a);
+                        let items =
+                            std::slice::from_raw_parts(regs.add(b as usize), c as usize).to_vec();
+                        r!(a) = self.heap.alloc_array(items, elem_ref);
+                    }
+                    Op::ArrayRepeat => {
+                        gc_point!();
+                        let n = ri!(c);
+                        let elem_ref = self.elem_is_ref(cur.func, a);
+                        let v = tri!(self.repeat_array(r!(b), n, elem_ref));
+                        r!(a) = v;
+                    }
+                    Op::GetIndex => {
+                        let arr = array_of(r!(b));
+                        let i = ri!(c);
+                        match arr.items.get(i as usize) {
+                            Some(&v) if i >= 0 => r!(a) = v,
+                            _ => trap!(Trap::index_out_of_bounds(i, arr.items.len())),
+                        }
+                    }
+                    Op::SetIndex => {
+                        let arr = array_of(r!(a));
+                        let i = ri!(b);
+                        let len = arr.items.len();
+                        match arr.items.get_mut(i as usize) {
+                            Some(slot) if i >= 0 => *slot = r!(c),
+                            _ => trap!(Trap::index_out_of_bounds(i, len)),
+                        }
+                    }
+                    Op::ArrayLen => r!(a) = array_of(r!(b)).items.len() as u64,
+                    Op::ArrayPush => {
+                        let arr = array_of(r!(a));
+                        if arr.items.len() == arr.items.capacity() {
+                            gc_point!();
+                            let arr = array_of(r!(a));
+                            let before = arr.items.capacity();
+                            if arr.items.try_reserve(1).is_err() {
+                                trap!(Trap::limit("out of memory"));
+                            }
+                            let grown = arr.items.capacity() - before;
+                            self.heap.account(grown * 8);
+                        }
+                        array_of(r!(a)).items.push(r!(b));
+                    }
+                    Op::NewMap => {
+                        gc_point!();
+                        let (kk, vref) = self.map_kinds(cur.func, a);
+                        r!(a) = self.heap.alloc_map(MapObj::new(kk, vref));
+                    }
+                    Op::MapGet => {
+                        let m = map_of(r!(b));
+                        let k = m.key(r!(c));
+                        match m.map.get(&k) {
+                            Some(&v) => r!(a) = v,
+                            None => {
+                                let kt = self.reg_type(cur.func, c);
+                                trap!(Trap::new(format!(
+                                    "key not found: {}",
+                                    key_text(&self.module, r!(c), kt)
+                                )));
+                            }
+                        }
+                    }
+                    Op::MapSet => {
+                        let m = map_of(r!(a));
+                        let k = m.key(r!(b));
+                        let before = m.map.capacity();
+                        m.map.insert(k, r!(c));
+                        let after = m.map.capacity();
+                        if after != before {
+                            self.heap.account((after - before) * 40);
+                            gc_point!();
+                        }
+                    }
+                    Op::MapGetOpt => {
+                        let m = map_of(r!(b));
+                        let k = m.key(r!(c));
+                        match m.map.get(&k).copied() {
+                            None => r!(a) = 0,
+                            Some(v) if m.val_is_ref => r!(a) = v,
+                            Some(v) => {
+                                gc_point!();
+                                r!(a) = self.heap.alloc_box(v);
+                            }
+                        }
+                    }
+                    Op::NewStruct => {
+                        gc_point!();
+                        let n = self.module.structs.get_unchecked(b as usize).fields.len();
+                        let fields = std::slice::from_raw_parts(regs.add(c as usize), n);
+                        r!(a) = self.heap.alloc_struct(b as u32, fields);
+                    }
+                    Op::GetField => r!(a) = *StructObj::field(r!(b) as *mut StructObj, c as usize),
+                    Op::SetField => *StructObj::field(r!(a) as *mut StructObj, b as usize) = r!(c),
+
+                    Op::WrapOpt => {
+                        gc_point!();
+                        r!(a) = self.heap.alloc_box(r!(b));
+                    }
+                    Op::UnwrapBox => {
+                        let p = r!(b);
+                        if p == 0 {
+                            trap!(Trap::new("unwrapped nil"));
+                        }
+                        r!(a) = (*(p as *const BoxObj)).value;
+                    }
+                    Op::UnwrapRef => {
+                        let p = r!(b);
+                        if p == 0 {
+                            trap!(Trap::new("unwrapped nil"));
+                        }
+                        r!(a) = p;
+                    }
+
+                    Op::StrLen => r!(a) = str_of(r!(b)).len() as u64,
+                    Op::Concat => {
+                        gc_point!();
+                        let (x, y) = (str_of(r!(b)), str_of(r!(c)));
+                        let mut s = String::new();
+                        if s.try_reserve_exact(x.len() + y.len()).is_err() {
+                            trap!(Trap::limit("out of memory"));
+                        }
+                        s.push_str(x);
+                        s.push_str(y);
+                        r!(a) = self.heap.alloc_string(s);
+                    }
+                    Op::ToStr => {
+                        gc_point!();
+                        let ty = self.reg_type(cur.func, b);
+                        let mut s = String::new();
+                        write_value(&mut s, &self.module, r!(b), ty);
+                        r!(a) = self.heap.alloc_string(s);
+                    }
+                    Op::Print => {
+                        self.save_pc(cur.pc);
+                        tri!(self.print_line(cur.func, cur.base, b, c, false));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The declared type of register `r` of function `func`.
+    #[inline]
+    pub(crate) fn reg_type(&self, func: u32, r: u16) -> u32 {
+        self.module.functions[func as usize].regs[r as usize]
+    }
+
+    /// Whether the array in register `r` holds references.
+    fn elem_is_ref(&self, func: u32, r: u16) -> bool {
+        match self.module.ty(self.reg_type(func, r)) {
+            Type::Array(e) => self.module.kind(*e) == Kind::Ref,
+            _ => false,
+        }
+    }
+
+    fn map_kinds(&self, func: u32, r: u16) -> (KeyKind, bool) {
+        match self.module.ty(self.reg_type(func, r)) {
+            Type::Map(k, v) => (
+                key_kind_of(self.module.ty(*k)),
+                self.module.kind(*v) == Kind::Ref,
+            ),
+            _ => (KeyKind::Int, false),
+        }
+    }
+
+    fn repeat_array(&mut self, v: u64, n: i64, elem_ref: bool) -> Result<u64, Trap> {
+        if n < 0 {
+            return Err(Trap::new(format!("negative array length: {n}")));
+        }
+        let mut items: Vec<u64> = Vec::new();
+        if items.try_reserve_exact(n as usize).is_err() {
+            return Err(Trap::limit("out of memory"));
+        }
+        items.resize(n as usize, v);
+        Ok(self.heap.alloc_array(items, elem_ref))
+    }
+
+    /// `==` on two optionals of the register's type.
+    fn opt_eq(&self, x: u64, y: u64, ty: u32) -> bool {
+        if x == 0 || y == 0 {
+            return x == y;
+        }
+        let Type::Optional(inner) = self.module.ty(ty) else {
+            return x == y;
+        };
+        // Safety: non-nil optionals of primitives are boxes; of strings, string objects.
+        unsafe {
+            match self.module.ty(*inner) {
+                Type::Int | Type::Bool => {
+                    (*(x as *const BoxObj)).value == (*(y as *const BoxObj)).value
+                }
+                Type::Float => {
+                    f64::from_bits((*(x as *const BoxObj)).value)
+                        == f64::from_bits((*(y as *const BoxObj)).value)
+                }
+                Type::Str => str_of(x) == str_of(y),
+                _ => x == y,
+            }
+        }
+    }
+
+    /// Writes the values in registers `first..first+n` of the current frame, space separated.
+    pub(crate) fn print_line(
+        &mut self,
+        func: u32,
+        base: usize,
+        first: u16,
+        n: u16,
+        to_err: bool,
+    ) -> Result<(), Trap> {
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        for i in 0..n {
+            if i > 0 {
+                line.push(' ');
+            }
+            let r = first + i;
+            let ty = self.reg_type(func, r);
+            write_value(&mut line, &self.module, self.stack[base + r as usize], ty);
+        }
+        line.push('\n');
+        let res = if to_err {
+            let _ = self.out.flush();
+            self.err.write_all(line.as_bytes())
+        } else {
+            self.out.write_all(line.as_bytes())
+        };
+        self.line = line;
+        res.map_err(|e| Trap::new(format!("cannot write output: {e}")))
+    }
+}
+
+/// `math.min` on floats: NaN if either is NaN, else the smaller (the first when equal).
+fn fmin(x: f64, y: f64) -> f64 {
+    if x.is_nan() || y.is_nan() {
+        f64::NAN
+    } else if y < x {
+        y
+    } else {
+        x
+    }
+}
+
+/// `math.max` on floats: NaN if either is NaN, else the larger (the first when equal).
+fn fmax(x: f64, y: f64) -> f64 {
+    if x.is_nan() || y.is_nan() {
+        f64::NAN
+    } else if y > x {
+        y
+    } else {
+        x
+    }
+}

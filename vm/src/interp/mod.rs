@@ -1,0 +1,325 @@
+//! The interpreter: a register machine over pre-decoded 8-byte instructions.
+//!
+//! All frames share one register stack (`Vec<u64>`); a frame is a window of it, starting
+//! where its caller's registers end. Registers hold raw words (ints, float bits, bools,
+//! references); each function's register types say which are references, which gives the
+//! collector precise roots.
+
+mod dispatch;
+
+use crate::bytecode::{Const, Kind, Module, Type};
+use crate::heap::{Heap, Layouts};
+use crate::host::{HostFunc, HostFuncs, LinkError};
+use crate::runtime::trap::{TraceFrame, Trap};
+use std::io::Write;
+use std::sync::Arc;
+
+/// Per-function facts the interpreter needs at every call.
+pub(crate) struct FuncMeta {
+    pub nregs: usize,
+    pub nparams: usize,
+    pub ncaptures: usize,
+    pub ref_regs: Box<[u16]>,
+}
+
+#[derive(Clone, Copy)]
+pub(crate) struct Frame {
+    pub func: u32,
+    pub base: usize,
+    /// The next instruction (saved when this frame calls out or traps).
+    pub pc: usize,
+    /// Where the caller wants the result, relative to the caller's base.
+    pub ret_dst: u16,
+}
+
+/// Options of one run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Frames deeper than this trap with `stack overflow`.
+    pub max_depth: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions {
+            max_depth: DEFAULT_MAX_DEPTH,
+        }
+    }
+}
+
+/// The default call depth limit.
+pub const DEFAULT_MAX_DEPTH: usize = 100_000;
+/// How often built-ins may re-enter the interpreter (e.g. `sort_by` comparators) before
+/// `stack overflow`: each level uses native stack.
+const MAX_NATIVE_DEPTH: u32 = 200;
+
+/// A program instantiated and ready to run: its heap, globals and stacks.
+pub struct Vm {
+    pub module: Arc<Module>,
+    pub heap: Heap,
+    pub(crate) stack: Vec<u64>,
+    pub(crate) frames: Vec<Frame>,
+    pub(crate) globals: Vec<u64>,
+    global_refs: Vec<usize>,
+    /// Globals of non-optional reference type: reading one before its initializer ran traps.
+    pub(crate) global_needs_init: Vec<bool>,
+    pub(crate) consts: Vec<u64>,
+    pub(crate) meta: Vec<FuncMeta>,
+    pub(crate) host: Vec<HostFunc>,
+    pub out: Box<dyn Write + Send>,
+    pub err: Box<dyn Write + Send>,
+    /// References held by built-ins across a re-entrant call.
+    pub(crate) temp_roots: Vec<u64>,
+    pub(crate) opts: RunOptions,
+    pub(crate) native_depth: u32,
+    pub(crate) line: String,
+}
+
+impl Vm {
+    /// Instantiates a module: resolves its imports, allocates its constants and globals.
+    /// The module must have passed the verifier.
+    pub fn new(
+        module: Arc<Module>,
+        host: &HostFuncs,
+        out: Box<dyn Write + Send>,
+        err: Box<dyn Write + Send>,
+        opts: RunOptions,
+    ) -> Result<Vm, LinkError> {
+        let host = host.resolve(&module)?;
+        let m = &module;
+        let kind_of = |id: u32| m.kind(id);
+        let layouts = Layouts {
+            struct_refs: m
+                .structs
+                .iter()
+                .map(|s| {
+                    s.fields
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, f)| kind_of(f.ty) == Kind::Ref)
+                        .map(|(i, _)| i as u32)
+                        .collect()
+                })
+                .collect(),
+            closure_refs: m
+                .functions
+                .iter()
+                .map(|f| {
+                    f.captures
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, t)| kind_of(**t) == Kind::Ref)
+                        .map(|(i, _)| i as u32)
+                        .collect()
+                })
+                .collect(),
+        };
+        let mut heap = Heap::new(layouts);
+        let consts = m
+            .consts
+            .iter()
+            .map(|c| match c {
+                Const::Int(i) => *i as u64,
+                Const::Float(f) => f.to_bits(),
+                Const::Str(s) => heap.alloc_str(s.clone().into_boxed_str()),
+            })
+            .collect();
+        let meta = m
+            .functions
+            .iter()
+            .map(|f| FuncMeta {
+                nregs: f.regs.len(),
+                nparams: f.params.len(),
+                ncaptures: f.captures.len(),
+                ref_regs: f
+                    .regs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, t)| kind_of(**t) == Kind::Ref)
+                    .map(|(i, _)| i as u16)
+                    .collect(),
+            })
+            .collect();
+        let global_refs = m
+            .globals
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| kind_of(g.ty) == Kind::Ref)
+            .map(|(i, _)| i)
+            .collect();
+        let global_needs_init = m
+            .globals
+            .iter()
+            .map(|g| kind_of(g.ty) == Kind::Ref && !matches!(m.ty(g.ty), Type::Optional(_)))
+            .collect();
+        Ok(Vm {
+            globals: vec![0; m.globals.len()],
+            global_refs,
+            global_needs_init,
+            consts,
+            meta,
+            host,
+            heap,
+            stack: Vec::with_capacity(1 << 12),
+            frames: Vec::with_capacity(64),
+            out,
+            err,
+            temp_roots: Vec::new(),
+            opts,
+            native_depth: 0,
+            line: String::new(),
+            module,
+        })
+    }
+
+    /// Runs the global initializers, then `main`. Returns the exit code `main` gives (0
+    /// when it returns nothing).
+    pub fn run_main(&mut self) -> Result<i32, Trap> {
+        let m = Arc::clone(&self.module);
+        if let Some(init) = m.init {
+            self.call(init, &[])?;
+        }
+        let Some(main) = m.main else {
+            return Err(Trap::new("the module has no main function"));
+        };
+        let r = self.call(main, &[])?;
+        self.flush();
+        Ok(match m.functions[main as usize].ret {
+            Some(_) => r as i64 as i32,
+            None => 0,
+        })
+    }
+
+    /// Flushes the program's output streams.
+    pub fn flush(&mut self) {
+        let _ = self.out.flush();
+        let _ = self.err.flush();
+    }
+
+    /// Calls function `func` with raw argument words; returns its raw result (0 if none).
+    pub fn call(&mut self, func: u32, args: &[u64]) -> Result<u64, Trap> {
+        let base = match self.frames.last() {
+            Some(f) => f.base + self.meta[f.func as usize].nregs,
+            None => 0,
+        };
+        let entry = self.frames.len();
+        self.push_frame(func, base, 0)?;
+        for (i, a) in args.iter().enumerate() {
+            self.stack[base + i] = *a;
+        }
+        self.run(entry)
+    }
+
+    /// Calls a closure object with raw arguments, from inside a built-in.
+    pub(crate) fn call_closure_value(&mut self, closure: u64, args: &[u64]) -> Result<u64, Trap> {
+        if self.native_depth >= MAX_NATIVE_DEPTH {
+            return Err(Trap::limit("stack overflow"));
+        }
+        // Safety: the verifier guarantees a function-typed value is a live closure object.
+        let c = unsafe { &*(closure as *const crate::heap::ClosureObj) };
+        let func = c.hdr.aux;
+        let caps: Vec<u64> = c.captures.to_vec();
+        let base = match self.frames.last() {
+            Some(f) => f.base + self.meta[f.func as usize].nregs,
+            None => 0,
+        };
+        let entry = self.frames.len();
+        self.push_frame(func, base, 0)?;
+        let np = self.meta[func as usize].nparams;
+        for (i, a) in args.iter().enumerate() {
+            self.stack[base + i] = *a;
+        }
+        for (i, a) in caps.iter().enumerate() {
+            self.stack[base + np + i] = *a;
+        }
+        self.native_depth += 1;
+        let r = self.run(entry);
+        self.native_depth -= 1;
+        r
+    }
+
+    /// Pushes a frame for `func` at `base`, growing and clearing its registers.
+    #[inline]
+    pub(crate) fn push_frame(&mut self, func: u32, base: usize, ret_dst: u16) -> Result<(), Trap> {
+        if self.frames.len() >= self.opts.max_depth {
+            return Err(Trap::limit("stack overflow"));
+        }
+        let n = self.meta[func as usize].nregs;
+        let top = base + n;
+        if self.stack.len() < top {
+            let want = top.max(self.stack.len() * 2);
+            self.stack.resize(want, 0);
+        }
+        // Registers must not hold stale references from an earlier frame.
+        self.stack[base..top].fill(0);
+        self.frames.push(Frame {
+            func,
+            base,
+            pc: 0,
+            ret_dst,
+        });
+        Ok(())
+    }
+
+    /// Fills in the stack trace of a trap raised in the innermost frame (if not done yet)
+    /// and unwinds to `entry` frames.
+    pub(crate) fn unwind(&mut self, mut t: Trap, entry: usize) -> Trap {
+        if t.trace.is_empty() {
+            t.trace = self.trace();
+        }
+        self.frames.truncate(entry);
+        t
+    }
+
+    /// The stack trace, innermost frame first. Each frame's `pc` is one past the
+    /// instruction it is executing.
+    pub(crate) fn trace(&self) -> Vec<TraceFrame> {
+        let m = &self.module;
+        self.frames
+            .iter()
+            .rev()
+            .map(|fr| {
+                let f = &m.functions[fr.func as usize];
+                let loc = f
+                    .locs
+                    .get(fr.pc.saturating_sub(1))
+                    .copied()
+                    .unwrap_or_default();
+                TraceFrame {
+                    function: f.name.clone(),
+                    file: m.files.get(loc.file as usize).cloned().unwrap_or_default(),
+                    line: loc.line,
+                    col: loc.col,
+                }
+            })
+            .collect()
+    }
+
+    /// Collects garbage. Every frame's `pc` need not be current; registers must be.
+    pub(crate) fn collect_garbage(&mut self) {
+        let stack = &self.stack;
+        let frames = &self.frames;
+        let meta = &self.meta;
+        let frame_roots = frames.iter().flat_map(|f| {
+            meta[f.func as usize]
+                .ref_regs
+                .iter()
+                .map(move |&r| stack[f.base + r as usize])
+        });
+        let global_roots = self.global_refs.iter().map(|&g| self.globals[g]);
+        let const_roots = self
+            .module
+            .consts
+            .iter()
+            .zip(&self.consts)
+            .filter(|(c, _)| matches!(c, Const::Str(_)))
+            .map(|(_, v)| *v);
+        let temp = self.temp_roots.iter().copied();
+        self.heap.collect(
+            frame_roots
+                .chain(global_roots)
+                .chain(const_roots)
+                .chain(temp),
+        );
+    }
+}
