@@ -17,11 +17,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const EXIT_USAGE: u8 = 2;
 
 #[derive(Parser)]
-#[command(
-    name = "vm",
-    version,
-    about = "Kite: compile and run programs on a portable bytecode VM"
-)]
+#[command(name = "vm", version, about = "Kite: compile and run programs on a portable bytecode VM")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -80,9 +76,7 @@ struct RunArgs {
 
 fn main() -> ExitCode {
     // Deeply nested programs and values recurse in the compiler and printer: give them room.
-    let child = std::thread::Builder::new()
-        .stack_size(512 << 20)
-        .spawn(|| real_main(Cli::parse()));
+    let child = std::thread::Builder::new().stack_size(512 << 20).spawn(|| real_main(Cli::parse()));
     match child.map(|h| h.join()) {
         Ok(Ok(code)) => code,
         _ => {
@@ -135,8 +129,7 @@ fn compile(file: &Path) -> Result<Module, ExitCode> {
 /// A module from a .bc file, or compiled from source.
 fn load(file: &Path) -> Result<Module, ExitCode> {
     if file.extension().is_some_and(|e| e == "bc") {
-        let bytes = std::fs::read(file)
-            .map_err(|e| fail(&format!("cannot read {}: {e}", file.display())))?;
+        let bytes = std::fs::read(file).map_err(|e| fail(&format!("cannot read {}: {e}", file.display())))?;
         decode(&bytes).map_err(|e| fail(&format!("{}: invalid bytecode {e}", file.display())))
     } else {
         compile(file)
@@ -150,19 +143,10 @@ fn run(args: RunArgs) -> ExitCode {
         Err(code) => return code,
     };
     let mut host = HostFuncs::new();
-    kite_stdlib::host::add_to(
-        &mut host,
-        &StdConfig {
-            args: args.args,
-            seed: args.seed,
-            stdin: true,
-        },
-    );
+    kite_stdlib::host::add_to(&mut host, &StdConfig { args: args.args, seed: args.seed, stdin: true });
     let out = Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout()));
     let err = Box::new(std::io::stderr());
-    let opts = RunOptions {
-        max_depth: args.max_depth,
-    };
+    let opts = RunOptions { max_depth: args.max_depth };
     let mut vm = match Vm::new(module, &host, out, err, opts) {
         Ok(vm) => vm,
         Err(e) => return fail(&e.to_string()),

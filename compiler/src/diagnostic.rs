@@ -14,11 +14,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            message: message.into(),
-            span,
-            hint: None,
-        }
+        Diagnostic { message: message.into(), span, hint: None }
     }
     pub fn with_hint(mut self, hint: impl Into<String>) -> Diagnostic {
         self.hint = Some(hint.into());
@@ -66,11 +62,7 @@ pub fn render(path: &str, src: &str, d: &Diagnostic) -> String {
     let gutter = line.to_string().len();
     let _ = writeln!(out, "{:gutter$} |", "");
     let _ = writeln!(out, "{line} | {text}");
-    let pad: String = text
-        .chars()
-        .take(col - 1)
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
-        .collect();
+    let pad: String = text.chars().take(col - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
     let _ = writeln!(out, "{:gutter$} | {pad}{}", "", "^".repeat(width.max(1)));
     if let Some(h) = &d.hint {
         let _ = writeln!(out, "{:gutter$} = hint: {h}", "");

@@ -31,11 +31,7 @@ pub struct LexError {
 impl LexError {
     /// An error covering `lo..hi`.
     pub fn new(lo: usize, hi: usize, message: impl Into<String>) -> LexError {
-        LexError {
-            span: Span::new(lo, hi),
-            message: message.into(),
-            hint: None,
-        }
+        LexError { span: Span::new(lo, hi), message: message.into(), hint: None }
     }
 
     /// Adds a hint.
@@ -332,10 +328,8 @@ fn block_comment(lex: &mut LogosLexer<'_>) -> Result<logos::Skip, LexError> {
         }
     }
     lex.bump(rest.len());
-    Err(
-        LexError::new(start, start + 2, "unterminated block comment")
-            .with_hint("block comments nest: every `/*` needs its own `*/`"),
-    )
+    Err(LexError::new(start, start + 2, "unterminated block comment")
+        .with_hint("block comments nest: every `/*` needs its own `*/`"))
 }
 
 /// Scans a string literal after its opening quote.
@@ -364,8 +358,7 @@ fn scan_string(rest: &str, quote: usize) -> (usize, Result<String, LexError>) {
                     chars.next();
                     let escaped = match e {
                         'u' => scan_unicode_escape(rest, base, i, j + 1, &mut chars),
-                        _ => simple_escape(e)
-                            .ok_or_else(|| invalid_escape(base + i, base + j + e.len_utf8(), e)),
+                        _ => simple_escape(e).ok_or_else(|| invalid_escape(base + i, base + j + e.len_utf8(), e)),
                     };
                     match escaped {
                         Ok(ch) => value.push(ch),
@@ -413,12 +406,8 @@ fn scan_unicode_escape(
 ) -> Result<char, LexError> {
     let bad = |hi: usize| {
         let text = rest.get(backslash..hi).unwrap_or("\\u");
-        LexError::new(
-            base + backslash,
-            base + hi,
-            format!("invalid unicode escape '{text}'"),
-        )
-        .with_hint("write \\u{...} with 1 to 6 hex digits naming a Unicode scalar value")
+        LexError::new(base + backslash, base + hi, format!("invalid unicode escape '{text}'"))
+            .with_hint("write \\u{...} with 1 to 6 hex digits naming a Unicode scalar value")
     };
     if chars.peek().map(|&(_, c)| c) != Some('{') {
         return Err(bad(after_u));
@@ -438,9 +427,7 @@ fn scan_unicode_escape(
             chars.next();
             let digits = &rest[digits_start..end];
             let value = if (1..=6).contains(&digits.len()) {
-                u32::from_str_radix(digits, 16)
-                    .ok()
-                    .and_then(char::from_u32)
+                u32::from_str_radix(digits, 16).ok().and_then(char::from_u32)
             } else {
                 None
             };
@@ -474,11 +461,7 @@ fn scan_number(src: &[u8], start: usize) -> (usize, Result<Tok<'static>, LexErro
     while matches!(src.get(i), Some(&b) if b == b'_' || (b as char).is_digit(radix)) {
         i += 1;
     }
-    let digits: String = src[digits_start..i]
-        .iter()
-        .filter(|&&b| b != b'_')
-        .map(|&b| b as char)
-        .collect();
+    let digits: String = src[digits_start..i].iter().filter(|&&b| b != b'_').map(|&b| b as char).collect();
     if digits.is_empty() || is_ident_continue(src.get(i)) {
         return invalid_number(src, start, i);
     }
@@ -508,11 +491,7 @@ fn scan_decimal(src: &[u8], start: usize) -> (usize, Result<Tok<'static>, LexErr
                 let text = String::from_utf8_lossy(&src[start..i]);
                 return (
                     end,
-                    err.map_err(|e| {
-                        e.with_hint(format!(
-                            "a float needs digits after the '.': write {text}.0"
-                        ))
-                    }),
+                    err.map_err(|e| e.with_hint(format!("a float needs digits after the '.': write {text}.0"))),
                 );
             }
         }
@@ -531,42 +510,25 @@ fn scan_decimal(src: &[u8], start: usize) -> (usize, Result<Tok<'static>, LexErr
     if is_ident_continue(src.get(i)) {
         return invalid_number(src, start, i);
     }
-    let text: String = src[start..i]
-        .iter()
-        .filter(|&&b| b != b'_')
-        .map(|&b| b as char)
-        .collect();
-    let tok = if is_float {
-        parse_float(&text, start, i)
-    } else {
-        parse_int(&text, 10, start, i)
-    };
+    let text: String = src[start..i].iter().filter(|&&b| b != b'_').map(|&b| b as char).collect();
+    let tok = if is_float { parse_float(&text, start, i) } else { parse_int(&text, 10, start, i) };
     (i, tok)
 }
 
 /// An `invalid number literal` error covering `start..end` plus any letters or
 /// digits glued to it.
-fn invalid_number(
-    src: &[u8],
-    start: usize,
-    mut end: usize,
-) -> (usize, Result<Tok<'static>, LexError>) {
+fn invalid_number(src: &[u8], start: usize, mut end: usize) -> (usize, Result<Tok<'static>, LexError>) {
     while is_ident_continue(src.get(end)) {
         end += 1;
     }
-    (
-        end,
-        Err(LexError::new(start, end, "invalid number literal")),
-    )
+    (end, Err(LexError::new(start, end, "invalid number literal")))
 }
 
 fn parse_int(digits: &str, radix: u32, lo: usize, hi: usize) -> Result<Tok<'static>, LexError> {
-    u64::from_str_radix(digits, radix)
-        .map(Tok::Int)
-        .map_err(|_| {
-            LexError::new(lo, hi, "integer literal out of range")
-                .with_hint("integers are 64-bit: the largest is 9223372036854775807")
-        })
+    u64::from_str_radix(digits, radix).map(Tok::Int).map_err(|_| {
+        LexError::new(lo, hi, "integer literal out of range")
+            .with_hint("integers are 64-bit: the largest is 9223372036854775807")
+    })
 }
 
 fn parse_float(text: &str, lo: usize, hi: usize) -> Result<Tok<'static>, LexError> {
@@ -586,10 +548,7 @@ pub struct Lexer<'a> {
 impl<'a> Lexer<'a> {
     /// A lexer over `src`.
     pub fn new(src: &'a str) -> Lexer<'a> {
-        Lexer {
-            inner: Tok::lexer(src).spanned(),
-            src,
-        }
+        Lexer { inner: Tok::lexer(src).spanned(), src }
     }
 }
 
@@ -608,15 +567,8 @@ impl<'a> Iterator for Lexer<'a> {
 
 /// The `invalid character` error for the character at byte `at`.
 fn invalid_character(src: &str, at: usize) -> LexError {
-    let c = src
-        .get(at..)
-        .and_then(|s| s.chars().next())
-        .unwrap_or('\u{FFFD}');
-    LexError::new(
-        at,
-        at + c.len_utf8(),
-        format!("invalid character '{}'", c.escape_debug()),
-    )
+    let c = src.get(at..).and_then(|s| s.chars().next()).unwrap_or('\u{FFFD}');
+    LexError::new(at, at + c.len_utf8(), format!("invalid character '{}'", c.escape_debug()))
 }
 
 /// Lexes a whole file: every token, and every lexical error.
@@ -643,11 +595,7 @@ mod tests {
     }
 
     fn errs(src: &str) -> Vec<(String, usize, usize)> {
-        tokenize(src)
-            .1
-            .into_iter()
-            .map(|e| (e.message, e.span.lo as usize, e.span.hi as usize))
-            .collect()
+        tokenize(src).1.into_iter().map(|e| (e.message, e.span.lo as usize, e.span.hi as usize)).collect()
     }
 
     #[test]
@@ -680,14 +628,8 @@ mod tests {
     #[test]
     fn numbers() {
         use Tok::*;
-        assert_eq!(
-            toks("42 1_000 0xff 0b1010"),
-            vec![Int(42), Int(1000), Int(255), Int(10)]
-        );
-        assert_eq!(
-            toks("1.0 1e9 2.5e-3 4.8e+00"),
-            vec![Float(1.0), Float(1e9), Float(2.5e-3), Float(4.8)]
-        );
+        assert_eq!(toks("42 1_000 0xff 0b1010"), vec![Int(42), Int(1000), Int(255), Int(10)]);
+        assert_eq!(toks("1.0 1e9 2.5e-3 4.8e+00"), vec![Float(1.0), Float(1e9), Float(2.5e-3), Float(4.8)]);
         assert_eq!(toks("1..5"), vec![Int(1), DotDot, Int(5)]);
         assert_eq!(toks("0..=n"), vec![Int(0), DotDotEq, Ident("n")]);
         assert_eq!(toks("18446744073709551615"), vec![Int(u64::MAX)]);
@@ -697,21 +639,10 @@ mod tests {
     #[test]
     fn bad_numbers() {
         let m = |s| errs(s).into_iter().map(|e| e.0).collect::<Vec<_>>();
-        assert_eq!(
-            errs("18446744073709551616"),
-            vec![("integer literal out of range".into(), 0, 20)]
-        );
-        assert_eq!(
-            m("0x1_0000_0000_0000_0000"),
-            vec!["integer literal out of range"]
-        );
-        assert_eq!(
-            errs("x = 5. ;"),
-            vec![("invalid number literal".into(), 4, 6)]
-        );
-        for bad in [
-            "5.", "1e", "1e+", "0x", "0b", "0b102", "12ab", "1.5f", "1.e5", "0xg",
-        ] {
+        assert_eq!(errs("18446744073709551616"), vec![("integer literal out of range".into(), 0, 20)]);
+        assert_eq!(m("0x1_0000_0000_0000_0000"), vec!["integer literal out of range"]);
+        assert_eq!(errs("x = 5. ;"), vec![("invalid number literal".into(), 4, 6)]);
+        for bad in ["5.", "1e", "1e+", "0x", "0b", "0b102", "12ab", "1.5f", "1.e5", "0xg"] {
             assert_eq!(m(bad), vec!["invalid number literal"], "{bad}");
         }
         // `.5` is a `.` then `5`; the parser rejects it.
@@ -720,66 +651,33 @@ mod tests {
 
     #[test]
     fn strings_and_escapes() {
-        assert_eq!(
-            toks(r#""a\n\t\r\\\"\0\u{1F600}b""#),
-            vec![Tok::Str("a\n\t\r\\\"\0\u{1F600}b".into())]
-        );
+        assert_eq!(toks(r#""a\n\t\r\\\"\0\u{1F600}b""#), vec![Tok::Str("a\n\t\r\\\"\0\u{1F600}b".into())]);
         assert_eq!(toks(r#""""#), vec![Tok::Str(String::new())]);
         assert_eq!(toks("\"héllo\""), vec![Tok::Str("héllo".into())]);
     }
 
     #[test]
     fn string_errors_point_at_the_bad_part() {
-        assert_eq!(
-            errs(r#"x = "ab\qc";"#),
-            vec![("invalid escape '\\q'".into(), 7, 9)]
-        );
+        assert_eq!(errs(r#"x = "ab\qc";"#), vec![("invalid escape '\\q'".into(), 7, 9)]);
         assert_eq!(errs("\"abc"), vec![("unterminated string".into(), 0, 4)]);
-        assert_eq!(
-            errs("\"abc\nlet"),
-            vec![("unterminated string".into(), 0, 4)]
-        );
+        assert_eq!(errs("\"abc\nlet"), vec![("unterminated string".into(), 0, 4)]);
         assert_eq!(errs("\"abc\\"), vec![("unterminated string".into(), 0, 5)]);
-        assert_eq!(
-            errs(r#""\u{D800}""#),
-            vec![("invalid unicode escape '\\u{D800}'".into(), 1, 9)]
-        );
-        assert_eq!(
-            errs(r#""\u{110000}""#)[0].0,
-            "invalid unicode escape '\\u{110000}'"
-        );
+        assert_eq!(errs(r#""\u{D800}""#), vec![("invalid unicode escape '\\u{D800}'".into(), 1, 9)]);
+        assert_eq!(errs(r#""\u{110000}""#)[0].0, "invalid unicode escape '\\u{110000}'");
         assert_eq!(errs(r#""\u{}""#)[0].0, "invalid unicode escape '\\u{}'");
-        assert_eq!(
-            errs(r#""\u{1234567}""#)[0].0,
-            "invalid unicode escape '\\u{1234567}'"
-        );
-        assert_eq!(
-            errs(r#""\u41""#),
-            vec![("invalid unicode escape '\\u'".into(), 1, 3)]
-        );
-        assert_eq!(
-            errs(r#""\u{41""#),
-            vec![("invalid unicode escape '\\u{41'".into(), 1, 6)]
-        );
+        assert_eq!(errs(r#""\u{1234567}""#)[0].0, "invalid unicode escape '\\u{1234567}'");
+        assert_eq!(errs(r#""\u41""#), vec![("invalid unicode escape '\\u'".into(), 1, 3)]);
+        assert_eq!(errs(r#""\u{41""#), vec![("invalid unicode escape '\\u{41'".into(), 1, 6)]);
         // After a bad escape the lexer resumes after the string.
         let (t, e) = tokenize(r#""\q" 1 "\w""#);
         assert_eq!(e.len(), 2);
-        assert_eq!(
-            t.into_iter().map(|t| t.1).collect::<Vec<_>>(),
-            vec![Tok::Int(1)]
-        );
+        assert_eq!(t.into_iter().map(|t| t.1).collect::<Vec<_>>(), vec![Tok::Int(1)]);
     }
 
     #[test]
     fn comments_nest() {
-        assert_eq!(
-            toks("a /* x /* y */ z */ b // c\nd"),
-            vec![Tok::Ident("a"), Tok::Ident("b"), Tok::Ident("d")]
-        );
-        assert_eq!(
-            errs("a /* /* */"),
-            vec![("unterminated block comment".into(), 2, 4)]
-        );
+        assert_eq!(toks("a /* x /* y */ z */ b // c\nd"), vec![Tok::Ident("a"), Tok::Ident("b"), Tok::Ident("d")]);
+        assert_eq!(errs("a /* /* */"), vec![("unterminated block comment".into(), 2, 4)]);
     }
 
     #[test]

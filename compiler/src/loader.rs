@@ -113,11 +113,7 @@ impl Loader<'_> {
             Ok(a) => a,
             Err(ds) => {
                 for d in ds {
-                    self.errors.push(FileDiagnostic {
-                        path: display.clone(),
-                        src: src.clone(),
-                        diagnostic: d,
-                    });
+                    self.errors.push(FileDiagnostic { path: display.clone(), src: src.clone(), diagnostic: d });
                 }
                 ast::File { items: Vec::new() }
             }
@@ -130,13 +126,7 @@ impl Loader<'_> {
             .ast
             .items
             .iter()
-            .filter_map(|i| {
-                if let ast::Item::Import(d) = i {
-                    Some(d.clone())
-                } else {
-                    None
-                }
-            })
+            .filter_map(|i| if let ast::Item::Import(d) = i { Some(d.clone()) } else { None })
             .collect();
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         for imp in imports {
@@ -165,11 +155,7 @@ impl Loader<'_> {
                 imp.span,
                 format!(
                     "a user module cannot be named '{}': it is a built-in module",
-                    if crate::builtins::is_builtin_module(name) {
-                        name
-                    } else {
-                        &alias
-                    }
+                    if crate::builtins::is_builtin_module(name) { name } else { &alias }
                 ),
             );
             return;
@@ -187,32 +173,18 @@ impl Loader<'_> {
                     .chain(std::iter::once(&idx))
                     .map(|&i| module_name(&self.files[i].path))
                     .collect();
-                self.err(
-                    from,
-                    imp.span,
-                    format!("import cycle: {}", chain.join(" -> ")),
-                );
+                self.err(from, imp.span, format!("import cycle: {}", chain.join(" -> ")));
                 return;
             }
             self.files[from].imports.insert(alias, idx);
             return;
         }
         if !path.is_file() {
-            self.err(
-                from,
-                imp.module.span,
-                format!(
-                    "cannot find module '{name}' (looked for {})",
-                    path.display()
-                ),
-            );
+            self.err(from, imp.module.span, format!("cannot find module '{name}' (looked for {})", path.display()));
             return;
         }
         let display = path.display().to_string();
-        let display = display
-            .strip_prefix("./")
-            .map(str::to_string)
-            .unwrap_or(display);
+        let display = display.strip_prefix("./").map(str::to_string).unwrap_or(display);
         // Register under the canonical key so that cycles are found whatever the spelling.
         let before = self.files.len();
         if let Some(idx) = self.load_keyed(&path, &key, display) {
@@ -229,10 +201,7 @@ impl Loader<'_> {
 }
 
 fn module_name(path: &str) -> String {
-    Path::new(path)
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    Path::new(path).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 fn compile_with(source: &dyn Source, path: &Path) -> Result<Module, CompileError> {
@@ -248,24 +217,16 @@ fn compile_with(source: &dyn Source, path: &Path) -> Result<Module, CompileError
     let key = std::fs::canonicalize(path).unwrap_or(path.to_path_buf());
     // The main file is known by its canonical path too, so a module importing it is a cycle.
     if l.load(path, display.clone()).is_none() {
-        return Err(CompileError {
-            diagnostics: l.errors,
-        });
+        return Err(CompileError { diagnostics: l.errors });
     }
     l.by_path.insert(key, 0);
     if !l.errors.is_empty() {
-        return Err(CompileError {
-            diagnostics: l.errors,
-        });
+        return Err(CompileError { diagnostics: l.errors });
     }
     lower_program(&l.files, &l.order).map_err(|ds| CompileError {
         diagnostics: ds
             .into_iter()
-            .map(|(f, d)| FileDiagnostic {
-                path: l.files[f].path.clone(),
-                src: l.files[f].src.clone(),
-                diagnostic: d,
-            })
+            .map(|(f, d)| FileDiagnostic { path: l.files[f].path.clone(), src: l.files[f].src.clone(), diagnostic: d })
             .collect(),
     })
 }
@@ -274,10 +235,7 @@ fn compile_with(source: &dyn Source, path: &Path) -> Result<Module, CompileError
 pub fn compile_file(path: impl AsRef<Path>) -> Result<Module, CompileError> {
     let path = path.as_ref();
     if !path.is_file() {
-        return Err(CompileError::io(
-            &path.display().to_string(),
-            "no such file".into(),
-        ));
+        return Err(CompileError::io(&path.display().to_string(), "no such file".into()));
     }
     compile_with(&Disk, path)
 }
@@ -285,11 +243,5 @@ pub fn compile_file(path: impl AsRef<Path>) -> Result<Module, CompileError> {
 /// Compiles a program given as text; `path` names it in diagnostics and locates imports.
 pub fn compile_source(path: impl AsRef<Path>, src: &str) -> Result<Module, CompileError> {
     let path = path.as_ref();
-    compile_with(
-        &MainInMemory {
-            path: path.to_path_buf(),
-            src,
-        },
-        path,
-    )
+    compile_with(&MainInMemory { path: path.to_path_buf(), src }, path)
 }

@@ -31,9 +31,7 @@ pub fn parse(src: &str) -> Result<ast::File, Vec<Diagnostic>> {
     }
     check_nesting(&tokens).map_err(|d| vec![d])?;
     let input = tokens.iter().cloned().map(Ok::<_, LexError>);
-    grammar::FileParser::new()
-        .parse(src, input)
-        .map_err(|e| vec![syntax_error(src, &tokens, e)])
+    grammar::FileParser::new().parse(src, input).map_err(|e| vec![syntax_error(src, &tokens, e)])
 }
 
 // ------------------------------------------------------------------ nesting limit
@@ -68,10 +66,8 @@ fn check_nesting(tokens: &[Spanned<'_>]) -> Result<(), Diagnostic> {
             _ => {}
         }
         if total > MAX_NESTING {
-            return Err(
-                Diagnostic::new(Span::new(*lo, *hi), "code is nested too deeply")
-                    .with_hint("split this expression or block into smaller pieces"),
-            );
+            return Err(Diagnostic::new(Span::new(*lo, *hi), "code is nested too deeply")
+                .with_hint("split this expression or block into smaller pieces"));
         }
     }
     Ok(())
@@ -168,44 +164,27 @@ fn syntax_error(src: &str, tokens: &[Spanned<'_>], err: GrammarError<'_>) -> Dia
         }
         ParseError::UnrecognizedEof { location, expected } => {
             let end = location.min(src.len());
-            let msg = with_expected(
-                "syntax error: unexpected end of file".to_string(),
-                &expected,
-            );
+            let msg = with_expected("syntax error: unexpected end of file".to_string(), &expected);
             Diagnostic::new(Span::new(end, end), msg)
         }
-        ParseError::UnrecognizedToken {
-            token: (lo, tok, hi),
-            expected,
-        } => {
-            let msg = format!(
-                "syntax error: unexpected {}",
-                describe_token(src, lo, hi, &tok)
-            );
+        ParseError::UnrecognizedToken { token: (lo, tok, hi), expected } => {
+            let msg = format!("syntax error: unexpected {}", describe_token(src, lo, hi, &tok));
             let d = Diagnostic::new(Span::new(lo, hi), with_expected(msg, &expected));
             match hint_for(src, tokens, lo, &tok, &expected) {
                 Some(h) => d.with_hint(h),
                 None => d,
             }
         }
-        ParseError::ExtraToken {
-            token: (lo, tok, hi),
-        } => Diagnostic::new(
+        ParseError::ExtraToken { token: (lo, tok, hi) } => Diagnostic::new(
             Span::new(lo, hi),
-            format!(
-                "syntax error: unexpected {}",
-                describe_token(src, lo, hi, &tok)
-            ),
+            format!("syntax error: unexpected {}", describe_token(src, lo, hi, &tok)),
         ),
     }
 }
 
 /// The found token, quoted as it appears in the source.
 fn describe_token(src: &str, lo: usize, hi: usize, tok: &Tok<'_>) -> String {
-    let text = src
-        .get(lo..hi)
-        .map(str::to_string)
-        .unwrap_or_else(|| tok.to_string());
+    let text = src.get(lo..hi).map(str::to_string).unwrap_or_else(|| tok.to_string());
     if text.chars().count() > 24 {
         let short: String = text.chars().take(20).collect();
         format!("'{short}...'")
@@ -221,25 +200,18 @@ fn with_expected(msg: String, expected: &[String]) -> String {
     }
 }
 
-const EXPR_START: &[&str] = &[
-    "IDENT", "INT", "FLOAT", "STR", "true", "false", "nil", "self", "(", "[", "{", "fn", "-", "!",
-    "~",
-];
-const STMT_START: &[&str] = &[
-    "let", "var", "if", "while", "for", "break", "continue", "return",
-];
+const EXPR_START: &[&str] =
+    &["IDENT", "INT", "FLOAT", "STR", "true", "false", "nil", "self", "(", "[", "{", "fn", "-", "!", "~"];
+const STMT_START: &[&str] = &["let", "var", "if", "while", "for", "break", "continue", "return"];
 const ITEM_START: &[&str] = &["fn", "struct", "impl", "let", "var", "import", "extern"];
 const TYPE_START: &[&str] = &["IDENT", "[", "{", "fn"];
 const OPERATORS: &[&str] = &[
-    "??", "||", "&&", "==", "!=", "<", "<=", ">", ">=", "|", "^", "&", "<<", ">>", "+", "-", "*",
-    "/", "%", ".", "(", "[", "!", "=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=",
-    ">>=",
+    "??", "||", "&&", "==", "!=", "<", "<=", ">", ">=", "|", "^", "&", "<<", ">>", "+", "-", "*", "/", "%", ".", "(",
+    "[", "!", "=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>=",
 ];
 
-const BINARY_OPERATORS: &[&str] = &[
-    "??", "||", "&&", "==", "!=", "<", "<=", ">", ">=", "|", "^", "&", "<<", ">>", "+", "-", "*",
-    "/", "%",
-];
+const BINARY_OPERATORS: &[&str] =
+    &["??", "||", "&&", "==", "!=", "<", "<=", ">", ">=", "|", "^", "&", "<<", ">>", "+", "-", "*", "/", "%"];
 const CLOSERS: &[&str] = &[";", ",", ")", "]", "}", ":"];
 
 /// A short English summary of lalrpop's expected-terminal list, e.g.
@@ -253,11 +225,7 @@ fn summarize_expected(expected: &[String]) -> Option<String> {
         phrases.push(phrase.to_string());
     };
     if left.contains(&"struct") {
-        take(
-            &mut left,
-            ITEM_START,
-            "a declaration (fn, struct, impl, let, var, import, extern)",
-        );
+        take(&mut left, ITEM_START, "a declaration (fn, struct, impl, let, var, import, extern)");
     }
     if left.contains(&"while") {
         take(&mut left, STMT_START, "a statement");
@@ -313,34 +281,19 @@ fn join_or(items: &[String]) -> Option<String> {
 }
 
 /// A hint for common mistakes behind a syntax error at token `lo`.
-fn hint_for(
-    src: &str,
-    tokens: &[Spanned<'_>],
-    lo: usize,
-    tok: &Tok<'_>,
-    expected: &[String],
-) -> Option<String> {
+fn hint_for(src: &str, tokens: &[Spanned<'_>], lo: usize, tok: &Tok<'_>, expected: &[String]) -> Option<String> {
     let expects = |t: &str| expected.iter().any(|e| e.trim_matches('"') == t);
     let index = tokens.iter().position(|t| t.0 == lo)?;
     let prev = index.checked_sub(1).and_then(|i| tokens.get(i));
-    let is_cmp = matches!(
-        tok,
-        Tok::Lt | Tok::Le | Tok::Gt | Tok::Ge | Tok::EqEq | Tok::Ne
-    );
+    let is_cmp = matches!(tok, Tok::Lt | Tok::Le | Tok::Gt | Tok::Ge | Tok::EqEq | Tok::Ne);
     if is_cmp && !expects("INT") {
         return Some("comparison operators do not chain: write `a < b && b < c`".into());
     }
-    if *tok == Tok::Dot
-        && expects("INT")
-        && matches!(tokens.get(index + 1), Some((_, Tok::Int(_), _)))
-    {
+    if *tok == Tok::Dot && expects("INT") && matches!(tokens.get(index + 1), Some((_, Tok::Int(_), _))) {
         return Some("a float literal needs a digit before the '.', as in 0.5".into());
     }
     if let Some((plo, Tok::LBrace, _)) = prev {
-        let before = index
-            .checked_sub(2)
-            .and_then(|i| tokens.get(i))
-            .map(|t| &t.1);
+        let before = index.checked_sub(2).and_then(|i| tokens.get(i)).map(|t| &t.1);
         let at_stmt_start = matches!(before, None | Some(Tok::LBrace | Tok::RBrace | Tok::Semi));
         if at_stmt_start && STMT_START.contains(&tok.fixed_text()) && *plo < lo {
             return Some("a statement cannot start with '{' (Kite has no bare blocks)".into());
@@ -374,38 +327,23 @@ mod build {
     }
 
     pub fn ident(name: &str, lo: usize, hi: usize) -> Ident {
-        Ident {
-            name: name.to_string(),
-            span: sp(lo, hi),
-        }
+        Ident { name: name.to_string(), span: sp(lo, hi) }
     }
 
     pub fn expr(kind: ExprKind, lo: usize, hi: usize) -> Expr {
-        Expr {
-            kind,
-            span: sp(lo, hi),
-        }
+        Expr { kind, span: sp(lo, hi) }
     }
 
     pub fn stmt(kind: StmtKind, lo: usize, hi: usize) -> Stmt {
-        Stmt {
-            kind,
-            span: sp(lo, hi),
-        }
+        Stmt { kind, span: sp(lo, hi) }
     }
 
     pub fn ty(kind: TypeExprKind, lo: usize, hi: usize) -> TypeExpr {
-        TypeExpr {
-            kind,
-            span: sp(lo, hi),
-        }
+        TypeExpr { kind, span: sp(lo, hi) }
     }
 
     pub fn ty_named(name: Ident) -> TypeExpr {
-        TypeExpr {
-            span: name.span,
-            kind: TypeExprKind::Named(name),
-        }
+        TypeExpr { span: name.span, kind: TypeExprKind::Named(name) }
     }
 
     /// `T?`; more than one `?` (`T??`, `T? ?`) is an error pointing at the marks.
@@ -415,76 +353,49 @@ mod build {
                 .with_hint("`T?` already holds nil; use a single `?`"));
         }
         let span = t.span.to(sp(lo, hi));
-        Ok(TypeExpr {
-            kind: TypeExprKind::Optional(Box::new(t)),
-            span,
-        })
+        Ok(TypeExpr { kind: TypeExprKind::Optional(Box::new(t)), span })
     }
 
     pub fn binary(op: BinOp, l: Expr, r: Expr) -> Expr {
         let span = l.span.to(r.span);
-        Expr {
-            kind: ExprKind::Binary(op, Box::new(l), Box::new(r)),
-            span,
-        }
+        Expr { kind: ExprKind::Binary(op, Box::new(l), Box::new(r)), span }
     }
 
     pub fn unary(op: UnOp, e: Expr, lo: usize) -> Expr {
         let span = sp(lo, e.span.hi as usize);
-        Expr {
-            kind: ExprKind::Unary(op, Box::new(e)),
-            span,
-        }
+        Expr { kind: ExprKind::Unary(op, Box::new(e)), span }
     }
 
     pub fn field(e: Expr, f: Ident) -> Expr {
         let span = e.span.to(f.span);
-        Expr {
-            kind: ExprKind::Field(Box::new(e), f),
-            span,
-        }
+        Expr { kind: ExprKind::Field(Box::new(e), f), span }
     }
 
     pub fn call(callee: Expr, args: Vec<Expr>, hi: usize) -> Expr {
         let span = sp(callee.span.lo as usize, hi);
-        Expr {
-            kind: ExprKind::Call(Box::new(callee), args),
-            span,
-        }
+        Expr { kind: ExprKind::Call(Box::new(callee), args), span }
     }
 
     pub fn index(e: Expr, i: Expr, hi: usize) -> Expr {
         let span = sp(e.span.lo as usize, hi);
-        Expr {
-            kind: ExprKind::Index(Box::new(e), Box::new(i)),
-            span,
-        }
+        Expr { kind: ExprKind::Index(Box::new(e), Box::new(i)), span }
     }
 
     pub fn unwrap(e: Expr, hi: usize) -> Expr {
         let span = sp(e.span.lo as usize, hi);
-        Expr {
-            kind: ExprKind::Unwrap(Box::new(e)),
-            span,
-        }
+        Expr { kind: ExprKind::Unwrap(Box::new(e)), span }
     }
 
     /// `(e)`: the same node, its span widened over the parentheses.
     pub fn paren(e: Expr, lo: usize, hi: usize) -> Expr {
-        Expr {
-            span: sp(lo, hi),
-            ..e
-        }
+        Expr { span: sp(lo, hi), ..e }
     }
 
     /// An unparenthesized identifier expression: its name with its span.
     fn bare_ident(e: &Expr) -> Option<Ident> {
         match &e.kind {
             ExprKind::Ident(name) if (e.span.hi - e.span.lo) as usize == name.len() => {
-                Some(Ident {
-                    name: name.clone(),
-                    span: e.span,
-                })
+                Some(Ident { name: name.clone(), span: e.span })
             }
             _ => None,
         }
@@ -509,22 +420,16 @@ mod build {
         let lo = path.span.lo as usize;
         match struct_path(&path) {
             Some(names) => Ok(expr(ExprKind::StructLit(names, fields), lo, hi)),
-            None => Err(LexError::new(
-                lo,
-                path.span.hi as usize,
-                "a struct literal needs a struct name before '{'",
-            )
-            .with_hint("write `Name { field: value }` or `module.Name { ... }`")),
+            None => Err(LexError::new(lo, path.span.hi as usize, "a struct literal needs a struct name before '{'")
+                .with_hint("write `Name { field: value }` or `module.Name { ... }`")),
         }
     }
 
     /// Rejects a statement whose first character is `{`.
     fn check_not_brace(input: &str, lo: usize) -> Result<(), LexError> {
         if input.as_bytes().get(lo) == Some(&b'{') {
-            return Err(
-                LexError::new(lo, lo + 1, "a statement cannot start with '{'")
-                    .with_hint("Kite has no bare blocks; wrap a map literal in parentheses"),
-            );
+            return Err(LexError::new(lo, lo + 1, "a statement cannot start with '{'")
+                .with_hint("Kite has no bare blocks; wrap a map literal in parentheses"));
         }
         Ok(())
     }
@@ -610,18 +515,12 @@ mod tests {
             ExprKind::Array(xs) => format!("[{}]", list(xs)),
             ExprKind::ArrayRepeat(v, n) => format!("[{}; {}]", sx(v), sx(n)),
             ExprKind::Map(es) => {
-                let es: Vec<String> = es
-                    .iter()
-                    .map(|(k, v)| format!("{}: {}", sx(k), sx(v)))
-                    .collect();
+                let es: Vec<String> = es.iter().map(|(k, v)| format!("{}: {}", sx(k), sx(v))).collect();
                 format!("{{{}}}", es.join(", "))
             }
             ExprKind::StructLit(path, fs) => {
                 let p: Vec<&str> = path.iter().map(|i| i.name.as_str()).collect();
-                let fs: Vec<String> = fs
-                    .iter()
-                    .map(|(n, v)| format!("{}: {}", n.name, sx(v)))
-                    .collect();
+                let fs: Vec<String> = fs.iter().map(|(n, v)| format!("{}: {}", n.name, sx(v))).collect();
                 format!("{} {{{}}}", p.join("."), fs.join(", "))
             }
             ExprKind::Closure { params, .. } => format!("(closure {})", params.len()),
@@ -681,10 +580,7 @@ mod tests {
         assert_eq!(e("geo.Shape { n: 3 }.n"), "(. geo.Shape {n: 3} n)");
         assert_eq!(e("[true, false, nil, self]"), "[true false nil self]");
         assert_eq!(e("0x10 + 0b11 + 1_000"), "(+ (+ 16 3) 1000)");
-        assert_eq!(
-            e("1e9 + 2.5e-3 + 4.8e+00"),
-            "(+ (+ 1000000000.0 0.0025) 4.8)"
-        );
+        assert_eq!(e("1e9 + 2.5e-3 + 4.8e+00"), "(+ (+ 1000000000.0 0.0025) 4.8)");
         assert_eq!(e(r#""a\n\u{1F600}""#), "\"a\\n😀\"");
     }
 
@@ -695,9 +591,7 @@ mod tests {
             ExprKind::Closure { params, ret, body } => {
                 assert_eq!(params.len(), 2);
                 assert_eq!(params[1].name.name, "b");
-                assert!(
-                    matches!(ret.map(|t| t.kind), Some(TypeExprKind::Named(n)) if n.name == "int")
-                );
+                assert!(matches!(ret.map(|t| t.kind), Some(TypeExprKind::Named(n)) if n.name == "int"));
                 assert_eq!(body.stmts.len(), 1);
             }
             other => panic!("{other:?}"),
@@ -713,40 +607,23 @@ mod tests {
     fn spans_cover_whole_nodes() {
         let src = "fn main() { let x = f(a, b) + -c.d[1]!; }";
         let f = parse_ok(src);
-        let Item::Fn(main) = &f.items[0] else {
-            panic!()
-        };
+        let Item::Fn(main) = &f.items[0] else { panic!() };
         assert_eq!(text(src, main.span), src);
         assert_eq!(text(src, main.body.span), "{ let x = f(a, b) + -c.d[1]!; }");
-        let StmtKind::Let(d) = &main.body.stmts[0].kind else {
-            panic!()
-        };
+        let StmtKind::Let(d) = &main.body.stmts[0].kind else { panic!() };
         assert_eq!(text(src, d.span), "let x = f(a, b) + -c.d[1]!;");
-        assert_eq!(
-            text(src, main.body.stmts[0].span),
-            "let x = f(a, b) + -c.d[1]!;"
-        );
+        assert_eq!(text(src, main.body.stmts[0].span), "let x = f(a, b) + -c.d[1]!;");
         assert_eq!(text(src, d.init.span), "f(a, b) + -c.d[1]!");
-        let ExprKind::Binary(_, l, r) = &d.init.kind else {
-            panic!()
-        };
+        let ExprKind::Binary(_, l, r) = &d.init.kind else { panic!() };
         assert_eq!(text(src, l.span), "f(a, b)");
         assert_eq!(text(src, r.span), "-c.d[1]!");
-        let ExprKind::Unary(_, u) = &r.kind else {
-            panic!()
-        };
+        let ExprKind::Unary(_, u) = &r.kind else { panic!() };
         assert_eq!(text(src, u.span), "c.d[1]!");
         let src2 = "fn main() { let y = (a + b) * c; }";
         let f = parse_ok(src2);
-        let Item::Fn(main) = &f.items[0] else {
-            panic!()
-        };
-        let StmtKind::Let(d) = &main.body.stmts[0].kind else {
-            panic!()
-        };
-        let ExprKind::Binary(_, l, _) = &d.init.kind else {
-            panic!()
-        };
+        let Item::Fn(main) = &f.items[0] else { panic!() };
+        let StmtKind::Let(d) = &main.body.stmts[0].kind else { panic!() };
+        let ExprKind::Binary(_, l, _) = &d.init.kind else { panic!() };
         assert_eq!(text(src2, l.span), "(a + b)");
         assert_eq!(text(src2, d.init.span), "(a + b) * c");
     }
@@ -754,10 +631,7 @@ mod tests {
     #[test]
     fn comparisons_do_not_chain() {
         let d = parse_err("fn main() { let x = a < b < c; }");
-        assert_eq!(
-            d.message,
-            "syntax error: unexpected '<', expected ';' or an operator"
-        );
+        assert_eq!(d.message, "syntax error: unexpected '<', expected ';' or an operator");
         assert!(d.hint.unwrap_or_default().contains("do not chain"));
         assert!(parse("fn main() { let x = a == b == c; }").is_err());
         assert_eq!(e("(a < b) == c"), "(== (< a b) c)");
@@ -783,39 +657,20 @@ mod tests {
         "#;
         let f = parse_ok(src);
         assert_eq!(f.items.len(), 10);
-        let Item::Import(i) = &f.items[1] else {
-            panic!()
-        };
-        assert_eq!(
-            (
-                i.module.name.as_str(),
-                i.alias.as_ref().map(|a| a.name.as_str())
-            ),
-            ("geometry", Some("geo"))
-        );
-        let Item::Extern(x) = &f.items[2] else {
-            panic!()
-        };
+        let Item::Import(i) = &f.items[1] else { panic!() };
+        assert_eq!((i.module.name.as_str(), i.alias.as_ref().map(|a| a.name.as_str())), ("geometry", Some("geo")));
+        let Item::Extern(x) = &f.items[2] else { panic!() };
         assert_eq!(x.module, "app");
         assert_eq!(text(src, x.module_span), "\"app\"");
         assert_eq!(x.params.len(), 2);
         assert!(x.ret.is_some());
-        let Item::Global(g) = &f.items[5] else {
-            panic!()
-        };
+        let Item::Global(g) = &f.items[5] else { panic!() };
         assert!(g.mutable && g.ty.is_some());
-        let Item::Struct(s) = &f.items[6] else {
-            panic!()
-        };
+        let Item::Struct(s) = &f.items[6] else { panic!() };
         assert_eq!(s.fields.len(), 2);
-        let Item::Impl(imp) = &f.items[8] else {
-            panic!()
-        };
+        let Item::Impl(imp) = &f.items[8] else { panic!() };
         assert_eq!(imp.methods.len(), 3);
-        assert_eq!(
-            imp.methods[0].self_param.map(|s| text(src, s)),
-            Some("self")
-        );
+        assert_eq!(imp.methods[0].self_param.map(|s| text(src, s)), Some("self"));
         assert!(imp.methods[0].params.is_empty());
         assert_eq!(imp.methods[1].params.len(), 1);
         assert_eq!(imp.methods[2].self_param, None);
@@ -838,11 +693,7 @@ mod tests {
             TypeExprKind::Optional(e) => format!("opt({})", ts(e)),
             TypeExprKind::Fn(ps, r) => {
                 let ps: Vec<String> = ps.iter().map(ts).collect();
-                format!(
-                    "fn({}) -> {}",
-                    ps.join(", "),
-                    r.as_ref().map_or("()".into(), |r| ts(r))
-                )
+                format!("fn({}) -> {}", ps.join(", "), r.as_ref().map_or("()".into(), |r| ts(r)))
             }
         }
     }
@@ -859,20 +710,12 @@ mod tests {
         assert_eq!(t("fn()"), "fn() -> ()");
         assert_eq!(t("fn()?"), "opt(fn() -> ())");
         assert_eq!(t("fn(str) -> int?"), "fn(str) -> opt(int)");
-        assert_eq!(
-            t("fn(fn(int) -> int) -> fn() -> int"),
-            "fn(fn(int) -> int) -> fn() -> int"
-        );
+        assert_eq!(t("fn(fn(int) -> int) -> fn() -> int"), "fn(fn(int) -> int) -> fn() -> int");
         let src = "fn main() { let x: {str: int}? = nil; }";
         let f = parse_ok(src);
         let Item::Fn(m) = &f.items[0] else { panic!() };
-        let StmtKind::Let(d) = &m.body.stmts[0].kind else {
-            panic!()
-        };
-        assert_eq!(
-            text(src, d.ty.as_ref().map(|t| t.span).unwrap_or_default()),
-            "{str: int}?"
-        );
+        let StmtKind::Let(d) = &m.body.stmts[0].kind else { panic!() };
+        assert_eq!(text(src, d.ty.as_ref().map(|t| t.span).unwrap_or_default()), "{str: int}?");
     }
 
     #[test]
@@ -885,10 +728,7 @@ mod tests {
         let d = parse_err(src);
         assert_eq!(d.message, "nested optional type is not allowed");
         assert_eq!(text(src, d.span), "? ?");
-        assert_eq!(
-            parse_err("fn f() -> int??? {}").message,
-            "nested optional type is not allowed"
-        );
+        assert_eq!(parse_err("fn f() -> int??? {}").message, "nested optional type is not allowed");
     }
 
     #[test]
@@ -923,42 +763,19 @@ mod tests {
         let s = stmts("return a + 1;");
         assert!(matches!(&s[0].kind, StmtKind::Return(Some(e)) if sx(e) == "(+ a 1)"));
         let s = stmts("for j in i + 1..n { }");
-        let StmtKind::ForRange { lo, hi, .. } = &s[0].kind else {
-            panic!()
-        };
+        let StmtKind::ForRange { lo, hi, .. } = &s[0].kind else { panic!() };
         assert_eq!((sx(lo), sx(hi)), ("(+ i 1)".into(), "n".into()));
     }
 
     #[test]
     fn if_else_chains() {
         let s = stmts("if a { f(); } else if let v = o { g(v); } else if b { } else { h(); }");
-        let StmtKind::If {
-            cond,
-            then,
-            els: Some(Else::If(e1)),
-        } = &s[0].kind
-        else {
-            panic!("{s:?}")
-        };
+        let StmtKind::If { cond, then, els: Some(Else::If(e1)) } = &s[0].kind else { panic!("{s:?}") };
         assert_eq!(sx(cond), "a");
         assert_eq!(then.stmts.len(), 1);
-        let StmtKind::IfLet {
-            name,
-            value,
-            els: Some(Else::If(e2)),
-            ..
-        } = &e1.kind
-        else {
-            panic!()
-        };
+        let StmtKind::IfLet { name, value, els: Some(Else::If(e2)), .. } = &e1.kind else { panic!() };
         assert_eq!((name.name.as_str(), sx(value).as_str()), ("v", "o"));
-        let StmtKind::If {
-            els: Some(Else::Block(last)),
-            ..
-        } = &e2.kind
-        else {
-            panic!()
-        };
+        let StmtKind::If { els: Some(Else::Block(last)), .. } = &e2.kind else { panic!() };
         assert_eq!(last.stmts.len(), 1);
         let s = stmts("if let l = node.left { return 1; }");
         assert!(matches!(&s[0].kind, StmtKind::IfLet { els: None, .. }));
@@ -967,29 +784,19 @@ mod tests {
     #[test]
     fn struct_literals_are_not_conditions() {
         let s = stmts("if x == Point { f(); }");
-        let StmtKind::If { cond, then, .. } = &s[0].kind else {
-            panic!()
-        };
+        let StmtKind::If { cond, then, .. } = &s[0].kind else { panic!() };
         assert_eq!(sx(cond), "(== x Point)");
         assert_eq!(then.stmts.len(), 1);
         let s = stmts("while p.ok { } for x in xs { } for i in a..b { } if let v = m.x { }");
-        let StmtKind::While { cond, .. } = &s[0].kind else {
-            panic!()
-        };
+        let StmtKind::While { cond, .. } = &s[0].kind else { panic!() };
         assert_eq!(sx(cond), "(. p ok)");
-        let StmtKind::ForIn { iter, .. } = &s[1].kind else {
-            panic!()
-        };
+        let StmtKind::ForIn { iter, .. } = &s[1].kind else { panic!() };
         assert_eq!(sx(iter), "xs");
-        let StmtKind::IfLet { value, .. } = &s[3].kind else {
-            panic!()
-        };
+        let StmtKind::IfLet { value, .. } = &s[3].kind else { panic!() };
         assert_eq!(sx(value), "(. m x)");
         // Parentheses and brackets re-enable them.
         let s = stmts("if x == (Point { x: 1 }) { } if f(P { a: 1 }) { } for p in [P {}] { }");
-        let StmtKind::If { cond, .. } = &s[0].kind else {
-            panic!()
-        };
+        let StmtKind::If { cond, .. } = &s[0].kind else { panic!() };
         assert_eq!(sx(cond), "(== x Point {x: 1})");
         // Without parentheses the struct body is read as the block: a syntax error.
         assert!(parse("fn main() { if x == Point { x: 1 } { } }").is_err());
@@ -1011,10 +818,7 @@ mod tests {
         let d = parse_err("fn main() { {}.len(); }");
         assert_eq!(d.message, "a statement cannot start with '{'");
         let d = parse_err("fn main() { { let x = 1; } }");
-        assert_eq!(
-            d.message,
-            "syntax error: unexpected 'let', expected an expression or '}'"
-        );
+        assert_eq!(d.message, "syntax error: unexpected 'let', expected an expression or '}'");
         assert!(d.hint.unwrap_or_default().contains("cannot start with '{'"));
         assert!(parse("fn main() { ({}).len(); }").is_ok());
     }
@@ -1030,65 +834,35 @@ mod tests {
     #[test]
     fn syntax_error_messages() {
         let d = parse_err("fn main() { let x = ; }");
-        assert_eq!(
-            d.message,
-            "syntax error: unexpected ';', expected an expression"
-        );
+        assert_eq!(d.message, "syntax error: unexpected ';', expected an expression");
         assert_eq!(d.span, Span::new(20, 21));
         let d = parse_err("fn main() { let x = 1 2; }");
-        assert_eq!(
-            d.message,
-            "syntax error: unexpected '2', expected ';' or an operator"
-        );
+        assert_eq!(d.message, "syntax error: unexpected '2', expected ';' or an operator");
         let d = parse_err("fn main() { let x = 1");
-        assert!(
-            d.message
-                .starts_with("syntax error: unexpected end of file"),
-            "{}",
-            d.message
-        );
+        assert!(d.message.starts_with("syntax error: unexpected end of file"), "{}", d.message);
         assert_eq!(d.span, Span::new(21, 21));
         let d = parse_err("fn main() {\n  let x = 1;\n\n");
         assert_eq!(d.span, Span::new(24, 24), "points after the last token");
         let d = parse_err("fn main() {");
-        assert_eq!(
-            d.message,
-            "syntax error: unexpected end of file, expected a statement or '}'"
-        );
+        assert_eq!(d.message, "syntax error: unexpected end of file, expected a statement or '}'");
         let d = parse_err("let x = 1;\nlet y = 2\nfn main() {}");
-        assert_eq!(
-            d.message,
-            "syntax error: unexpected 'fn', expected ';' or an operator"
-        );
+        assert_eq!(d.message, "syntax error: unexpected 'fn', expected ';' or an operator");
         assert!(d.hint.unwrap_or_default().contains("missing"));
         let d = parse_err("fn main() {} }");
-        assert!(
-            d.message
-                .starts_with("syntax error: unexpected '}', expected a declaration"),
-            "{}",
-            d.message
-        );
+        assert!(d.message.starts_with("syntax error: unexpected '}', expected a declaration"), "{}", d.message);
         let d = parse_err("fn main() { let x: = 1; }");
         assert_eq!(d.message, "syntax error: unexpected '=', expected a type");
         let d = parse_err("fn (x: int) {}");
-        assert_eq!(
-            d.message,
-            "syntax error: unexpected '(', expected an identifier"
-        );
-        assert_eq!(
-            parse_err("extern fn f();").message,
-            "syntax error: unexpected 'fn', expected a string"
-        );
+        assert_eq!(d.message, "syntax error: unexpected '(', expected an identifier");
+        assert_eq!(parse_err("extern fn f();").message, "syntax error: unexpected 'fn', expected a string");
         let d = parse_err("fn main() { let x = .5; }");
         assert!(d.hint.unwrap_or_default().contains("0.5"));
     }
 
     #[test]
     fn lexer_errors_are_reported_together() {
-        let errs = parse(
-            "fn main() { let s = \"a\\qb\"; let t = 5.; let c = @; let u = 99999999999999999999; }",
-        )
-        .unwrap_err();
+        let errs =
+            parse("fn main() { let s = \"a\\qb\"; let t = 5.; let c = @; let u = 99999999999999999999; }").unwrap_err();
         let msgs: Vec<&str> = errs.iter().map(|d| d.message.as_str()).collect();
         assert_eq!(
             msgs,
@@ -1099,34 +873,21 @@ mod tests {
                 "integer literal out of range"
             ]
         );
-        assert_eq!(
-            parse_err("fn main() { print(\"abc); }").message,
-            "unterminated string"
-        );
+        assert_eq!(parse_err("fn main() { print(\"abc); }").message, "unterminated string");
     }
 
     #[test]
     fn deep_nesting_is_rejected_not_overflowed() {
-        let deep = format!(
-            "fn main() {{ let x = {}1{}; }}",
-            "(".repeat(5000),
-            ")".repeat(5000)
-        );
+        let deep = format!("fn main() {{ let x = {}1{}; }}", "(".repeat(5000), ")".repeat(5000));
         assert_eq!(parse_err(&deep).message, "code is nested too deeply");
         let chain = format!("fn main() {{ let x = 1{}; }}", " + 1".repeat(5000));
         assert_eq!(parse_err(&chain).message, "code is nested too deeply");
         let neg = format!("fn main() {{ let x = {}1; }}", "-".repeat(5000));
         assert_eq!(parse_err(&neg).message, "code is nested too deeply");
-        let elses = format!(
-            "fn main() {{ if a {{ }}{} }}",
-            " else if a { }".repeat(5000)
-        );
+        let elses = format!("fn main() {{ if a {{ }}{} }}", " else if a { }".repeat(5000));
         assert_eq!(parse_err(&elses).message, "code is nested too deeply");
         // Long but flat code is fine.
-        let flat = format!(
-            "fn main() {{ {} }}",
-            "if a + b { f(x.y); } while c { }".repeat(3000)
-        );
+        let flat = format!("fn main() {{ {} }}", "if a + b { f(x.y); } while c { }".repeat(3000));
         assert!(parse(&flat).is_ok());
         let near_limit = format!("fn main() {{ let x = 1{}; }}", " + 1".repeat(1000));
         assert!(parse(&near_limit).is_ok());
@@ -1163,10 +924,10 @@ fn main() -> int {
         }
         // Pseudo-random soups of tokens and characters.
         let pieces = [
-            "fn", "(", ")", "{", "}", "[", "]", "let", "x", "=", ";", "if", "else", "?", "??", "!",
-            "1", "1.5", "\"s", "\"\\u{", "/*", "*/", "//", ".", "..", "0x", "1e", ":", ",",
-            "struct", "impl", "self", "->", "é", "@", "\n", "\\", "'", "<", "<<=", "for", "in",
-            "while", "return", "import", "as", "extern", "\"m\"", "nil", "\0",
+            "fn", "(", ")", "{", "}", "[", "]", "let", "x", "=", ";", "if", "else", "?", "??", "!", "1", "1.5", "\"s",
+            "\"\\u{", "/*", "*/", "//", ".", "..", "0x", "1e", ":", ",", "struct", "impl", "self", "->", "é", "@",
+            "\n", "\\", "'", "<", "<<=", "for", "in", "while", "return", "import", "as", "extern", "\"m\"", "nil",
+            "\0",
         ];
         let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
         for _ in 0..3000 {
@@ -1185,9 +946,7 @@ fn main() -> int {
         }
         // Raw bytes, lossily decoded.
         for n in 0..2000u32 {
-            let bytes: Vec<u8> = (0..16)
-                .map(|k| (n.wrapping_mul(2654435761).rotate_left(k) & 0xff) as u8)
-                .collect();
+            let bytes: Vec<u8> = (0..16).map(|k| (n.wrapping_mul(2654435761).rotate_left(k) & 0xff) as u8).collect();
             let _ = parse(&String::from_utf8_lossy(&bytes));
         }
     }
@@ -1236,9 +995,6 @@ fn main() {
                 count += 1;
             }
         }
-        assert!(
-            count >= 8,
-            "expected the 8 benchmark programs, found {count}"
-        );
+        assert!(count >= 8, "expected the 8 benchmark programs, found {count}");
     }
 }

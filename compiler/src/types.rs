@@ -87,12 +87,7 @@ impl TyNames<'_> {
                 self.write(e, out);
                 out.push('?');
             }
-            Ty::Struct(i) => out.push_str(
-                self.structs
-                    .get(*i as usize)
-                    .map(|s| s.as_str())
-                    .unwrap_or("?"),
-            ),
+            Ty::Struct(i) => out.push_str(self.structs.get(*i as usize).map(|s| s.as_str()).unwrap_or("?")),
             Ty::Fn(ps, r) => {
                 out.push_str("fn(");
                 for (i, p) in ps.iter().enumerate() {
@@ -147,11 +142,7 @@ impl TypeTable {
             Ty::Struct(s) => Type::Struct(*s),
             Ty::Fn(ps, r) => {
                 let ps = ps.iter().map(|p| self.id(p)).collect();
-                let r = if **r == Ty::Void {
-                    None
-                } else {
-                    Some(self.id(r))
-                };
+                let r = if **r == Ty::Void { None } else { Some(self.id(r)) };
                 Type::Fn(ps, r)
             }
         };

@@ -49,9 +49,7 @@ impl Rng {
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             z ^ (z >> 31)
         };
-        Rng {
-            s: [next(), next(), next(), next()],
-        }
+        Rng { s: [next(), next(), next(), next()] }
     }
     pub fn next_u64(&mut self) -> u64 {
         let r = self.s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
@@ -82,9 +80,7 @@ impl Rng {
 }
 
 fn denied(call: &str, what: &str, flag: &str) -> Trap {
-    Trap::new(format!(
-        "capability denied: {call} {what} (grant with {flag})"
-    ))
+    Trap::new(format!("capability denied: {call} {what} (grant with {flag})"))
 }
 
 fn first_str(args: &[Val]) -> String {
@@ -98,33 +94,21 @@ fn callback(module: &str, name: &str, cfg: &StdConfig, rng: &Arc<Mutex<Rng>>) ->
     let cfg = cfg.clone();
     let rng = Arc::clone(rng);
     match (module, name) {
-        ("env", "args") => {
-            Arc::new(move |_, _| Ok(Val::Array(cfg.args.iter().cloned().map(Val::Str).collect())))
-        }
+        ("env", "args") => Arc::new(move |_, _| Ok(Val::Array(cfg.args.iter().cloned().map(Val::Str).collect()))),
         ("env", "get") => Arc::new(|_, a| Err(denied("env.get", &first_str(&a), "--allow-env"))),
         ("rand", "int") => Arc::new(move |_, a| match (&a[0], &a[1]) {
-            (Val::Int(lo), Val::Int(hi)) if lo < hi => Ok(Val::Int(
-                rng.lock()
-                    .map_err(|_| Trap::new("rand is poisoned"))?
-                    .range(*lo, *hi),
-            )),
-            (Val::Int(lo), Val::Int(hi)) => {
-                Err(Trap::new(format!("rand.int: empty range {lo}..{hi}")))
+            (Val::Int(lo), Val::Int(hi)) if lo < hi => {
+                Ok(Val::Int(rng.lock().map_err(|_| Trap::new("rand is poisoned"))?.range(*lo, *hi)))
             }
+            (Val::Int(lo), Val::Int(hi)) => Err(Trap::new(format!("rand.int: empty range {lo}..{hi}"))),
             _ => Err(Trap::new("rand.int: bad arguments")),
         }),
-        ("rand", "float") => Arc::new(move |_, _| {
-            Ok(Val::Float(
-                rng.lock()
-                    .map_err(|_| Trap::new("rand is poisoned"))?
-                    .float(),
-            ))
-        }),
+        ("rand", "float") => {
+            Arc::new(move |_, _| Ok(Val::Float(rng.lock().map_err(|_| Trap::new("rand is poisoned"))?.float())))
+        }
         ("io", "read_line") => Arc::new(move |c, _| {
             if !cfg.stdin {
-                return Err(Trap::new(
-                    "capability denied: io.read_line (standard input is not granted)",
-                ));
+                return Err(Trap::new("capability denied: io.read_line (standard input is not granted)"));
             }
             let _ = c.out.flush();
             let mut line = String::new();
@@ -144,16 +128,11 @@ fn callback(module: &str, name: &str, cfg: &StdConfig, rng: &Arc<Mutex<Rng>>) ->
         }),
         ("io", "read_all") => Arc::new(move |c, _| {
             if !cfg.stdin {
-                return Err(Trap::new(
-                    "capability denied: io.read_all (standard input is not granted)",
-                ));
+                return Err(Trap::new("capability denied: io.read_all (standard input is not granted)"));
             }
             let _ = c.out.flush();
             let mut s = String::new();
-            std::io::stdin()
-                .lock()
-                .read_to_string(&mut s)
-                .map_err(|e| Trap::new(format!("io.read_all: {e}")))?;
+            std::io::stdin().lock().read_to_string(&mut s).map_err(|e| Trap::new(format!("io.read_all: {e}")))?;
             Ok(Val::Str(s))
         }),
         ("fs", f) => {
@@ -161,13 +140,7 @@ fn callback(module: &str, name: &str, cfg: &StdConfig, rng: &Arc<Mutex<Rng>>) ->
                 "write" | "append" | "remove" => (format!("fs.{f}"), "--allow-write=DIR"),
                 _ => (format!("fs.{f}"), "--allow-read=DIR"),
             };
-            Arc::new(move |_, a| {
-                Err(denied(
-                    &call,
-                    &format!("{} is outside the granted folders", first_str(&a)),
-                    flag,
-                ))
-            })
+            Arc::new(move |_, a| Err(denied(&call, &format!("{} is outside the granted folders", first_str(&a)), flag)))
         }
         ("time", f) => {
             let call = format!("time.{f}");
@@ -209,9 +182,6 @@ mod tests {
             assert_eq!(f, b.float());
             assert!((0.0..1.0).contains(&f));
         }
-        assert_eq!(
-            Rng::new(1).range(i64::MIN, i64::MAX),
-            Rng::new(1).range(i64::MIN, i64::MAX)
-        );
+        assert_eq!(Rng::new(1).range(i64::MIN, i64::MAX), Rng::new(1).range(i64::MIN, i64::MAX));
     }
 }

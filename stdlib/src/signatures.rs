@@ -29,18 +29,8 @@ pub struct ModuleFn {
 
 use SigTy::*;
 
-const fn f(
-    module: &'static str,
-    name: &'static str,
-    params: &'static [SigTy],
-    ret: Option<SigTy>,
-) -> ModuleFn {
-    ModuleFn {
-        module,
-        name,
-        params,
-        ret,
-    }
+const fn f(module: &'static str, name: &'static str, params: &'static [SigTy], ret: Option<SigTy>) -> ModuleFn {
+    ModuleFn { module, name, params, ret }
 }
 
 /// Every host function of the built-in modules.
@@ -66,7 +56,5 @@ pub const BUILTIN_MODULES: &[&str] = &["math", "fs", "env", "time", "rand", "io"
 
 /// Looks up `module.name`.
 pub fn lookup(module: &str, name: &str) -> Option<&'static ModuleFn> {
-    MODULE_FNS
-        .iter()
-        .find(|f| f.module == module && f.name == name)
+    MODULE_FNS.iter().find(|f| f.module == module && f.name == name)
 }

@@ -80,21 +80,9 @@ pub struct HostFunc {
 /// Why a module's imports could not be resolved.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LinkError {
-    Missing {
-        module: String,
-        name: String,
-        signature: String,
-    },
-    Mismatch {
-        module: String,
-        name: String,
-        expected: String,
-        found: String,
-    },
-    Unsupported {
-        module: String,
-        name: String,
-    },
+    Missing { module: String, name: String, signature: String },
+    Mismatch { module: String, name: String, expected: String, found: String },
+    Unsupported { module: String, name: String },
 }
 
 impl fmt::Display for LinkError {
@@ -103,10 +91,9 @@ impl fmt::Display for LinkError {
             LinkError::Missing { module, name, signature } => {
                 write!(f, "the program imports {module}.{name}{signature}, which the host does not provide")
             }
-            LinkError::Mismatch { module, name, expected, found } => write!(
-                f,
-                "the program imports {module}.{name}{expected}, but the host provides {module}.{name}{found}"
-            ),
+            LinkError::Mismatch { module, name, expected, found } => {
+                write!(f, "the program imports {module}.{name}{expected}, but the host provides {module}.{name}{found}")
+            }
             LinkError::Unsupported { module, name } => {
                 write!(f, "import {module}.{name} uses a type that cannot cross the host boundary")
             }
@@ -146,23 +133,13 @@ impl HostFuncs {
 
     /// Resolves every import of `m`, checking signatures, in import order.
     pub fn resolve(&self, m: &Module) -> Result<Vec<HostFunc>, LinkError> {
-        m.imports
-            .iter()
-            .map(|imp| self.resolve_one(m, imp))
-            .collect()
+        m.imports.iter().map(|imp| self.resolve_one(m, imp)).collect()
     }
 
     fn resolve_one(&self, m: &Module, imp: &Import) -> Result<HostFunc, LinkError> {
-        let unsupported = || LinkError::Unsupported {
-            module: imp.module.clone(),
-            name: imp.name.clone(),
-        };
-        let params: Vec<ValType> = imp
-            .params
-            .iter()
-            .map(|p| ValType::from_type(m, *p))
-            .collect::<Option<_>>()
-            .ok_or_else(unsupported)?;
+        let unsupported = || LinkError::Unsupported { module: imp.module.clone(), name: imp.name.clone() };
+        let params: Vec<ValType> =
+            imp.params.iter().map(|p| ValType::from_type(m, *p)).collect::<Option<_>>().ok_or_else(unsupported)?;
         let ret = match imp.ret {
             Some(r) => Some(ValType::from_type(m, r).ok_or_else(unsupported)?),
             None => None,

@@ -67,9 +67,7 @@ impl Lowerer<'_> {
             ExprKind::Field(obj, m) => {
                 if let ExprKind::Ident(modname) = &obj.kind {
                     match self.lookup_name(modname) {
-                        Name::BuiltinModule => {
-                            return self.module_call(modname, &m.name, args, span, hint)
-                        }
+                        Name::BuiltinModule => return self.module_call(modname, &m.name, args, span, hint),
                         Name::Module(f) => {
                             return match self.items[f].get(&m.name).copied() {
                                 Some(super::Item::Fn(fid)) => {
@@ -84,10 +82,7 @@ impl Lowerer<'_> {
                                     self.emit_call(Op::CallHost, i as u16, first, &r, span, hint)
                                 }
                                 _ => {
-                                    self.error(
-                                        m.span,
-                                        format!("module '{modname}' has no function '{}'", m.name),
-                                    );
+                                    self.error(m.span, format!("module '{modname}' has no function '{}'", m.name));
                                     self.args_unchecked(args);
                                     self.err_call()
                                 }
@@ -105,10 +100,7 @@ impl Lowerer<'_> {
     }
 
     fn err_call(&mut self) -> Val {
-        Val {
-            ty: Ty::Error,
-            reg: self.alloc(&Ty::Error),
-        }
+        Val { ty: Ty::Error, reg: self.alloc(&Ty::Error) }
     }
 
     fn args_unchecked(&mut self, args: &[Expr]) {
@@ -124,11 +116,7 @@ impl Lowerer<'_> {
             let were = if args.len() == 1 { "was" } else { "were" };
             self.error(
                 span,
-                format!(
-                    "function '{name}' takes {} argument{s}, but {} {were} given",
-                    params.len(),
-                    args.len()
-                ),
+                format!("function '{name}' takes {} argument{s}, but {} {were} given", params.len(), args.len()),
             );
         }
         let vals: Vec<Val> = args
@@ -136,6 +124,10 @@ impl Lowerer<'_> {
             .enumerate()
             .map(|(i, a)| {
                 let v = self.expr(a, params.get(i), None);
+                if v.ty == Ty::Void {
+                    self.void_error(a);
+                    return Val { ty: Ty::Error, reg: v.reg };
+                }
                 match params.get(i) {
                     Some(t) => self.coerce(v, t, a.span),
                     None => v,
@@ -149,28 +141,14 @@ impl Lowerer<'_> {
         first
     }
 
-    fn emit_call(
-        &mut self,
-        op: Op,
-        callee: u16,
-        first: Reg,
-        ret: &Ty,
-        span: Span,
-        hint: Option<Reg>,
-    ) -> Val {
+    fn emit_call(&mut self, op: Op, callee: u16, first: Reg, ret: &Ty, span: Span, hint: Option<Reg>) -> Val {
         if *ret == Ty::Void {
             self.emit_op(op, 0, callee, first, span);
-            return Val {
-                ty: Ty::Void,
-                reg: 0,
-            };
+            return Val { ty: Ty::Void, reg: 0 };
         }
         let dst = self.dest_for(hint, ret);
         self.emit_op(op, dst, callee, first, span);
-        Val {
-            ty: ret.clone(),
-            reg: dst,
-        }
+        Val { ty: ret.clone(), reg: dst }
     }
 
     /// Calling a function value (closure, function or method value).
@@ -187,10 +165,7 @@ impl Lowerer<'_> {
                 self.err_call()
             }
             t => {
-                self.error(
-                    callee.span,
-                    format!("cannot call a value of type {}", self.show(&t)),
-                );
+                self.error(callee.span, format!("cannot call a value of type {}", self.show(&t)));
                 self.args_unchecked(args);
                 self.err_call()
             }
@@ -198,14 +173,7 @@ impl Lowerer<'_> {
     }
 
     /// `math.*` and the host modules.
-    fn module_call(
-        &mut self,
-        m: &str,
-        name: &str,
-        args: &[Expr],
-        span: Span,
-        hint: Option<Reg>,
-    ) -> Val {
+    fn module_call(&mut self, m: &str, name: &str, args: &[Expr], span: Span, hint: Option<Reg>) -> Val {
         if m == "math" {
             return self.math_call(name, args, span, hint);
         }
@@ -230,25 +198,16 @@ impl Lowerer<'_> {
                     Ty::Int => {
                         let dst = self.dest_for(hint, &Ty::Int);
                         self.emit_op(Op::AbsI, dst, v.reg, 0, span);
-                        Val {
-                            ty: Ty::Int,
-                            reg: dst,
-                        }
+                        Val { ty: Ty::Int, reg: dst }
                     }
                     Ty::Float => {
                         let dst = self.dest_for(hint, &Ty::Float);
                         self.emit_op(Op::Math, dst, v.reg, MathFn::Abs as u16, span);
-                        Val {
-                            ty: Ty::Float,
-                            reg: dst,
-                        }
+                        Val { ty: Ty::Float, reg: dst }
                     }
                     Ty::Error => v,
                     t => {
-                        self.error(
-                            args[0].span,
-                            format!("math.abs takes an int or a float, not {}", self.show(&t)),
-                        );
+                        self.error(args[0].span, format!("math.abs takes an int or a float, not {}", self.show(&t)));
                         self.err_call()
                     }
                 }
@@ -265,11 +224,7 @@ impl Lowerer<'_> {
                     (x, y, _) => {
                         self.error(
                             span,
-                            format!(
-                                "{full} takes two ints or two floats, not {} and {}",
-                                self.show(x),
-                                self.show(y)
-                            ),
+                            format!("{full} takes two ints or two floats, not {} and {}", self.show(x), self.show(y)),
                         );
                         return self.err_call();
                     }
@@ -284,10 +239,7 @@ impl Lowerer<'_> {
                 let dst = self.dest_for(hint, &Ty::Float);
                 let op = if name == "pow" { Op::Pow } else { Op::Atan2 };
                 self.emit_op(op, dst, first, first + 1, span);
-                Val {
-                    ty: Ty::Float,
-                    reg: dst,
-                }
+                Val { ty: Ty::Float, reg: dst }
             }
             _ => {
                 if let Some(f) = crate::builtins::math_unary(name) {
@@ -295,10 +247,7 @@ impl Lowerer<'_> {
                         let first = self.args(&full, &[Ty::Float], args, span);
                         let dst = self.dest_for(hint, &Ty::Float);
                         self.emit_op(Op::Math, dst, first, f as u16, span);
-                        return Val {
-                            ty: Ty::Float,
-                            reg: dst,
-                        };
+                        return Val { ty: Ty::Float, reg: dst };
                     }
                 }
                 if matches!(name, "abs" | "min" | "max") {
@@ -334,7 +283,7 @@ impl Lowerer<'_> {
             "print" | "eprint" => {
                 let vals: Vec<Val> = args.iter().map(|a| self.expr(a, None, None)).collect();
                 for (v, a) in vals.iter().zip(args) {
-                    self.check_printable(v, a.span);
+                    self.check_printable(v, a);
                 }
                 let tys: Vec<Ty> = vals.iter().map(|v| printable(&v.ty)).collect();
                 let first = self.ctx().alloc_window(&tys);
@@ -344,18 +293,9 @@ impl Lowerer<'_> {
                 if name == "print" {
                     self.emit_op(Op::Print, 0, first, args.len() as u16, span);
                 } else {
-                    self.emit_op(
-                        Op::CallBuiltin,
-                        args.len() as u16,
-                        Builtin::EPrint as u16,
-                        first,
-                        span,
-                    );
+                    self.emit_op(Op::CallBuiltin, args.len() as u16, Builtin::EPrint as u16, first, span);
                 }
-                Val {
-                    ty: Ty::Void,
-                    reg: 0,
-                }
+                Val { ty: Ty::Void, reg: 0 }
             }
             "str" => {
                 if args.len() != 1 {
@@ -364,7 +304,7 @@ impl Lowerer<'_> {
                     return self.err_call();
                 }
                 let v = self.expr(&args[0], None, None);
-                self.check_printable(&v, args[0].span);
+                self.check_printable(&v, &args[0]);
                 if v.ty == Ty::Str {
                     return v;
                 }
@@ -377,131 +317,58 @@ impl Lowerer<'_> {
                 };
                 let dst = self.dest_for(hint, &Ty::Str);
                 self.emit_op(Op::ToStr, dst, src, 0, span);
-                Val {
-                    ty: Ty::Str,
-                    reg: dst,
-                }
+                Val { ty: Ty::Str, reg: dst }
             }
             "int" => self.convert(name, args, Ty::Float, Ty::Int, Op::FloatToInt, span, hint),
             "float" => self.convert(name, args, Ty::Int, Ty::Float, Op::IntToFloat, span, hint),
-            "write" => {
-                self.builtin_fn(name, Builtin::Write, &[Ty::Str], Ty::Void, args, span, hint)
+            "write" => self.builtin_fn(name, Builtin::Write, &[Ty::Str], Ty::Void, args, span, hint),
+            "parse_int" => self.builtin_fn(name, Builtin::ParseInt, &[Ty::Str], Ty::opt(Ty::Int), args, span, hint),
+            "parse_float" => {
+                self.builtin_fn(name, Builtin::ParseFloat, &[Ty::Str], Ty::opt(Ty::Float), args, span, hint)
             }
-            "parse_int" => self.builtin_fn(
-                name,
-                Builtin::ParseInt,
-                &[Ty::Str],
-                Ty::opt(Ty::Int),
-                args,
-                span,
-                hint,
-            ),
-            "parse_float" => self.builtin_fn(
-                name,
-                Builtin::ParseFloat,
-                &[Ty::Str],
-                Ty::opt(Ty::Float),
-                args,
-                span,
-                hint,
-            ),
-            "fixed" => self.builtin_fn(
-                name,
-                Builtin::Fixed,
-                &[Ty::Float, Ty::Int],
-                Ty::Str,
-                args,
-                span,
-                hint,
-            ),
+            "fixed" => self.builtin_fn(name, Builtin::Fixed, &[Ty::Float, Ty::Int], Ty::Str, args, span, hint),
             "chr" => self.builtin_fn(name, Builtin::Chr, &[Ty::Int], Ty::Str, args, span, hint),
             "ord" => self.builtin_fn(name, Builtin::Ord, &[Ty::Str], Ty::Int, args, span, hint),
-            "panic" => {
-                self.builtin_fn(name, Builtin::Panic, &[Ty::Str], Ty::Void, args, span, hint)
-            }
+            "panic" => self.builtin_fn(name, Builtin::Panic, &[Ty::Str], Ty::Void, args, span, hint),
             "assert" => {
                 if args.len() == 2 {
-                    self.builtin_fn(
-                        name,
-                        Builtin::AssertMsg,
-                        &[Ty::Bool, Ty::Str],
-                        Ty::Void,
-                        args,
-                        span,
-                        hint,
-                    )
+                    self.builtin_fn(name, Builtin::AssertMsg, &[Ty::Bool, Ty::Str], Ty::Void, args, span, hint)
                 } else {
                     if args.len() != 1 {
                         self.error(
                             span,
-                            format!(
-                                "function 'assert' takes 1 or 2 arguments, but {} were given",
-                                args.len()
-                            ),
+                            format!("function 'assert' takes 1 or 2 arguments, but {} were given", args.len()),
                         );
                     }
-                    self.builtin_fn(
-                        name,
-                        Builtin::Assert,
-                        &[Ty::Bool],
-                        Ty::Void,
-                        args,
-                        span,
-                        hint,
-                    )
+                    self.builtin_fn(name, Builtin::Assert, &[Ty::Bool], Ty::Void, args, span, hint)
                 }
             }
             _ => unreachable!("every name in builtins::FUNCTIONS is handled"),
         }
     }
 
-    fn check_printable(&mut self, v: &Val, span: Span) {
+    fn check_printable(&mut self, v: &Val, e: &Expr) {
         if v.ty == Ty::Void {
-            self.error(
-                span,
-                "this call returns nothing and cannot be used as a value",
-            );
+            self.void_error(e);
         }
     }
 
     fn arity_error(&mut self, name: &str, want: usize, got: usize, span: Span) {
         let s = if want == 1 { "" } else { "s" };
         let were = if got == 1 { "was" } else { "were" };
-        self.error(
-            span,
-            format!("function '{name}' takes {want} argument{s}, but {got} {were} given"),
-        );
+        self.error(span, format!("function '{name}' takes {want} argument{s}, but {got} {were} given"));
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn convert(
-        &mut self,
-        name: &str,
-        args: &[Expr],
-        from: Ty,
-        to: Ty,
-        op: Op,
-        span: Span,
-        hint: Option<Reg>,
-    ) -> Val {
+    fn convert(&mut self, name: &str, args: &[Expr], from: Ty, to: Ty, op: Op, span: Span, hint: Option<Reg>) -> Val {
         if args.len() != 1 {
             self.arity_error(name, 1, args.len(), span);
             self.args_unchecked(args);
             return self.err_call();
         }
         let v = self.expr(&args[0], None, None);
-        if v.ty == to {
-            return v;
-        }
         if !v.ty.same(&from) {
-            self.error(
-                args[0].span,
-                format!(
-                    "{name}() takes a {}, found {}",
-                    self.show(&from),
-                    self.show(&v.ty)
-                ),
-            );
+            self.mismatch(&from, &v.ty, args[0].span);
             return self.err_call();
         }
         let dst = self.dest_for(hint, &to);
@@ -542,7 +409,10 @@ impl Lowerer<'_> {
                 let (ps, r) = (info.params.clone(), info.ret.clone());
                 if ps.is_empty() {
                     let sname = self.structs[s as usize].name.clone();
-                    self.error(name_span, format!("'{sname}.{name}' has no `self` parameter; call it as `{sname}.{name}(...)`"));
+                    self.error(
+                        name_span,
+                        format!("'{sname}.{name}' has no `self` parameter; call it as `{sname}.{name}(...)`"),
+                    );
                     self.args_unchecked(args);
                     return self.err_call();
                 }
@@ -560,7 +430,7 @@ impl Lowerer<'_> {
                 }
             }
             let sname = self.structs[s as usize].name.clone();
-            self.error(name_span, format!("no method '{name}' on struct {sname}"));
+            self.error(name_span, format!("no method '{name}' on {sname}"));
             self.args_unchecked(args);
             return self.err_call();
         }
@@ -573,10 +443,7 @@ impl Lowerer<'_> {
                 Ty::Opt(_) => " (unwrap the optional first with `!`, `??` or `if let`)",
                 _ => "",
             };
-            self.error(
-                name_span,
-                format!("no method '{name}' on {}{hint_text}", self.show(&recv.ty)),
-            );
+            self.error(name_span, format!("no method '{name}' on {}{hint_text}", self.show(&recv.ty)));
             self.args_unchecked(args);
             return self.err_call();
         };
@@ -599,16 +466,11 @@ impl Lowerer<'_> {
             Lowering::Push => {
                 let first = self.args(name, &sig.params, args, span);
                 self.emit_op(Op::ArrayPush, recv.reg, first, 0, span);
-                Val {
-                    ty: Ty::Void,
-                    reg: 0,
-                }
+                Val { ty: Ty::Void, reg: 0 }
             }
-            Lowering::Builtin(b) => {
-                self.call_with_receiver(name, recv, &sig.params, args, span, |l, first| {
-                    l.emit_call(Op::CallBuiltin, b as u16, first, &ret, span, hint)
-                })
-            }
+            Lowering::Builtin(b) => self.call_with_receiver(name, recv, &sig.params, args, span, |l, first| {
+                l.emit_call(Op::CallBuiltin, b as u16, first, &ret, span, hint)
+            }),
         }
     }
 
@@ -634,6 +496,10 @@ impl Lowerer<'_> {
             .enumerate()
             .map(|(i, a)| {
                 let v = self.expr(a, rest.get(i), None);
+                if v.ty == Ty::Void {
+                    self.void_error(a);
+                    return Val { ty: Ty::Error, reg: v.reg };
+                }
                 match rest.get(i) {
                     Some(t) => self.coerce(v, t, a.span),
                     None => v,
@@ -654,18 +520,10 @@ impl Lowerer<'_> {
     /// `Builtin` lowerings and exclude it for `Op`/`Push` ones.
     fn builtin_method(&mut self, recv: &Ty, name: &str, span: Span) -> Option<MethodSig> {
         use Builtin as B;
-        let s = |params: Vec<Ty>, ret: Ty, b: Builtin| MethodSig {
-            params,
-            ret,
-            lowering: Lowering::Builtin(b),
-        };
+        let s = |params: Vec<Ty>, ret: Ty, b: Builtin| MethodSig { params, ret, lowering: Lowering::Builtin(b) };
         let r = recv.clone();
         Some(match (recv, name) {
-            (Ty::Str, "len") => MethodSig {
-                params: vec![],
-                ret: Ty::Int,
-                lowering: Lowering::Op(Op::StrLen),
-            },
+            (Ty::Str, "len") => MethodSig { params: vec![], ret: Ty::Int, lowering: Lowering::Op(Op::StrLen) },
             (Ty::Str, "slice") => s(vec![r, Ty::Int, Ty::Int], Ty::Str, B::StrSlice),
             (Ty::Str, "byte") => s(vec![r, Ty::Int], Ty::Int, B::StrByte),
             (Ty::Str, "find") => s(vec![r, Ty::Str], Ty::Int, B::StrFind),
@@ -680,20 +538,12 @@ impl Lowerer<'_> {
             (Ty::Str, "repeat") => s(vec![r, Ty::Int], Ty::Str, B::StrRepeat),
             (Ty::Str, "chars") => s(vec![r], Ty::array(Ty::Str), B::StrChars),
             (Ty::Str, "bytes") => s(vec![r], Ty::array(Ty::Int), B::StrBytes),
-            (Ty::Array(_), "len") => MethodSig {
-                params: vec![],
-                ret: Ty::Int,
-                lowering: Lowering::Op(Op::ArrayLen),
-            },
-            (Ty::Array(e), "push") => MethodSig {
-                params: vec![(**e).clone()],
-                ret: Ty::Void,
-                lowering: Lowering::Push,
-            },
-            (Ty::Array(e), "pop") => s(vec![r], (**e).clone(), B::ArrayPop),
-            (Ty::Array(e), "insert") => {
-                s(vec![r, Ty::Int, (**e).clone()], Ty::Void, B::ArrayInsert)
+            (Ty::Array(_), "len") => MethodSig { params: vec![], ret: Ty::Int, lowering: Lowering::Op(Op::ArrayLen) },
+            (Ty::Array(e), "push") => {
+                MethodSig { params: vec![(**e).clone()], ret: Ty::Void, lowering: Lowering::Push }
             }
+            (Ty::Array(e), "pop") => s(vec![r], (**e).clone(), B::ArrayPop),
+            (Ty::Array(e), "insert") => s(vec![r, Ty::Int, (**e).clone()], Ty::Void, B::ArrayInsert),
             (Ty::Array(e), "remove") => s(vec![r, Ty::Int], (**e).clone(), B::ArrayRemove),
             (Ty::Array(_), "slice") => s(vec![r.clone(), Ty::Int, Ty::Int], r, B::ArraySlice),
             (Ty::Array(_), "clear") => s(vec![r], Ty::Void, B::ArrayClear),
@@ -702,10 +552,7 @@ impl Lowerer<'_> {
                 if !e.is_value_eq() {
                     self.error(
                         span,
-                        format!(
-                            "{name}() needs an array of int, float, bool or str, not {}",
-                            self.show(recv)
-                        ),
+                        format!("{name}() needs an array of int, float, bool or str, not {}", self.show(recv)),
                     );
                 }
                 if name == "contains" {
@@ -718,10 +565,7 @@ impl Lowerer<'_> {
                 if !matches!(**e, Ty::Int | Ty::Str | Ty::Float) {
                     self.error(
                         span,
-                        format!(
-                            "sort() needs an array of int, float or str, not {} (use sort_by)",
-                            self.show(recv)
-                        ),
+                        format!("sort() needs an array of int, float or str, not {} (use sort_by)", self.show(recv)),
                     );
                 }
                 s(vec![r], Ty::Void, B::ArraySort)
@@ -732,10 +576,7 @@ impl Lowerer<'_> {
             }
             (Ty::Array(e), "join") => {
                 if **e != Ty::Str {
-                    self.error(
-                        span,
-                        format!("join() needs an array of str, not {}", self.show(recv)),
-                    );
+                    self.error(span, format!("join() needs an array of str, not {}", self.show(recv)));
                 }
                 s(vec![r, Ty::Str], Ty::Str, B::ArrayJoin)
             }
@@ -746,9 +587,7 @@ impl Lowerer<'_> {
                 lowering: Lowering::Op(Op::MapGetOpt),
             },
             (Ty::Map(k, _), "has") => s(vec![r, (**k).clone()], Ty::Bool, B::MapHas),
-            (Ty::Map(k, v), "remove") => {
-                s(vec![r, (**k).clone()], Ty::opt((**v).clone()), B::MapRemove)
-            }
+            (Ty::Map(k, v), "remove") => s(vec![r, (**k).clone()], Ty::opt((**v).clone()), B::MapRemove),
             (Ty::Map(k, _), "keys") => s(vec![r], Ty::array((**k).clone()), B::MapKeys),
             (Ty::Map(_, v), "values") => s(vec![r], Ty::array((**v).clone()), B::MapValues),
             (Ty::Map(..), "clear") => s(vec![r], Ty::Void, B::MapClear),

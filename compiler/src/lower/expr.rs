@@ -31,25 +31,13 @@ impl Lowerer<'_> {
     pub(super) fn lookup_name(&mut self, name: &str) -> Name {
         let ctx = self.stack.last().expect("function");
         if let Some(l) = ctx.lookup(name) {
-            return Name::Local {
-                reg: l.reg,
-                ty: l.ty.clone(),
-                mutable: l.mutable,
-            };
+            return Name::Local { reg: l.reg, ty: l.ty.clone(), mutable: l.mutable };
         }
         if let Some(c) = ctx.captures.iter().find(|c| c.name == name) {
-            return Name::Local {
-                reg: c.reg,
-                ty: c.ty.clone(),
-                mutable: false,
-            };
+            return Name::Local { reg: c.reg, ty: c.ty.clone(), mutable: false };
         }
         let outer = &self.stack[..self.stack.len() - 1];
-        if outer
-            .iter()
-            .rev()
-            .any(|c| c.lookup(name).is_some_and(|l| l.mutable))
-        {
+        if outer.iter().rev().any(|c| c.lookup(name).is_some_and(|l| l.mutable)) {
             return Name::OuterMutable;
         }
         if let Some(item) = self.items[self.file].get(name) {
@@ -78,10 +66,7 @@ impl Lowerer<'_> {
     }
 
     fn err_val(&mut self) -> Val {
-        Val {
-            ty: Ty::Error,
-            reg: self.alloc(&Ty::Error),
-        }
+        Val { ty: Ty::Error, reg: self.alloc(&Ty::Error) }
     }
 
     /// Checks and lowers an expression. `expected` guides `nil`, `[]`, `{}` and closures;
@@ -100,19 +85,13 @@ impl Lowerer<'_> {
                 let dst = self.dest_for(hint, &Ty::Float);
                 let k = self.konst(ConstKey::Float(f.to_bits()));
                 self.emit_bc(Op::LoadConst, dst, k, span);
-                Val {
-                    ty: Ty::Float,
-                    reg: dst,
-                }
+                Val { ty: Ty::Float, reg: dst }
             }
             ExprKind::Str(s) => self.load_str(s, hint, span),
             ExprKind::Bool(b) => {
                 let dst = self.dest_for(hint, &Ty::Bool);
                 self.emit_bc(Op::LoadBool, dst, *b as u32, span);
-                Val {
-                    ty: Ty::Bool,
-                    reg: dst,
-                }
+                Val { ty: Ty::Bool, reg: dst }
             }
             ExprKind::Nil => match expected {
                 Some(t @ Ty::Opt(_)) => {
@@ -125,10 +104,7 @@ impl Lowerer<'_> {
                     let t = Ty::opt(Ty::Int);
                     let dst = self.alloc(&t);
                     self.emit_op(Op::LoadNil, dst, 0, 0, span);
-                    Val {
-                        ty: Ty::Nil,
-                        reg: dst,
-                    }
+                    Val { ty: Ty::Nil, reg: dst }
                 }
             },
             ExprKind::Ident(name) => self.ident(name, span, hint),
@@ -144,20 +120,13 @@ impl Lowerer<'_> {
                     Ty::Opt(inner) => {
                         let t = *inner;
                         let dst = self.dest_for(hint, &t);
-                        let op = if t.is_prim() {
-                            Op::UnwrapBox
-                        } else {
-                            Op::UnwrapRef
-                        };
+                        let op = if t.is_prim() { Op::UnwrapBox } else { Op::UnwrapRef };
                         self.emit_op(op, dst, v.reg, 0, span);
                         Val { ty: t, reg: dst }
                     }
                     Ty::Error => v,
                     other => {
-                        self.error(
-                            a.span,
-                            format!("expected an optional, found {}", self.show(&other)),
-                        );
+                        self.error(a.span, format!("expected an optional, found {}", self.show(&other)));
                         self.err_val()
                     }
                 }
@@ -174,10 +143,7 @@ impl Lowerer<'_> {
                     None => v,
                 };
                 if v.ty == Ty::Nil || v.ty == Ty::Void {
-                    self.error(
-                        val.span,
-                        "cannot infer the element type; add a type annotation",
-                    );
+                    self.error(val.span, "cannot infer the element type; add a type annotation");
                 }
                 let n = self.expr(count, Some(&Ty::Int), None);
                 self.expect_ty(&n, &Ty::Int, count.span);
@@ -188,9 +154,7 @@ impl Lowerer<'_> {
             }
             ExprKind::Map(kvs) => self.map_lit(kvs, span, expected, hint),
             ExprKind::StructLit(path, fields) => self.struct_lit(path, fields, span, hint),
-            ExprKind::Closure { params, ret, body } => {
-                self.closure(params, ret.as_ref(), body, span, hint)
-            }
+            ExprKind::Closure { params, ret, body } => self.closure(params, ret.as_ref(), body, span, hint),
         }
     }
 
@@ -202,27 +166,26 @@ impl Lowerer<'_> {
             let k = self.konst(ConstKey::Int(v));
             self.emit_bc(Op::LoadConst, dst, k, span);
         }
-        Val {
-            ty: Ty::Int,
-            reg: dst,
-        }
+        Val { ty: Ty::Int, reg: dst }
     }
 
     pub(super) fn load_str(&mut self, s: &str, hint: Option<Reg>, span: Span) -> Val {
         let dst = self.dest_for(hint, &Ty::Str);
         let k = self.konst(ConstKey::Str(s.to_string()));
         self.emit_bc(Op::LoadConst, dst, k, span);
-        Val {
-            ty: Ty::Str,
-            reg: dst,
-        }
+        Val { ty: Ty::Str, reg: dst }
     }
 
     fn ident(&mut self, name: &str, span: Span, hint: Option<Reg>) -> Val {
         match self.lookup_name(name) {
             Name::Local { reg, ty, .. } => Val { ty, reg },
             Name::OuterMutable => {
-                self.error(span, format!("closure cannot capture mutable variable '{name}' (declare it with `let` to capture its value)"));
+                self.error(
+                    span,
+                    format!(
+                        "closure cannot capture mutable variable '{name}' (declare it with `let` to capture its value)"
+                    ),
+                );
                 self.err_val()
             }
             Name::Global(g) => self.read_global(g, name, span, hint),
@@ -241,10 +204,7 @@ impl Lowerer<'_> {
             }
             Name::Unknown => {
                 if crate::builtins::FUNCTIONS.contains(&name) {
-                    self.error(
-                        span,
-                        format!("built-in function '{name}' can only be called"),
-                    );
+                    self.error(span, format!("built-in function '{name}' can only be called"));
                 } else {
                     self.error(span, format!("unknown name '{name}'"));
                 }
@@ -255,10 +215,7 @@ impl Lowerer<'_> {
 
     pub(super) fn read_global(&mut self, g: u32, name: &str, span: Span, hint: Option<Reg>) -> Val {
         let Some(ty) = self.globals[g as usize].ty.clone() else {
-            self.error(
-                span,
-                format!("global '{name}' is used before it is initialized"),
-            );
+            self.error(span, format!("global '{name}' is used before it is initialized"));
             return self.err_val();
         };
         let dst = self.dest_for(hint, &ty);
@@ -281,53 +238,31 @@ impl Lowerer<'_> {
             return v;
         }
         if v.ty.is_error() {
-            return Val {
-                ty: to.clone(),
-                reg: v.reg,
-            };
+            return Val { ty: to.clone(), reg: v.reg };
         }
         if let Ty::Opt(inner) = to {
             if v.ty == Ty::Nil {
                 let dst = self.alloc(to);
                 self.emit_op(Op::LoadNil, dst, 0, 0, span);
-                return Val {
-                    ty: to.clone(),
-                    reg: dst,
-                };
+                return Val { ty: to.clone(), reg: dst };
             }
             if v.ty == **inner {
                 let dst = self.alloc(to);
-                let op = if inner.is_prim() {
-                    Op::WrapOpt
-                } else {
-                    Op::Move
-                };
+                let op = if inner.is_prim() { Op::WrapOpt } else { Op::Move };
                 self.emit_op(op, dst, v.reg, 0, span);
-                return Val {
-                    ty: to.clone(),
-                    reg: dst,
-                };
+                return Val { ty: to.clone(), reg: dst };
             }
         }
         self.mismatch(to, &v.ty, span);
-        Val {
-            ty: to.clone(),
-            reg: self.alloc(to),
-        }
+        Val { ty: to.clone(), reg: self.alloc(to) }
     }
 
     pub(super) fn mismatch(&mut self, expected: &Ty, found: &Ty, span: Span) {
-        let msg = format!(
-            "mismatched types: expected {}, found {}",
-            self.show(expected),
-            self.show(found)
-        );
+        let msg = format!("mismatched types: expected {}, found {}", self.show(expected), self.show(found));
         match (expected, found) {
             (Ty::Float, Ty::Int) => self.error_hint(span, msg, "convert with float(...)"),
             (Ty::Int, Ty::Float) => self.error_hint(span, msg, "convert with int(...) (truncates)"),
-            (Ty::Str, _) if found.is_value_eq() => {
-                self.error_hint(span, msg, "convert with str(...)")
-            }
+            (Ty::Str, _) if found.is_value_eq() => self.error_hint(span, msg, "convert with str(...)"),
             (_, Ty::Opt(inner)) if **inner == *expected => {
                 self.error_hint(span, msg, "unwrap it with `!`, `??` or `if let`")
             }
@@ -342,24 +277,34 @@ impl Lowerer<'_> {
         }
     }
 
-    /// The type a `let` without annotation gets from its initializer.
-    pub(super) fn infer_binding_type(&mut self, t: &Ty, span: Span) -> Ty {
+    /// The type a `let` without annotation gets from its initializer `init`.
+    pub(super) fn infer_binding_type(&mut self, t: &Ty, init: &Expr) -> Ty {
         match t {
             Ty::Nil => {
-                self.error(
-                    span,
-                    "cannot infer the type of nil; add a type annotation such as `: int?`",
-                );
+                self.error(init.span, "cannot infer the type of nil; add a type annotation such as `: int?`");
                 Ty::Error
             }
             Ty::Void => {
-                self.error(
-                    span,
-                    "this call returns nothing and cannot be used as a value",
-                );
+                self.void_error(init);
                 Ty::Error
             }
             t => t.clone(),
+        }
+    }
+
+    /// Reports a call that returns nothing used where a value is needed.
+    pub(super) fn void_error(&mut self, e: &Expr) {
+        let name = match &e.kind {
+            ExprKind::Call(callee, _) => match &callee.kind {
+                ExprKind::Ident(n) => Some(n.clone()),
+                ExprKind::Field(_, m) => Some(m.name.clone()),
+                _ => None,
+            },
+            _ => None,
+        };
+        match name {
+            Some(n) => self.error(e.span, format!("'{n}' returns nothing and cannot be used as a value")),
+            None => self.error(e.span, "this call returns nothing and cannot be used as a value"),
         }
     }
 
@@ -384,10 +329,7 @@ impl Lowerer<'_> {
                     UnOp::Not => "!",
                     UnOp::BitNot => "~",
                 };
-                self.error(
-                    span,
-                    format!("operator '{sym}' cannot be applied to {}", self.show(t)),
-                );
+                self.error(span, format!("operator '{sym}' cannot be applied to {}", self.show(t)));
                 return self.err_val();
             }
         };
@@ -396,15 +338,7 @@ impl Lowerer<'_> {
         Val { ty: t, reg: dst }
     }
 
-    fn binary(
-        &mut self,
-        op: BinOp,
-        a: &Expr,
-        b: &Expr,
-        span: Span,
-        expected: Option<&Ty>,
-        hint: Option<Reg>,
-    ) -> Val {
+    fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, span: Span, expected: Option<&Ty>, hint: Option<Reg>) -> Val {
         match op {
             BinOp::And | BinOp::Or => return self.logic(op, a, b, span),
             BinOp::Coalesce => return self.coalesce(a, b, span, expected),
@@ -417,17 +351,10 @@ impl Lowerer<'_> {
                 if k <= i16::MAX as u64 {
                     let va = self.expr(a, None, None);
                     if va.ty == Ty::Int {
-                        let imm = if op == BinOp::Add {
-                            k as i16
-                        } else {
-                            -(k as i16)
-                        };
+                        let imm = if op == BinOp::Add { k as i16 } else { -(k as i16) };
                         let dst = self.dest_for(hint, &Ty::Int);
                         self.emit_op(Op::AddIImm, dst, va.reg, imm as u16, span);
-                        return Val {
-                            ty: Ty::Int,
-                            reg: dst,
-                        };
+                        return Val { ty: Ty::Int, reg: dst };
                     }
                     let vb = self.expr(b, None, None);
                     return self.arith(op, va, vb, a, b, span, hint);
@@ -484,12 +411,8 @@ impl Lowerer<'_> {
             (Gt, Ty::Str, Ty::Str) => (Op::LtS, Ty::Bool, true),
             (Ge, Ty::Str, Ty::Str) => (Op::LeS, Ty::Bool, true),
             (_, ta, tb) => {
-                let msg = format!(
-                    "operator '{}' cannot be applied to {} and {}",
-                    op.symbol(),
-                    self.show(ta),
-                    self.show(tb)
-                );
+                let msg =
+                    format!("operator '{}' cannot be applied to {} and {}", op.symbol(), self.show(ta), self.show(tb));
                 match (ta, tb) {
                     (Ty::Int, Ty::Float) => {
                         let text = self.source_text(a.span);
@@ -508,20 +431,14 @@ impl Lowerer<'_> {
             }
         };
         let dst = self.dest_for(hint, &t);
-        let (l, r) = if swap {
-            (vb.reg, va.reg)
-        } else {
-            (va.reg, vb.reg)
-        };
+        let (l, r) = if swap { (vb.reg, va.reg) } else { (va.reg, vb.reg) };
         self.emit_op(ins, dst, l, r, span);
         Val { ty: t, reg: dst }
     }
 
     pub(super) fn source_text(&self, span: Span) -> String {
         let src = &self.files[self.file].src;
-        src.get(span.lo as usize..span.hi as usize)
-            .unwrap_or("...")
-            .to_string()
+        src.get(span.lo as usize..span.hi as usize).unwrap_or("...").to_string()
     }
 
     fn equality(&mut self, op: BinOp, a: &Expr, b: &Expr, span: Span, hint: Option<Reg>) -> Val {
@@ -539,11 +456,7 @@ impl Lowerer<'_> {
             if !matches!(v.ty, Ty::Opt(_) | Ty::Error | Ty::Nil) {
                 self.error(
                     span,
-                    format!(
-                        "operator '{}' cannot be applied to {} and nil",
-                        op.symbol(),
-                        self.show(&v.ty)
-                    ),
+                    format!("operator '{}' cannot be applied to {} and nil", op.symbol(), self.show(&v.ty)),
                 );
                 return self.err_val();
             }
@@ -552,10 +465,7 @@ impl Lowerer<'_> {
             if op == BinOp::Ne {
                 self.emit_op(Op::Not, dst, dst, 0, span);
             }
-            return Val {
-                ty: Ty::Bool,
-                reg: dst,
-            };
+            return Val { ty: Ty::Bool, reg: dst };
         }
         let va = self.expr(a, None, None);
         let vb = self.expr(b, Some(&va.ty.clone()), None);
@@ -594,32 +504,22 @@ impl Lowerer<'_> {
                 let w = self.coerce(va.clone(), &t, a.span);
                 (Op::EqOpt, w.reg, vb.reg)
             }
-            (x, y)
-                if x == y
-                    && matches!(x, Ty::Array(_) | Ty::Map(..) | Ty::Struct(_) | Ty::Fn(..)) =>
-            {
+            (x, y) if x == y && matches!(x, Ty::Array(_) | Ty::Map(..) | Ty::Struct(_) | Ty::Fn(..)) => {
                 (Op::EqRef, va.reg, vb.reg)
             }
             (x, y) => {
-                let msg = format!(
-                    "operator '{}' cannot be applied to {} and {}",
-                    op.symbol(),
-                    self.show(x),
-                    self.show(y)
-                );
+                let msg =
+                    format!("operator '{}' cannot be applied to {} and {}", op.symbol(), self.show(x), self.show(y));
                 self.error(span, msg);
                 return self.err_val();
             }
         };
         let dst = self.dest_for(hint, &Ty::Bool);
         self.emit_op(ins, dst, l, r, span);
-        if ins == Op::EqOpt && !eq {
+        if matches!(ins, Op::EqOpt | Op::EqRef) && !eq {
             self.emit_op(Op::Not, dst, dst, 0, span);
         }
-        Val {
-            ty: Ty::Bool,
-            reg: dst,
-        }
+        Val { ty: Ty::Bool, reg: dst }
     }
 
     /// `a && b`, `a || b`: short-circuit into a fresh register.
@@ -628,35 +528,17 @@ impl Lowerer<'_> {
         let va = self.expr(a, Some(&Ty::Bool), Some(dst));
         self.check_bool_operand(op, &va, a.span);
         self.move_to(&va, dst, a.span);
-        let skip = self.jump_fwd(
-            if op == BinOp::And {
-                Op::JmpIfNot
-            } else {
-                Op::JmpIf
-            },
-            dst,
-            span,
-        );
+        let skip = self.jump_fwd(if op == BinOp::And { Op::JmpIfNot } else { Op::JmpIf }, dst, span);
         let vb = self.expr(b, Some(&Ty::Bool), Some(dst));
         self.check_bool_operand(op, &vb, b.span);
         self.move_to(&vb, dst, b.span);
         self.patch_here(skip);
-        Val {
-            ty: Ty::Bool,
-            reg: dst,
-        }
+        Val { ty: Ty::Bool, reg: dst }
     }
 
     fn check_bool_operand(&mut self, op: BinOp, v: &Val, span: Span) {
         if !v.ty.same(&Ty::Bool) {
-            self.error(
-                span,
-                format!(
-                    "operator '{}' needs bool operands, found {}",
-                    op.symbol(),
-                    self.show(&v.ty)
-                ),
-            );
+            self.error(span, format!("operator '{}' needs bool operands, found {}", op.symbol(), self.show(&v.ty)));
         }
     }
 
@@ -674,10 +556,7 @@ impl Lowerer<'_> {
                 return self.err_val();
             }
             other => {
-                self.error(
-                    a.span,
-                    format!("expected an optional, found {}", self.show(other)),
-                );
+                self.error(a.span, format!("expected an optional, found {}", self.show(other)));
                 self.expr(b, None, None);
                 return self.err_val();
             }
@@ -685,11 +564,7 @@ impl Lowerer<'_> {
         let dst_ty = inner.clone();
         let dst = self.alloc(&dst_ty);
         let to_else = self.jump_fwd(Op::JmpIfNil, va.reg, span);
-        let op = if inner.is_prim() {
-            Op::UnwrapBox
-        } else {
-            Op::UnwrapRef
-        };
+        let op = if inner.is_prim() { Op::UnwrapBox } else { Op::UnwrapRef };
         self.emit_op(op, dst, va.reg, 0, span);
         let to_end = self.jump_fwd(Op::Jmp, 0, span);
         self.patch_here(to_else);
@@ -707,10 +582,7 @@ impl Lowerer<'_> {
         let vb = self.coerce(vb, &dst_ty, b.span);
         self.move_to(&vb, dst, b.span);
         self.patch_here(to_end);
-        Val {
-            ty: dst_ty,
-            reg: dst,
-        }
+        Val { ty: dst_ty, reg: dst }
     }
 
     fn index(&mut self, a: &Expr, i: &Expr, span: Span, hint: Option<Reg>) -> Val {
@@ -721,10 +593,7 @@ impl Lowerer<'_> {
                 self.expect_ty(&vi, &Ty::Int, i.span);
                 let dst = self.dest_for(hint, &elem);
                 self.emit_op(Op::GetIndex, dst, va.reg, vi.reg, span);
-                Val {
-                    ty: *elem,
-                    reg: dst,
-                }
+                Val { ty: *elem, reg: dst }
             }
             Ty::Map(k, v) => {
                 let vi = self.expr(i, Some(&k), None);
@@ -739,29 +608,15 @@ impl Lowerer<'_> {
             }
             t => {
                 self.expr(i, None, None);
-                let hint = if t == Ty::Str {
-                    " (use .byte(i) or .slice(a, b))"
-                } else {
-                    ""
-                };
-                self.error(
-                    a.span,
-                    format!("cannot index a value of type {}{hint}", self.show(&t)),
-                );
+                let hint = if t == Ty::Str { " (use .byte(i) or .slice(a, b))" } else { "" };
+                self.error(a.span, format!("cannot index a value of type {}{hint}", self.show(&t)));
                 self.err_val()
             }
         }
     }
 
     /// `obj.name` as a value: module member, method value, or struct field.
-    fn field(
-        &mut self,
-        obj: &Expr,
-        name: &str,
-        name_span: Span,
-        span: Span,
-        hint: Option<Reg>,
-    ) -> Val {
+    fn field(&mut self, obj: &Expr, name: &str, name_span: Span, span: Span, hint: Option<Reg>) -> Val {
         if let ExprKind::Ident(m) = &obj.kind {
             match self.lookup_name(m) {
                 Name::BuiltinModule => return self.builtin_module_value(m, name, span, hint),
@@ -770,7 +625,7 @@ impl Lowerer<'_> {
                     if let Some(&fid) = self.methods.get(&(s, name.to_string())) {
                         return self.func_value(fid, span, hint);
                     }
-                    self.error(name_span, format!("no method '{name}' on struct {m}"));
+                    self.error(name_span, format!("no method '{name}' on {m}"));
                     return self.err_val();
                 }
                 _ => {}
@@ -789,7 +644,10 @@ impl Lowerer<'_> {
                 }
                 let sname = self.structs[s as usize].name.clone();
                 if self.methods.contains_key(&(s, name.to_string())) {
-                    self.error(name_span, format!("method '{name}' of {sname} must be called, or taken as a value with `{sname}.{name}`"));
+                    self.error(
+                        name_span,
+                        format!("method '{name}' of {sname} must be called, or taken as a value with `{sname}.{name}`"),
+                    );
                 } else {
                     self.error(name_span, format!("no field '{name}' on struct {sname}"));
                 }
@@ -811,14 +669,7 @@ impl Lowerer<'_> {
         }
     }
 
-    fn module_member(
-        &mut self,
-        f: usize,
-        m: &str,
-        name: &str,
-        span: Span,
-        hint: Option<Reg>,
-    ) -> Val {
+    fn module_member(&mut self, f: usize, m: &str, name: &str, span: Span, hint: Option<Reg>) -> Val {
         match self.items[f].get(name).copied() {
             Some(Item::Fn(fid)) => self.func_value(fid, span, hint),
             Some(Item::Global(g)) => self.read_global(g, name, span, hint),
@@ -835,39 +686,24 @@ impl Lowerer<'_> {
                 let dst = self.dest_for(hint, &Ty::Float);
                 let k = self.konst(ConstKey::Float(x.to_bits()));
                 self.emit_bc(Op::LoadConst, dst, k, span);
-                return Val {
-                    ty: Ty::Float,
-                    reg: dst,
-                };
+                return Val { ty: Ty::Float, reg: dst };
             }
             if let Some(x) = crate::builtins::math_int_const(name) {
                 return self.load_int(x, hint, span);
             }
         }
-        self.error(
-            span,
-            format!("'{m}.{name}' is not a value (module functions can only be called)"),
-        );
+        self.error(span, format!("'{m}.{name}' is not a value (module functions can only be called)"));
         self.err_val()
     }
 
-    fn array_lit(
-        &mut self,
-        items: &[Expr],
-        span: Span,
-        expected: Option<&Ty>,
-        hint: Option<Reg>,
-    ) -> Val {
+    fn array_lit(&mut self, items: &[Expr], span: Span, expected: Option<&Ty>, hint: Option<Reg>) -> Val {
         let mut elem = match expected {
             Some(Ty::Array(e)) => Some((**e).clone()),
             _ => None,
         };
         if items.is_empty() {
             let Some(e) = elem else {
-                self.error(
-                    span,
-                    "empty array literal needs a type annotation, such as `let xs: [int] = [];`",
-                );
+                self.error(span, "empty array literal needs a type annotation, such as `let xs: [int] = [];`");
                 return self.err_val();
             };
             let t = Ty::array(e);
@@ -883,10 +719,7 @@ impl Lowerer<'_> {
                 match &v.ty {
                     Ty::Nil => {}
                     Ty::Void => {
-                        self.error(
-                            it.span,
-                            "this call returns nothing and cannot be used as a value",
-                        );
+                        self.void_error(it);
                         elem = Some(Ty::Error);
                     }
                     t => elem = Some(t.clone()),
@@ -897,19 +730,13 @@ impl Lowerer<'_> {
         let elem = match elem {
             Some(t) => t,
             None => {
-                self.error(
-                    span,
-                    "cannot infer the element type of an array of nils; add a type annotation",
-                );
+                self.error(span, "cannot infer the element type of an array of nils; add a type annotation");
                 Ty::Error
             }
         };
         // An array mixing T and nil is [T?].
-        let elem = if !matches!(elem, Ty::Opt(_)) && vals.iter().any(|v| v.ty == Ty::Nil) {
-            Ty::opt(elem)
-        } else {
-            elem
-        };
+        let elem =
+            if !matches!(elem, Ty::Opt(_)) && vals.iter().any(|v| v.ty == Ty::Nil) { Ty::opt(elem) } else { elem };
         let tys = vec![elem.clone(); vals.len()];
         let first = self.ctx().alloc_window(&tys);
         for (i, (v, it)) in vals.into_iter().zip(items).enumerate() {
@@ -922,22 +749,13 @@ impl Lowerer<'_> {
         Val { ty: t, reg: dst }
     }
 
-    fn map_lit(
-        &mut self,
-        kvs: &[(Expr, Expr)],
-        span: Span,
-        expected: Option<&Ty>,
-        hint: Option<Reg>,
-    ) -> Val {
+    fn map_lit(&mut self, kvs: &[(Expr, Expr)], span: Span, expected: Option<&Ty>, hint: Option<Reg>) -> Val {
         let (mut kt, mut vt) = match expected {
             Some(Ty::Map(k, v)) => (Some((**k).clone()), Some((**v).clone())),
             _ => (None, None),
         };
         if kvs.is_empty() && kt.is_none() {
-            self.error(
-                span,
-                "empty map literal needs a type annotation, such as `let m: {str: int} = {};`",
-            );
+            self.error(span, "empty map literal needs a type annotation, such as `let m: {str: int} = {};`");
             return self.err_val();
         }
         let mut pairs = Vec::new();
@@ -955,13 +773,7 @@ impl Lowerer<'_> {
         let kt = kt.unwrap_or(Ty::Error);
         let vt = vt.unwrap_or(Ty::Error);
         if !kt.is_key() && !kt.is_error() {
-            self.error(
-                span,
-                format!(
-                    "map key type must be int, str or bool, not {}",
-                    self.show(&kt)
-                ),
-            );
+            self.error(span, format!("map key type must be int, str or bool, not {}", self.show(&kt)));
         }
         let t = Ty::Map(Box::new(kt.clone()), Box::new(vt.clone()));
         let dst = self.alloc(&t);
@@ -1028,19 +840,13 @@ impl Lowerer<'_> {
                 }
                 None => {
                     self.expr(e, None, None);
-                    self.error(
-                        name.span,
-                        format!("unknown field '{}' on struct {sname}", name.name),
-                    );
+                    self.error(name.span, format!("unknown field '{}' on struct {sname}", name.name));
                 }
             }
         }
         for (i, s) in slots.iter().enumerate() {
             if s.is_none() {
-                self.error(
-                    span,
-                    format!("missing field '{}' in struct literal of {sname}", decl[i].0),
-                );
+                self.error(span, format!("missing field '{}' in struct literal of {sname}", decl[i].0));
             }
         }
         let first = self.ctx().alloc_window(&tys);
@@ -1074,12 +880,7 @@ impl Lowerer<'_> {
             if params.iter().any(|p| p.name.name == name) {
                 continue;
             }
-            if let Name::Local {
-                reg,
-                ty,
-                mutable: false,
-            } = self.lookup_name(&name)
-            {
+            if let Name::Local { reg, ty, mutable: false } = self.lookup_name(&name) {
                 caps.push((name, Val { ty, reg }));
             }
         }
@@ -1093,11 +894,7 @@ impl Lowerer<'_> {
         }
         for (name, v) in &caps {
             let r = ctx.alloc(&v.ty);
-            ctx.captures.push(super::func::Capture {
-                name: name.clone(),
-                ty: v.ty.clone(),
-                reg: r,
-            });
+            ctx.captures.push(super::func::Capture { name: name.clone(), ty: v.ty.clone(), reg: r });
         }
         self.stack.push(ctx);
         self.lower_body(body, &rty, span);

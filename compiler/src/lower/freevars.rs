@@ -44,12 +44,7 @@ fn stmt(s: &Stmt, out: &mut Vec<String>) {
             block(then, out);
             els(e, out);
         }
-        StmtKind::IfLet {
-            value,
-            then,
-            els: e,
-            ..
-        } => {
+        StmtKind::IfLet { value, then, els: e, .. } => {
             expr(value, out);
             block(then, out);
             els(e, out);
@@ -76,11 +71,7 @@ fn expr(e: &Expr, out: &mut Vec<String>) {
     match &e.kind {
         ExprKind::Ident(n) => add(out, n),
         ExprKind::SelfValue => add(out, "self"),
-        ExprKind::Int(_)
-        | ExprKind::Float(_)
-        | ExprKind::Str(_)
-        | ExprKind::Bool(_)
-        | ExprKind::Nil => {}
+        ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) | ExprKind::Bool(_) | ExprKind::Nil => {}
         ExprKind::Binary(_, a, b) | ExprKind::Index(a, b) | ExprKind::ArrayRepeat(a, b) => {
             expr(a, out);
             expr(b, out);

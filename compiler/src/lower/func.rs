@@ -114,20 +114,11 @@ impl FnCtx {
     }
 
     pub fn declare(&mut self, name: String, reg: Reg, ty: Ty, mutable: bool) {
-        self.scopes.last_mut().expect("scope").push(Local {
-            name,
-            reg,
-            ty,
-            mutable,
-        });
+        self.scopes.last_mut().expect("scope").push(Local { name, reg, ty, mutable });
     }
 
     pub fn lookup(&self, name: &str) -> Option<&Local> {
-        self.scopes
-            .iter()
-            .rev()
-            .flat_map(|s| s.iter().rev())
-            .find(|l| l.name == name)
+        self.scopes.iter().rev().flat_map(|s| s.iter().rev()).find(|l| l.name == name)
     }
 
     /// The finished function. `captures` are the closure's captured types.
@@ -139,15 +130,7 @@ impl FnCtx {
         ret: Option<TypeId>,
     ) -> Function {
         let regs = self.reg_tys.iter().map(|t| types.id(t)).collect();
-        Function {
-            name: self.name,
-            captures,
-            params,
-            ret,
-            regs,
-            code: self.code,
-            locs: self.locs,
-        }
+        Function { name: self.name, captures, params, ret, regs, code: self.code, locs: self.locs }
     }
 }
 
@@ -206,7 +189,13 @@ impl Lowerer<'_> {
                     self.ctx().code[at].c = o as u16;
                 } else {
                     let span = Span::default();
-                    self.error(span, format!("function '{}' is too large: a branch spans more than 32767 instructions", self.stack.last().map(|c| c.name.clone()).unwrap_or_default()));
+                    self.error(
+                        span,
+                        format!(
+                            "function '{}' is too large: a branch spans more than 32767 instructions",
+                            self.stack.last().map(|c| c.name.clone()).unwrap_or_default()
+                        ),
+                    );
                 }
             }
             _ => {

@@ -37,13 +37,7 @@ impl SourceFile {
                 line_starts.push(i as u32 + 1);
             }
         }
-        SourceFile {
-            path,
-            src,
-            ast,
-            imports: HashMap::new(),
-            line_starts,
-        }
+        SourceFile { path, src, ast, imports: HashMap::new(), line_starts }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -144,24 +138,16 @@ impl<'a> Lowerer<'a> {
     }
 
     fn error_hint(&mut self, span: Span, msg: impl Into<String>, hint: impl Into<String>) {
-        self.diags
-            .push((self.file, Diagnostic::new(span, msg).with_hint(hint)));
+        self.diags.push((self.file, Diagnostic::new(span, msg).with_hint(hint)));
     }
 
     fn show(&self, t: &Ty) -> String {
-        TyNames {
-            structs: &self.struct_names,
-        }
-        .show(t)
+        TyNames { structs: &self.struct_names }.show(t)
     }
 
     fn loc(&self, span: Span) -> Loc {
         let (line, col) = self.files[self.file].line_col(span.lo);
-        Loc {
-            file: self.file as u32,
-            line,
-            col,
-        }
+        Loc { file: self.file as u32, line, col }
     }
 
     fn konst(&mut self, key: ConstKey) -> u32 {
@@ -186,37 +172,20 @@ impl<'a> Lowerer<'a> {
         let id = self.imports.len() as u32;
         let p = params.iter().map(|t| self.types.id(t)).collect();
         let r = self.types.ret_id(&ret);
-        self.imports.push(Import {
-            module: module.into(),
-            name: name.into(),
-            params: p,
-            ret: r,
-        });
+        self.imports.push(Import { module: module.into(), name: name.into(), params: p, ret: r });
         self.import_sigs.push((params, ret));
-        self.import_ids
-            .insert((module.to_string(), name.to_string()), id);
+        self.import_ids.insert((module.to_string(), name.to_string()), id);
         id
     }
 
     /// Declares a top-level name in the current file, reporting duplicates.
     fn declare(&mut self, name: &ast::Ident, item: Item) {
         if crate::builtins::is_builtin_module(&name.name) {
-            self.error(
-                name.span,
-                format!(
-                    "'{}' is a built-in module and cannot be redefined",
-                    name.name
-                ),
-            );
+            self.error(name.span, format!("'{}' is a built-in module and cannot be redefined", name.name));
             return;
         }
-        if self.items[self.file].contains_key(&name.name)
-            || self.files[self.file].imports.contains_key(&name.name)
-        {
-            self.error(
-                name.span,
-                format!("duplicate definition of '{}'", name.name),
-            );
+        if self.items[self.file].contains_key(&name.name) || self.files[self.file].imports.contains_key(&name.name) {
+            self.error(name.span, format!("duplicate definition of '{}'", name.name));
             return;
         }
         self.items[self.file].insert(name.name.clone(), item);
@@ -257,13 +226,7 @@ impl<'a> Lowerer<'a> {
                 let kt = self.resolve_type(k);
                 let vt = self.resolve_type(v);
                 if !kt.is_key() && !kt.is_error() {
-                    self.error(
-                        k.span,
-                        format!(
-                            "map key type must be int, str or bool, not {}",
-                            self.show(&kt)
-                        ),
-                    );
+                    self.error(k.span, format!("map key type must be int, str or bool, not {}", self.show(&kt)));
                 }
                 Ty::Map(Box::new(kt), Box::new(vt))
             }
@@ -295,10 +258,7 @@ impl<'a> Lowerer<'a> {
                 match item {
                     ast::Item::Struct(s) => {
                         let id = self.structs.len() as u32;
-                        self.structs.push(StructInfo {
-                            name: s.name.name.clone(),
-                            fields: Vec::new(),
-                        });
+                        self.structs.push(StructInfo { name: s.name.name.clone(), fields: Vec::new() });
                         self.struct_names.push(s.name.name.clone());
                         self.declare(&s.name, Item::Struct(id));
                     }
@@ -308,11 +268,7 @@ impl<'a> Lowerer<'a> {
                     }
                     ast::Item::Global(g) => {
                         let id = self.globals.len() as u32;
-                        self.globals.push(GlobalInfo {
-                            name: g.name.name.clone(),
-                            ty: None,
-                            mutable: g.mutable,
-                        });
+                        self.globals.push(GlobalInfo { name: g.name.name.clone(), ty: None, mutable: g.mutable });
                         self.declare(&g.name, Item::Global(id));
                     }
                     ast::Item::Extern(_) | ast::Item::Impl(_) | ast::Item::Import(_) => {}
@@ -325,18 +281,14 @@ impl<'a> Lowerer<'a> {
             for item in &file.ast.items {
                 match item {
                     ast::Item::Struct(s) => {
-                        let Some(Item::Struct(id)) = self.items[f].get(&s.name.name).copied()
-                        else {
+                        let Some(Item::Struct(id)) = self.items[f].get(&s.name.name).copied() else {
                             continue;
                         };
                         let mut fields: Vec<(String, Ty)> = Vec::new();
                         for p in &s.fields {
                             let t = self.resolve_type(&p.ty);
                             if fields.iter().any(|(n, _)| *n == p.name.name) {
-                                self.error(
-                                    p.name.span,
-                                    format!("duplicate field '{}'", p.name.name),
-                                );
+                                self.error(p.name.span, format!("duplicate field '{}'", p.name.name));
                                 continue;
                             }
                             fields.push((p.name.name.clone(), t));
@@ -348,10 +300,7 @@ impl<'a> Lowerer<'a> {
                             continue;
                         };
                         if let Some(sp) = d.self_param {
-                            self.error(
-                                sp,
-                                "'self' is only allowed in methods inside an impl block",
-                            );
+                            self.error(sp, "'self' is only allowed in methods inside an impl block");
                         }
                         self.funcs[id as usize] = self.signature(d, None);
                     }
@@ -359,20 +308,14 @@ impl<'a> Lowerer<'a> {
                         let sid = match self.items[f].get(&imp.name.name) {
                             Some(Item::Struct(s)) => *s,
                             _ => {
-                                self.error(
-                                    imp.name.span,
-                                    format!("unknown struct '{}'", imp.name.name),
-                                );
+                                self.error(imp.name.span, format!("unknown struct '{}'", imp.name.name));
                                 continue;
                             }
                         };
                         for m in &imp.methods {
                             let key = (sid, m.name.name.clone());
                             if self.methods.contains_key(&key) {
-                                self.error(
-                                    m.name.span,
-                                    format!("duplicate definition of '{}'", m.name.name),
-                                );
+                                self.error(m.name.span, format!("duplicate definition of '{}'", m.name.name));
                                 continue;
                             }
                             let id = self.new_func_slot();
@@ -389,10 +332,7 @@ impl<'a> Lowerer<'a> {
                         if crate::builtins::is_builtin_module(&e.module) {
                             self.error(
                                 e.module_span,
-                                format!(
-                                    "'{}' is a built-in module; extern declares host modules",
-                                    e.module
-                                ),
+                                format!("'{}' is a built-in module; extern declares host modules", e.module),
                             );
                         }
                         let id = self.import_id(&e.module, &e.name.name, params, ret);
@@ -406,10 +346,7 @@ impl<'a> Lowerer<'a> {
 
     fn new_func_slot(&mut self) -> u32 {
         let id = self.funcs.len() as u32;
-        self.funcs.push(FuncInfo {
-            params: Vec::new(),
-            ret: Ty::Void,
-        });
+        self.funcs.push(FuncInfo { params: Vec::new(), ret: Ty::Void });
         self.out_funcs.push(None);
         id
     }
@@ -433,12 +370,7 @@ impl<'a> Lowerer<'a> {
 
     /// Lowers the init function: every global initializer, files in import order.
     fn lower_globals(&mut self, order: &[usize]) -> Option<u32> {
-        let has_globals = self.files.iter().any(|f| {
-            f.ast
-                .items
-                .iter()
-                .any(|i| matches!(i, ast::Item::Global(_)))
-        });
+        let has_globals = self.files.iter().any(|f| f.ast.items.iter().any(|i| matches!(i, ast::Item::Global(_))));
         if !has_globals {
             return None;
         }
@@ -461,7 +393,7 @@ impl<'a> Lowerer<'a> {
                         t
                     }
                     None => {
-                        let t = self.infer_binding_type(&v.ty, g.init.span);
+                        let t = self.infer_binding_type(&v.ty, &g.init);
                         self.set_global_reg(gid, v.reg, g.span);
                         t
                     }
@@ -473,8 +405,7 @@ impl<'a> Lowerer<'a> {
         let end = Span::default();
         self.emit_op(kite_vm::bytecode::Op::RetVoid, 0, 0, 0, end);
         let ctx = self.stack.pop().expect("init context");
-        self.out_funcs[id as usize] =
-            Some(ctx.finish(&mut self.types, Vec::new(), Vec::new(), None));
+        self.out_funcs[id as usize] = Some(ctx.finish(&mut self.types, Vec::new(), Vec::new(), None));
         Some(id)
     }
 
@@ -495,8 +426,7 @@ impl<'a> Lowerer<'a> {
                         self.lower_fn(id, d, d.name.name.clone(), None);
                     }
                     ast::Item::Impl(imp) => {
-                        let Some(Item::Struct(sid)) = self.items[f].get(&imp.name.name).copied()
-                        else {
+                        let Some(Item::Struct(sid)) = self.items[f].get(&imp.name.name).copied() else {
                             continue;
                         };
                         for m in &imp.methods {
@@ -506,12 +436,7 @@ impl<'a> Lowerer<'a> {
                             if self.out_funcs[id as usize].is_some() {
                                 continue;
                             }
-                            self.lower_fn(
-                                id,
-                                m,
-                                format!("{}.{}", imp.name.name, m.name.name),
-                                Some(sid),
-                            );
+                            self.lower_fn(id, m, format!("{}.{}", imp.name.name, m.name.name), Some(sid));
                         }
                     }
                     _ => {}
@@ -553,81 +478,50 @@ impl<'a> Lowerer<'a> {
                     0,
                     0,
                     0,
-                    Span {
-                        lo: body.span.hi.saturating_sub(1),
-                        hi: body.span.hi,
-                    },
+                    Span { lo: body.span.hi.saturating_sub(1), hi: body.span.hi },
                 );
             } else {
-                self.error(name_span, format!("missing return: the end of this function can be reached without returning a {}", self.show(ret)));
+                self.error(
+                    name_span,
+                    format!(
+                        "missing return: the end of this function can be reached without returning a {}",
+                        self.show(ret)
+                    ),
+                );
             }
         }
     }
 
     fn finish(self, main: Option<u32>, init: Option<u32>) -> Module {
-        let structs = self
-            .structs
-            .iter()
-            .map(|s| StructDef {
-                name: s.name.clone(),
-                fields: Vec::new(),
-            })
-            .collect::<Vec<_>>();
+        let structs =
+            self.structs.iter().map(|s| StructDef { name: s.name.clone(), fields: Vec::new() }).collect::<Vec<_>>();
         let mut types = self.types;
         let structs = structs
             .into_iter()
             .zip(self.structs.iter())
             .map(|(mut d, s)| {
-                d.fields = s
-                    .fields
-                    .iter()
-                    .map(|(n, t)| Field {
-                        name: n.clone(),
-                        ty: types.id(t),
-                    })
-                    .collect();
+                d.fields = s.fields.iter().map(|(n, t)| Field { name: n.clone(), ty: types.id(t) }).collect();
                 d
             })
             .collect();
         let globals = self
             .globals
             .iter()
-            .map(|g| Global {
-                name: g.name.clone(),
-                ty: types.id(g.ty.as_ref().unwrap_or(&Ty::Int)),
-            })
+            .map(|g| Global { name: g.name.clone(), ty: types.id(g.ty.as_ref().unwrap_or(&Ty::Int)) })
             .collect();
         let mut exports = Vec::new();
         if let Some(items) = self.items.first() {
-            let mut named: Vec<(&String, u32)> = items
-                .iter()
-                .filter_map(|(n, i)| {
-                    if let Item::Fn(f) = i {
-                        Some((n, *f))
-                    } else {
-                        None
-                    }
-                })
-                .collect();
+            let mut named: Vec<(&String, u32)> =
+                items.iter().filter_map(|(n, i)| if let Item::Fn(f) = i { Some((n, *f)) } else { None }).collect();
             named.sort_by_key(|(_, f)| *f);
-            exports = named
-                .into_iter()
-                .map(|(n, f)| Export {
-                    name: n.clone(),
-                    func: f,
-                })
-                .collect();
+            exports = named.into_iter().map(|(n, f)| Export { name: n.clone(), func: f }).collect();
         }
         Module {
             types: types.types,
             structs,
             consts: self.consts,
             globals,
-            functions: self
-                .out_funcs
-                .into_iter()
-                .map(|f| f.unwrap_or_else(empty_function))
-                .collect(),
+            functions: self.out_funcs.into_iter().map(|f| f.unwrap_or_else(empty_function)).collect(),
             imports: self.imports,
             exports,
             files: self.files.iter().map(|f| f.path.clone()).collect(),
@@ -644,12 +538,7 @@ fn empty_function() -> Function {
         params: Vec::new(),
         ret: None,
         regs: Vec::new(),
-        code: vec![kite_vm::bytecode::Instr::new(
-            kite_vm::bytecode::Op::RetVoid,
-            0,
-            0,
-            0,
-        )],
+        code: vec![kite_vm::bytecode::Instr::new(kite_vm::bytecode::Op::RetVoid, 0, 0, 0)],
         locs: vec![Loc::default()],
     }
 }
@@ -657,10 +546,7 @@ fn empty_function() -> Function {
 /// Checks and lowers a whole program. `files[0]` is the main file; `init_order` lists
 /// every file with each one after the files it imports (the order globals initialize in).
 /// Returns the module, or every diagnostic with the index of its file.
-pub fn lower_program(
-    files: &[SourceFile],
-    init_order: &[usize],
-) -> Result<Module, Vec<(usize, Diagnostic)>> {
+pub fn lower_program(files: &[SourceFile], init_order: &[usize]) -> Result<Module, Vec<(usize, Diagnostic)>> {
     let mut l = Lowerer::new(files);
     l.collect();
     let init = l.lower_globals(init_order);
@@ -671,18 +557,12 @@ pub fn lower_program(
             let f = &l.funcs[id as usize];
             if !f.params.is_empty() || !(f.ret == Ty::Void || f.ret == Ty::Int) {
                 let span = main_span(&files[0]);
-                l.error(
-                    span,
-                    "main must be declared as `fn main()` or `fn main() -> int`",
-                );
+                l.error(span, "main must be declared as `fn main()` or `fn main() -> int`");
             }
             Some(id)
         }
         _ => {
-            l.error(
-                Span::new(0, 0),
-                "no main function: a program starts at `fn main()`",
-            );
+            l.error(Span::new(0, 0), "no main function: a program starts at `fn main()`");
             None
         }
     };

@@ -32,7 +32,7 @@ impl Lowerer<'_> {
                 let (v, t) = match declared {
                     Some(t) => (self.coerce(v, &t, l.init.span), t),
                     None => {
-                        let t = self.infer_binding_type(&v.ty, l.init.span);
+                        let t = self.infer_binding_type(&v.ty, &l.init);
                         (v, t)
                     }
                 };
@@ -48,21 +48,13 @@ impl Lowerer<'_> {
                 true
             }
             StmtKind::If { cond, then, els } => self.if_stmt(cond, then, els.as_ref()),
-            StmtKind::IfLet {
-                name,
-                value,
-                then,
-                els,
-            } => {
+            StmtKind::IfLet { name, value, then, els } => {
                 let v = self.expr(value, None, None);
                 let inner = match &v.ty {
                     Ty::Opt(t) => (**t).clone(),
                     Ty::Error => Ty::Error,
                     t => {
-                        self.error(
-                            value.span,
-                            format!("expected an optional, found {}", self.show(t)),
-                        );
+                        self.error(value.span, format!("expected an optional, found {}", self.show(t)));
                         Ty::Error
                     }
                 };
@@ -70,11 +62,7 @@ impl Lowerer<'_> {
                 let bmark = self.ctx().mark();
                 self.ctx().scopes.push(Vec::new());
                 let reg = self.alloc(&inner);
-                let op = if inner.is_prim() {
-                    Op::UnwrapBox
-                } else {
-                    Op::UnwrapRef
-                };
+                let op = if inner.is_prim() { Op::UnwrapBox } else { Op::UnwrapRef };
                 self.emit_op(op, reg, v.reg, 0, name.span);
                 self.ctx().declare(name.name.clone(), reg, inner, false);
                 let then_falls = self.block(then);
@@ -83,13 +71,7 @@ impl Lowerer<'_> {
                 self.finish_if(to_else, vec![], then_falls, els)
             }
             StmtKind::While { cond, body } => self.while_stmt(cond, body, s.span),
-            StmtKind::ForRange {
-                var,
-                lo,
-                hi,
-                inclusive,
-                body,
-            } => {
+            StmtKind::ForRange { var, lo, hi, inclusive, body } => {
                 self.for_range(&var.name, lo, hi, *inclusive, body, s.span);
                 true
             }
@@ -141,15 +123,18 @@ impl Lowerer<'_> {
             }
             (None, t) => {
                 if !t.is_error() {
-                    self.error(span, format!("mismatched types: expected {}, found nothing (this function must return a value)", self.show(t)));
+                    self.error(
+                        span,
+                        format!(
+                            "mismatched types: expected {}, found nothing (this function must return a value)",
+                            self.show(t)
+                        ),
+                    );
                 }
             }
             (Some(e), Ty::Void) => {
                 self.expr(e, None, None);
-                self.error(
-                    e.span,
-                    "this function returns nothing; remove the value or declare a return type",
-                );
+                self.error(e.span, "this function returns nothing; remove the value or declare a return type");
             }
             (Some(e), t) => {
                 let v = self.expr(e, Some(t), None);
@@ -168,13 +153,7 @@ impl Lowerer<'_> {
         self.finish_if_many(falses, then_falls, els)
     }
 
-    fn finish_if(
-        &mut self,
-        to_else: usize,
-        more: Vec<usize>,
-        then_falls: bool,
-        els: &Option<Else>,
-    ) -> bool {
+    fn finish_if(&mut self, to_else: usize, more: Vec<usize>, then_falls: bool, els: &Option<Else>) -> bool {
         let mut f = vec![to_else];
         f.extend(more);
         self.finish_if_many(f, then_falls, els.as_ref())
@@ -189,11 +168,7 @@ impl Lowerer<'_> {
                 true
             }
             Some(e) => {
-                let to_end = if then_falls {
-                    Some(self.jump_fwd(Op::Jmp, 0, Span::default()))
-                } else {
-                    None
-                };
+                let to_end = if then_falls { Some(self.jump_fwd(Op::Jmp, 0, Span::default())) } else { None };
                 for j in falses {
                     self.patch_here(j);
                 }
@@ -242,11 +217,9 @@ impl Lowerer<'_> {
                 }
             }
             ExprKind::Unary(UnOp::Not, a) => self.cond_jump(a, !want),
-            ExprKind::Binary(
-                op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne),
-                a,
-                b,
-            ) if !matches!(a.kind, ExprKind::Nil) && !matches!(b.kind, ExprKind::Nil) => {
+            ExprKind::Binary(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne), a, b)
+                if !matches!(a.kind, ExprKind::Nil) && !matches!(b.kind, ExprKind::Nil) =>
+            {
                 let va = self.expr(a, None, None);
                 let vb = self.expr(b, Some(&va.ty.clone()), None);
                 if let Some(j) = self.fused_branch(*op, &va, &vb, want, e.span) {
@@ -270,14 +243,7 @@ impl Lowerer<'_> {
     }
 
     /// A compare-and-branch for int and float comparisons, jumping when the comparison is `want`.
-    fn fused_branch(
-        &mut self,
-        op: BinOp,
-        va: &Val,
-        vb: &Val,
-        want: bool,
-        span: Span,
-    ) -> Option<usize> {
+    fn fused_branch(&mut self, op: BinOp, va: &Val, vb: &Val, want: bool, span: Span) -> Option<usize> {
         use BinOp::*;
         let (a, b) = (va.reg, vb.reg);
         let (ins, l, r) = match (&va.ty, &vb.ty) {
@@ -313,11 +279,7 @@ impl Lowerer<'_> {
     /// `while c { body }` with the test at the bottom: one branch per iteration.
     fn while_stmt(&mut self, cond: &Expr, body: &Block, span: Span) -> bool {
         let forever = matches!(cond.kind, ExprKind::Bool(true));
-        let to_test = if forever {
-            None
-        } else {
-            Some(self.jump_fwd(Op::Jmp, 0, span))
-        };
+        let to_test = if forever { None } else { Some(self.jump_fwd(Op::Jmp, 0, span)) };
         let top = self.here();
         self.ctx().loops.push(LoopCtx::default());
         self.block(body);
@@ -347,15 +309,7 @@ impl Lowerer<'_> {
 
     /// `for v in lo..hi` / `lo..=hi`: a hidden counter and limit; `v` is a fresh binding
     /// per iteration.
-    fn for_range(
-        &mut self,
-        var: &str,
-        lo: &Expr,
-        hi: &Expr,
-        inclusive: bool,
-        body: &Block,
-        span: Span,
-    ) {
+    fn for_range(&mut self, var: &str, lo: &Expr, hi: &Expr, inclusive: bool, body: &Block, span: Span) {
         let cnt = self.alloc(&Ty::Int);
         let lim = self.alloc(&Ty::Int);
         let v = self.expr(lo, Some(&Ty::Int), Some(cnt));
@@ -364,16 +318,7 @@ impl Lowerer<'_> {
         let v = self.expr(hi, Some(&Ty::Int), Some(lim));
         self.expect_ty(&v, &Ty::Int, hi.span);
         self.move_to(&v, lim, hi.span);
-        let skip = self.branch_fwd(
-            if inclusive {
-                Op::JmpIfNotLeI
-            } else {
-                Op::JmpIfNotLtI
-            },
-            cnt,
-            lim,
-            span,
-        );
+        let skip = self.branch_fwd(if inclusive { Op::JmpIfNotLeI } else { Op::JmpIfNotLtI }, cnt, lim, span);
         let top = self.here();
         self.ctx().loops.push(LoopCtx::default());
         let mark = self.ctx().mark();
@@ -416,10 +361,7 @@ impl Lowerer<'_> {
                     Ty::Str => " (iterate over .chars() or .bytes())",
                     _ => "",
                 };
-                self.error(
-                    iter.span,
-                    format!("cannot iterate over a value of type {}{hint}", self.show(t)),
-                );
+                self.error(iter.span, format!("cannot iterate over a value of type {}{hint}", self.show(t)));
                 Ty::Error
             }
         };
@@ -461,9 +403,7 @@ impl Lowerer<'_> {
             {
                 self.assign_name(name, target, op, value, span)
             }
-            ExprKind::SelfValue => {
-                self.error(target.span, "cannot assign to immutable binding 'self'")
-            }
+            ExprKind::SelfValue => self.error(target.span, "cannot assign to immutable binding 'self'"),
             ExprKind::Index(obj, idx) => {
                 let o = self.expr(obj, None, None);
                 match o.ty.clone() {
@@ -488,10 +428,7 @@ impl Lowerer<'_> {
                         self.expr(value, None, None);
                     }
                     t => {
-                        self.error(
-                            obj.span,
-                            format!("cannot index a value of type {}", self.show(&t)),
-                        );
+                        self.error(obj.span, format!("cannot index a value of type {}", self.show(&t)));
                         self.expr(value, None, None);
                     }
                 }
@@ -503,10 +440,7 @@ impl Lowerer<'_> {
                         let fields = &self.structs[s as usize].fields;
                         let Some(fi) = fields.iter().position(|(n, _)| *n == fname.name) else {
                             let sname = self.structs[s as usize].name.clone();
-                            self.error(
-                                fname.span,
-                                format!("no field '{}' on struct {sname}", fname.name),
-                            );
+                            self.error(fname.span, format!("no field '{}' on struct {sname}", fname.name));
                             self.expr(value, None, None);
                             return;
                         };
@@ -520,10 +454,7 @@ impl Lowerer<'_> {
                         self.expr(value, None, None);
                     }
                     t => {
-                        self.error(
-                            fname.span,
-                            format!("no field '{}' on {}", fname.name, self.show(&t)),
-                        );
+                        self.error(fname.span, format!("no field '{}' on {}", fname.name, self.show(&t)));
                         self.expr(value, None, None);
                     }
                 }
@@ -537,14 +468,7 @@ impl Lowerer<'_> {
 
     /// The value to store: `value`, or `current op value` for compound assignment, where
     /// `load` reads the current value into a register.
-    fn rhs(
-        &mut self,
-        op: Option<BinOp>,
-        ty: &Ty,
-        value: &Expr,
-        span: Span,
-        load: impl FnOnce(&mut Self, Reg),
-    ) -> Val {
+    fn rhs(&mut self, op: Option<BinOp>, ty: &Ty, value: &Expr, span: Span, load: impl FnOnce(&mut Self, Reg)) -> Val {
         match op {
             None => {
                 let v = self.expr(value, Some(ty), None);
@@ -553,10 +477,7 @@ impl Lowerer<'_> {
             Some(op) => {
                 let cur = self.alloc(ty);
                 load(self, cur);
-                let cur = Val {
-                    ty: ty.clone(),
-                    reg: cur,
-                };
+                let cur = Val { ty: ty.clone(), reg: cur };
                 let v = self.expr(value, None, None);
                 let r = self.arith(op, cur, v, value, value, span, None);
                 if !r.ty.same(ty) {
@@ -567,18 +488,16 @@ impl Lowerer<'_> {
         }
     }
 
-    fn assign_name(
-        &mut self,
-        name: &str,
-        target: &Expr,
-        op: Option<BinOp>,
-        value: &Expr,
-        span: Span,
-    ) {
+    fn assign_name(&mut self, name: &str, target: &Expr, op: Option<BinOp>, value: &Expr, span: Span) {
         match self.lookup_name(name) {
             Name::Local { reg, ty, mutable } => {
                 if !mutable {
-                    self.error(target.span, format!("cannot assign to immutable binding '{name}' (declare it with `var` to make it mutable)"));
+                    self.error(
+                        target.span,
+                        format!(
+                            "cannot assign to immutable binding '{name}' (declare it with `var` to make it mutable)"
+                        ),
+                    );
                 }
                 let v = match op {
                     None => {
@@ -586,19 +505,10 @@ impl Lowerer<'_> {
                         self.coerce(v, &ty, value.span)
                     }
                     Some(op) => {
-                        let cur = Val {
-                            ty: ty.clone(),
-                            reg,
-                        };
-                        if let (BinOp::Add | BinOp::Sub, ExprKind::Int(k), Ty::Int) =
-                            (op, &value.kind, &ty)
-                        {
+                        let cur = Val { ty: ty.clone(), reg };
+                        if let (BinOp::Add | BinOp::Sub, ExprKind::Int(k), Ty::Int) = (op, &value.kind, &ty) {
                             if *k <= i16::MAX as u64 {
-                                let imm = if op == BinOp::Add {
-                                    *k as i16
-                                } else {
-                                    -(*k as i16)
-                                };
+                                let imm = if op == BinOp::Add { *k as i16 } else { -(*k as i16) };
                                 self.emit_op(Op::AddIImm, reg, reg, imm as u16, span);
                                 return;
                             }
@@ -617,14 +527,16 @@ impl Lowerer<'_> {
                 let info = &self.globals[g as usize];
                 let mutable = info.mutable;
                 let Some(ty) = info.ty.clone() else {
-                    self.error(
-                        target.span,
-                        format!("global '{name}' is used before it is initialized"),
-                    );
+                    self.error(target.span, format!("global '{name}' is used before it is initialized"));
                     return;
                 };
                 if !mutable {
-                    self.error(target.span, format!("cannot assign to immutable binding '{name}' (declare it with `var` to make it mutable)"));
+                    self.error(
+                        target.span,
+                        format!(
+                            "cannot assign to immutable binding '{name}' (declare it with `var` to make it mutable)"
+                        ),
+                    );
                 }
                 let v = self.rhs(op, &ty, value, span, |l, dst| {
                     l.emit_bc(Op::GetGlobal, dst, g, target.span);
@@ -632,7 +544,12 @@ impl Lowerer<'_> {
                 self.emit_bc(Op::SetGlobal, v.reg, g, span);
             }
             Name::OuterMutable => {
-                self.error(target.span, format!("closure cannot capture mutable variable '{name}' (declare it with `let` to capture its value)"));
+                self.error(
+                    target.span,
+                    format!(
+                        "closure cannot capture mutable variable '{name}' (declare it with `let` to capture its value)"
+                    ),
+                );
             }
             Name::Unknown => {
                 self.error(target.span, format!("unknown name '{name}'"));

@@ -51,10 +51,7 @@ type R<T> = Result<T, DecodeError>;
 
 impl<'a> Reader<'a> {
     fn err<T>(&self, at: usize, msg: impl Into<String>) -> R<T> {
-        Err(DecodeError {
-            offset: at,
-            message: msg.into(),
-        })
+        Err(DecodeError { offset: at, message: msg.into() })
     }
     fn remaining(&self) -> usize {
         self.bytes.len() - self.pos
@@ -63,10 +60,7 @@ impl<'a> Reader<'a> {
         if self.remaining() < n {
             return self.err(
                 self.pos,
-                format!(
-                    "expected {what} ({n} bytes), found end of file ({} bytes left)",
-                    self.remaining()
-                ),
+                format!("expected {what} ({n} bytes), found end of file ({} bytes left)", self.remaining()),
             );
         }
         let s = &self.bytes[self.pos..self.pos + n];
@@ -92,10 +86,7 @@ impl<'a> Reader<'a> {
         let mut shift = 0u32;
         loop {
             let Some(&b) = self.bytes.get(self.pos) else {
-                return self.err(
-                    start,
-                    format!("expected {what} (a LEB128 number), found end of file"),
-                );
+                return self.err(start, format!("expected {what} (a LEB128 number), found end of file"));
             };
             self.pos += 1;
             if shift == 63 && b > 1 {
@@ -126,13 +117,7 @@ impl<'a> Reader<'a> {
         }
         let n = n as usize;
         if n.saturating_mul(min_item_bytes) > self.remaining() {
-            return self.err(
-                at,
-                format!(
-                    "{what} is {n}, but only {} bytes remain in the file",
-                    self.remaining()
-                ),
-            );
+            return self.err(at, format!("{what} is {n}, but only {} bytes remain in the file", self.remaining()));
         }
         Ok(n)
     }
@@ -168,10 +153,7 @@ pub fn decode(bytes: &[u8]) -> Result<Module, DecodeError> {
     let mut r = Reader { bytes, pos: 0 };
     let magic = r.take(4, "the magic number \\x7fKBC")?;
     if magic != MAGIC {
-        return r.err(
-            0,
-            "not a Kite bytecode file (bad magic number; expected \\x7fKBC)",
-        );
+        return r.err(0, "not a Kite bytecode file (bad magic number; expected \\x7fKBC)");
     }
     let major = r.u16("major version")?;
     let minor = r.u16("minor version")?;
@@ -219,10 +201,7 @@ pub fn decode(bytes: &[u8]) -> Result<Module, DecodeError> {
         let mut fields = Vec::with_capacity(nf);
         for _ in 0..nf {
             let name = r.str("field name")?;
-            fields.push(Field {
-                name,
-                ty: r.u32v("field type")?,
-            });
+            fields.push(Field { name, ty: r.u32v("field type")? });
         }
         m.structs.push(StructDef { name, fields });
     }
@@ -243,10 +222,7 @@ pub fn decode(bytes: &[u8]) -> Result<Module, DecodeError> {
     let n = r.count("global count", limits::MAX_GLOBALS, 2)?;
     for _ in 0..n {
         let name = r.str("global name")?;
-        m.globals.push(Global {
-            name,
-            ty: r.u32v("global type")?,
-        });
+        m.globals.push(Global { name, ty: r.u32v("global type")? });
     }
 
     let n = r.count("import count", limits::MAX_IMPORTS, 4)?;
@@ -255,12 +231,7 @@ pub fn decode(bytes: &[u8]) -> Result<Module, DecodeError> {
         let name = r.str("import name")?;
         let params = r.type_ids("import parameter count", limits::MAX_PARAMS)?;
         let ret = r.opt("import result type")?;
-        m.imports.push(Import {
-            module,
-            name,
-            params,
-            ret,
-        });
+        m.imports.push(Import { module, name, params, ret });
     }
 
     let n = r.count("function count", limits::MAX_FUNCTIONS, 7)?;
@@ -271,21 +242,12 @@ pub fn decode(bytes: &[u8]) -> Result<Module, DecodeError> {
     let n = r.count("export count", limits::MAX_FUNCTIONS, 2)?;
     for _ in 0..n {
         let name = r.str("export name")?;
-        m.exports.push(Export {
-            name,
-            func: r.u32v("exported function")?,
-        });
+        m.exports.push(Export { name, func: r.u32v("exported function")? });
     }
     m.init = r.opt("init function")?;
     m.main = r.opt("main function")?;
     if r.remaining() != 0 {
-        return r.err(
-            r.pos,
-            format!(
-                "{} unexpected bytes after the end of the module",
-                r.remaining()
-            ),
-        );
+        return r.err(r.pos, format!("{} unexpected bytes after the end of the module", r.remaining()));
     }
     Ok(m)
 }
@@ -318,34 +280,16 @@ fn decode_function(r: &mut Reader<'_>) -> R<Function> {
     for _ in 0..runs {
         let len_at = r.pos;
         let len = r.count("location run length", limits::MAX_CODE, 0)?;
-        let loc = Loc {
-            file: r.u32v("file index")?,
-            line: r.u32v("line")?,
-            col: r.u32v("column")?,
-        };
+        let loc = Loc { file: r.u32v("file index")?, line: r.u32v("line")?, col: r.u32v("column")? };
         if locs.len() + len > n {
-            return r.err(
-                len_at,
-                format!("location runs cover more than the {n} instructions"),
-            );
+            return r.err(len_at, format!("location runs cover more than the {n} instructions"));
         }
         locs.extend(std::iter::repeat_n(loc, len));
     }
     if locs.len() != n {
-        return r.err(
-            at,
-            format!("location runs cover {} of {n} instructions", locs.len()),
-        );
+        return r.err(at, format!("location runs cover {} of {n} instructions", locs.len()));
     }
-    Ok(Function {
-        name,
-        captures,
-        params,
-        ret,
-        regs,
-        code,
-        locs,
-    })
+    Ok(Function { name, captures, params, ret, regs, code, locs })
 }
 
 #[cfg(test)]
@@ -355,57 +299,21 @@ mod tests {
 
     fn sample() -> Module {
         Module {
-            types: vec![
-                Type::Int,
-                Type::Str,
-                Type::Array(1),
-                Type::Fn(vec![0], Some(1)),
-            ],
-            structs: vec![StructDef {
-                name: "P".into(),
-                fields: vec![Field {
-                    name: "x".into(),
-                    ty: 0,
-                }],
-            }],
+            types: vec![Type::Int, Type::Str, Type::Array(1), Type::Fn(vec![0], Some(1))],
+            structs: vec![StructDef { name: "P".into(), fields: vec![Field { name: "x".into(), ty: 0 }] }],
             consts: vec![Const::Int(-5), Const::Float(1.5), Const::Str("hé".into())],
-            globals: vec![Global {
-                name: "G".into(),
-                ty: 0,
-            }],
-            imports: vec![Import {
-                module: "app".into(),
-                name: "log".into(),
-                params: vec![1],
-                ret: None,
-            }],
+            globals: vec![Global { name: "G".into(), ty: 0 }],
+            imports: vec![Import { module: "app".into(), name: "log".into(), params: vec![1], ret: None }],
             functions: vec![Function {
                 name: "main".into(),
                 captures: vec![],
                 params: vec![],
                 ret: None,
                 regs: vec![0, 0],
-                code: vec![
-                    Instr::new(Op::LoadInt, 0, 1, 0),
-                    Instr::new(Op::RetVoid, 0, 0, 0),
-                ],
-                locs: vec![
-                    Loc {
-                        file: 0,
-                        line: 1,
-                        col: 1,
-                    },
-                    Loc {
-                        file: 0,
-                        line: 2,
-                        col: 3,
-                    },
-                ],
+                code: vec![Instr::new(Op::LoadInt, 0, 1, 0), Instr::new(Op::RetVoid, 0, 0, 0)],
+                locs: vec![Loc { file: 0, line: 1, col: 1 }, Loc { file: 0, line: 2, col: 3 }],
             }],
-            exports: vec![Export {
-                name: "main".into(),
-                func: 0,
-            }],
+            exports: vec![Export { name: "main".into(), func: 0 }],
             files: vec!["a.kite".into()],
             init: None,
             main: Some(0),
@@ -442,9 +350,6 @@ mod tests {
         let mut bytes = encode(&sample());
         bytes[4] = 9;
         let e = decode(&bytes).unwrap_err();
-        assert!(
-            e.message.contains("9.0") && e.message.contains("1.x"),
-            "{e}"
-        );
+        assert!(e.message.contains("9.0") && e.message.contains("1.x"), "{e}");
     }
 }

@@ -26,10 +26,7 @@ pub fn instr_text(m: &Module, ins: &Instr, at: usize) -> String {
             format!("r{a}, k{} ; {k}", ins.bc())
         }
         Format::AG => {
-            let name = m
-                .globals
-                .get(ins.bc() as usize)
-                .map_or("?", |g| g.name.as_str());
+            let name = m.globals.get(ins.bc() as usize).map_or("?", |g| g.name.as_str());
             format!("r{a}, g{} ; {name}", ins.bc())
         }
         Format::J => format!("-> {}", target(ins.sbc() as i64)),
@@ -44,10 +41,7 @@ pub fn instr_text(m: &Module, ins: &Instr, at: usize) -> String {
             format!("r{a}, s{b} ; {name}, fields from r{c}")
         }
         Format::AHC => {
-            let name = m
-                .imports
-                .get(b as usize)
-                .map_or("?".to_string(), |i| format!("{}.{}", i.module, i.name));
+            let name = m.imports.get(b as usize).map_or("?".to_string(), |i| format!("{}.{}", i.module, i.name));
             format!("r{a}, h{b} ; {name}, args from r{c}")
         }
         Format::ABuC => {
@@ -58,10 +52,7 @@ pub fn instr_text(m: &Module, ins: &Instr, at: usize) -> String {
         Format::AFB => format!("r{a}, field {b}, r{c}"),
         Format::ABN => format!("r{a}, r{b}, count {c}"),
         Format::BN => format!("r{b}, count {c}"),
-        Format::ABM => format!(
-            "r{a}, r{b}, {}",
-            MathFn::from_u16(c).map_or("?", |f| f.name())
-        ),
+        Format::ABM => format!("r{a}, r{b}, {}", MathFn::from_u16(c).map_or("?", |f| f.name())),
     };
     format!("{:<12} {ops}", ins.op.name())
 }
@@ -71,11 +62,7 @@ pub fn disassemble(m: &Module) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "; files: {}", m.files.join(", "));
     for (i, s) in m.structs.iter().enumerate() {
-        let fields: Vec<String> = s
-            .fields
-            .iter()
-            .map(|f| format!("{}: {}", f.name, m.type_name(f.ty)))
-            .collect();
+        let fields: Vec<String> = s.fields.iter().map(|f| format!("{}: {}", f.name, m.type_name(f.ty))).collect();
         let _ = writeln!(out, "struct s{i} {} {{ {} }}", s.name, fields.join(", "));
     }
     for (i, g) in m.globals.iter().enumerate() {
@@ -83,24 +70,12 @@ pub fn disassemble(m: &Module) -> String {
     }
     for (i, imp) in m.imports.iter().enumerate() {
         let ps: Vec<String> = imp.params.iter().map(|t| m.type_name(*t)).collect();
-        let ret = imp
-            .ret
-            .map(|r| format!(" -> {}", m.type_name(r)))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "import h{i} {}.{}({}){ret}",
-            imp.module,
-            imp.name,
-            ps.join(", ")
-        );
+        let ret = imp.ret.map(|r| format!(" -> {}", m.type_name(r))).unwrap_or_default();
+        let _ = writeln!(out, "import h{i} {}.{}({}){ret}", imp.module, imp.name, ps.join(", "));
     }
     for (fi, f) in m.functions.iter().enumerate() {
         let ps: Vec<String> = f.params.iter().map(|t| m.type_name(*t)).collect();
-        let ret = f
-            .ret
-            .map(|r| format!(" -> {}", m.type_name(r)))
-            .unwrap_or_default();
+        let ret = f.ret.map(|r| format!(" -> {}", m.type_name(r))).unwrap_or_default();
         let mut tags = Vec::new();
         if m.main == Some(fi as u32) {
             tags.push("main");
@@ -108,22 +83,13 @@ pub fn disassemble(m: &Module) -> String {
         if m.init == Some(fi as u32) {
             tags.push("init");
         }
-        let tags = if tags.is_empty() {
-            String::new()
-        } else {
-            format!(" [{}]", tags.join(", "))
-        };
+        let tags = if tags.is_empty() { String::new() } else { format!(" [{}]", tags.join(", ")) };
         let _ = writeln!(out, "\nfn f{fi} {}({}){ret}{tags}", f.name, ps.join(", "));
         if !f.captures.is_empty() {
             let cs: Vec<String> = f.captures.iter().map(|t| m.type_name(*t)).collect();
             let _ = writeln!(out, "  ; captures: {}", cs.join(", "));
         }
-        let regs: Vec<String> = f
-            .regs
-            .iter()
-            .enumerate()
-            .map(|(i, t)| format!("r{i}: {}", m.type_name(*t)))
-            .collect();
+        let regs: Vec<String> = f.regs.iter().enumerate().map(|(i, t)| format!("r{i}: {}", m.type_name(*t))).collect();
         let _ = writeln!(out, "  ; registers: {}", regs.join(", "));
         let mut last_line = 0;
         for (pc, ins) in f.code.iter().enumerate() {

@@ -69,9 +69,7 @@ impl Writer {
 
 /// Encodes a module. The result decodes back to an equal module.
 pub fn encode(m: &Module) -> Vec<u8> {
-    let mut w = Writer {
-        out: Vec::with_capacity(1024),
-    };
+    let mut w = Writer { out: Vec::with_capacity(1024) };
     w.out.extend_from_slice(&MAGIC);
     w.u16(VERSION_MAJOR);
     w.u16(VERSION_MINOR);

@@ -226,12 +226,7 @@ impl Instr {
     }
     /// An instruction with a 32-bit `BC` operand.
     pub fn with_bc(op: Op, a: u16, bc: u32) -> Instr {
-        Instr {
-            op,
-            a,
-            b: bc as u16,
-            c: (bc >> 16) as u16,
-        }
+        Instr { op, a, b: bc as u16, c: (bc >> 16) as u16 }
     }
     /// `B | C << 16`.
     #[inline(always)]

@@ -84,11 +84,7 @@ pub struct MapObj {
 impl MapObj {
     pub fn new(key_kind: KeyKind, val_is_ref: bool) -> MapObj {
         MapObj {
-            hdr: Header {
-                kind: ObjKind::Map,
-                marked: false,
-                aux: 0,
-            },
+            hdr: Header { kind: ObjKind::Map, marked: false, aux: 0 },
             key_kind,
             val_is_ref,
             map: IndexMap::with_hasher(FxBuildHasher),

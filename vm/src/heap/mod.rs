@@ -168,14 +168,7 @@ impl Heap {
 
     pub fn alloc_str(&mut self, s: Box<str>) -> u64 {
         let size = std::mem::size_of::<StrObj>() + s.len();
-        let p = Box::into_raw(Box::new(StrObj {
-            hdr: Header {
-                kind: ObjKind::Str,
-                marked: false,
-                aux: 0,
-            },
-            s,
-        }));
+        let p = Box::into_raw(Box::new(StrObj { hdr: Header { kind: ObjKind::Str, marked: false, aux: 0 }, s }));
         self.track(p as *mut Header, size)
     }
 
@@ -186,11 +179,7 @@ impl Heap {
     pub fn alloc_array(&mut self, items: Vec<u64>, elem_ref: bool) -> u64 {
         let size = std::mem::size_of::<ArrayObj>() + items.capacity() * 8;
         let p = Box::into_raw(Box::new(ArrayObj {
-            hdr: Header {
-                kind: ObjKind::Array,
-                marked: false,
-                aux: elem_ref as u32,
-            },
+            hdr: Header { kind: ObjKind::Array, marked: false, aux: elem_ref as u32 },
             items,
         }));
         self.track(p as *mut Header, size)
@@ -200,13 +189,7 @@ impl Heap {
         let size = std::mem::size_of::<MapObj>() + m.heap_size();
         let p = Box::into_raw(Box::new(m));
         // Safety: `p` was just allocated and is valid.
-        unsafe {
-            (*p).hdr = Header {
-                kind: ObjKind::Map,
-                marked: false,
-                aux: 0,
-            }
-        };
+        unsafe { (*p).hdr = Header { kind: ObjKind::Map, marked: false, aux: 0 } };
         self.track(p as *mut Header, size)
     }
 
@@ -228,11 +211,7 @@ impl Heap {
             ptr::write(
                 p,
                 StructObj {
-                    hdr: Header {
-                        kind: ObjKind::Struct,
-                        marked: false,
-                        aux: sid,
-                    },
+                    hdr: Header { kind: ObjKind::Struct, marked: false, aux: sid },
                     len: fields.len() as u32,
                     _pad: 0,
                 },
@@ -245,25 +224,14 @@ impl Heap {
     pub fn alloc_closure(&mut self, func: u32, captures: Box<[u64]>) -> u64 {
         let size = std::mem::size_of::<ClosureObj>() + captures.len() * 8;
         let p = Box::into_raw(Box::new(ClosureObj {
-            hdr: Header {
-                kind: ObjKind::Closure,
-                marked: false,
-                aux: func,
-            },
+            hdr: Header { kind: ObjKind::Closure, marked: false, aux: func },
             captures,
         }));
         self.track(p as *mut Header, size)
     }
 
     pub fn alloc_box(&mut self, value: u64) -> u64 {
-        let p = Box::into_raw(Box::new(BoxObj {
-            hdr: Header {
-                kind: ObjKind::Box,
-                marked: false,
-                aux: 0,
-            },
-            value,
-        }));
+        let p = Box::into_raw(Box::new(BoxObj { hdr: Header { kind: ObjKind::Box, marked: false, aux: 0 }, value }));
         self.track(p as *mut Header, std::mem::size_of::<BoxObj>())
     }
 
@@ -379,17 +347,10 @@ unsafe fn object_size(h: *mut Header) -> usize {
     unsafe {
         match (*h).kind {
             ObjKind::Str => std::mem::size_of::<StrObj>() + (&(*(h as *const StrObj)).s).len(),
-            ObjKind::Array => {
-                std::mem::size_of::<ArrayObj>() + (&(*(h as *const ArrayObj)).items).capacity() * 8
-            }
+            ObjKind::Array => std::mem::size_of::<ArrayObj>() + (&(*(h as *const ArrayObj)).items).capacity() * 8,
             ObjKind::Map => std::mem::size_of::<MapObj>() + (*(h as *const MapObj)).heap_size(),
-            ObjKind::Struct => {
-                std::mem::size_of::<StructObj>() + 8 * (*(h as *const StructObj)).len as usize
-            }
-            ObjKind::Closure => {
-                std::mem::size_of::<ClosureObj>()
-                    + 8 * (&(*(h as *const ClosureObj)).captures).len()
-            }
+            ObjKind::Struct => std::mem::size_of::<StructObj>() + 8 * (*(h as *const StructObj)).len as usize,
+            ObjKind::Closure => std::mem::size_of::<ClosureObj>() + 8 * (&(*(h as *const ClosureObj)).captures).len(),
             ObjKind::Box => std::mem::size_of::<BoxObj>(),
         }
     }
@@ -428,10 +389,7 @@ mod tests {
 
     #[test]
     fn unreachable_cycle_is_collected() {
-        let mut h = Heap::new(Layouts {
-            struct_refs: vec![vec![0]],
-            closure_refs: vec![],
-        });
+        let mut h = Heap::new(Layouts { struct_refs: vec![vec![0]], closure_refs: vec![] });
         let a = h.alloc_struct(0, &[0]);
         let b = h.alloc_struct(0, &[a]);
         // Safety: `a` is a live struct with one field.

@@ -29,12 +29,7 @@ impl Vm {
     #[inline(always)]
     fn load_cur(&self) -> Cur {
         let f = *self.frames.last().expect("a frame");
-        Cur {
-            code: self.module.functions[f.func as usize].code.as_ptr(),
-            pc: f.pc,
-            base: f.base,
-            func: f.func,
-        }
+        Cur { code: self.module.functions[f.func as usize].code.as_ptr(), pc: f.pc, base: f.base, func: f.func }
     }
 
     #[inline(always)]
@@ -190,9 +185,7 @@ impl Vm {
                     Op::EqS => r!(a) = (str_of(r!(b)) == str_of(r!(c))) as u64,
                     Op::NeS => r!(a) = (str_of(r!(b)) != str_of(r!(c))) as u64,
                     Op::LtS => r!(a) = (str_of(r!(b)).as_bytes() < str_of(r!(c)).as_bytes()) as u64,
-                    Op::LeS => {
-                        r!(a) = (str_of(r!(b)).as_bytes() <= str_of(r!(c)).as_bytes()) as u64
-                    }
+                    Op::LeS => r!(a) = (str_of(r!(b)).as_bytes() <= str_of(r!(c)).as_bytes()) as u64,
                     Op::EqRef => r!(a) = (r!(b) == r!(c)) as u64,
                     Op::EqOpt => {
                         let ty = self.reg_type(cur.func, b);
@@ -333,18 +326,21 @@ impl Vm {
                         }
                     }
                     Op::MakeClosure => {
-                        gc_point!();
                         let n = self.meta.get_unchecked(b as usize).ncaptures;
-                        let caps: Box<[u64]> =
-                            std::slice::from_raw_parts(regs.add(c as usize), n).into();
+                        if n == 0 {
+                            // A function without captures is one value: `f == f` holds.
+                            r!(a) = self.function_value(b as u32);
+                            continue;
+                        }
+                        gc_point!();
+                        let caps: Box<[u64]> = std::slice::from_raw_parts(regs.add(c as usize), n).into();
                         r!(a) = self.heap.alloc_closure(b as u32, caps);
                     }
 
                     Op::NewArray => {
                         gc_point!();
                         let elem_ref = self.elem_is_ref(cur.func, a);
-                        let items =
-                            std::slice::from_raw_parts(regs.add(b as usize), c as usize).to_vec();
+                        let items = std::slice::from_raw_parts(regs.add(b as usize), c as usize).to_vec();
                         r!(a) = self.heap.alloc_array(items, elem_ref);
                     }
                     Op::ArrayRepeat => {
@@ -398,10 +394,7 @@ impl Vm {
                             Some(&v) => r!(a) = v,
                             None => {
                                 let kt = self.reg_type(cur.func, c);
-                                trap!(Trap::new(format!(
-                                    "key not found: {}",
-                                    key_text(&self.module, r!(c), kt)
-                                )));
+                                trap!(Trap::new(format!("key not found: {}", key_text(&self.module, r!(c), kt))));
                             }
                         }
                     }
@@ -500,10 +493,7 @@ impl Vm {
 
     fn map_kinds(&self, func: u32, r: u16) -> (KeyKind, bool) {
         match self.module.ty(self.reg_type(func, r)) {
-            Type::Map(k, v) => (
-                key_kind_of(self.module.ty(*k)),
-                self.module.kind(*v) == Kind::Ref,
-            ),
+            Type::Map(k, v) => (key_kind_of(self.module.ty(*k)), self.module.kind(*v) == Kind::Ref),
             _ => (KeyKind::Int, false),
         }
     }
@@ -531,12 +521,9 @@ impl Vm {
         // Safety: non-nil optionals of primitives are boxes; of strings, string objects.
         unsafe {
             match self.module.ty(*inner) {
-                Type::Int | Type::Bool => {
-                    (*(x as *const BoxObj)).value == (*(y as *const BoxObj)).value
-                }
+                Type::Int | Type::Bool => (*(x as *const BoxObj)).value == (*(y as *const BoxObj)).value,
                 Type::Float => {
-                    f64::from_bits((*(x as *const BoxObj)).value)
-                        == f64::from_bits((*(y as *const BoxObj)).value)
+                    f64::from_bits((*(x as *const BoxObj)).value) == f64::from_bits((*(y as *const BoxObj)).value)
                 }
                 Type::Str => str_of(x) == str_of(y),
                 _ => x == y,
@@ -545,14 +532,7 @@ impl Vm {
     }
 
     /// Writes the values in registers `first..first+n` of the current frame, space separated.
-    pub(crate) fn print_line(
-        &mut self,
-        func: u32,
-        base: usize,
-        first: u16,
-        n: u16,
-        to_err: bool,
-    ) -> Result<(), Trap> {
+    pub(crate) fn print_line(&mut self, func: u32, base: usize, first: u16, n: u16, to_err: bool) -> Result<(), Trap> {
         let mut line = std::mem::take(&mut self.line);
         line.clear();
         for i in 0..n {

@@ -41,9 +41,7 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> RunOptions {
-        RunOptions {
-            max_depth: DEFAULT_MAX_DEPTH,
-        }
+        RunOptions { max_depth: DEFAULT_MAX_DEPTH }
     }
 }
 
@@ -73,6 +71,8 @@ pub struct Vm {
     pub(crate) opts: RunOptions,
     pub(crate) native_depth: u32,
     pub(crate) line: String,
+    /// The value of each function without captures, made on first use.
+    fn_values: Vec<u64>,
 }
 
 impl Vm {
@@ -140,18 +140,10 @@ impl Vm {
                     .collect(),
             })
             .collect();
-        let global_refs = m
-            .globals
-            .iter()
-            .enumerate()
-            .filter(|(_, g)| kind_of(g.ty) == Kind::Ref)
-            .map(|(i, _)| i)
-            .collect();
-        let global_needs_init = m
-            .globals
-            .iter()
-            .map(|g| kind_of(g.ty) == Kind::Ref && !matches!(m.ty(g.ty), Type::Optional(_)))
-            .collect();
+        let global_refs =
+            m.globals.iter().enumerate().filter(|(_, g)| kind_of(g.ty) == Kind::Ref).map(|(i, _)| i).collect();
+        let global_needs_init =
+            m.globals.iter().map(|g| kind_of(g.ty) == Kind::Ref && !matches!(m.ty(g.ty), Type::Optional(_))).collect();
         Ok(Vm {
             globals: vec![0; m.globals.len()],
             global_refs,
@@ -168,6 +160,7 @@ impl Vm {
             opts,
             native_depth: 0,
             line: String::new(),
+            fn_values: vec![0; m.functions.len()],
             module,
         })
     }
@@ -252,12 +245,7 @@ impl Vm {
         }
         // Registers must not hold stale references from an earlier frame.
         self.stack[base..top].fill(0);
-        self.frames.push(Frame {
-            func,
-            base,
-            pc: 0,
-            ret_dst,
-        });
+        self.frames.push(Frame { func, base, pc: 0, ret_dst });
         Ok(())
     }
 
@@ -280,11 +268,7 @@ impl Vm {
             .rev()
             .map(|fr| {
                 let f = &m.functions[fr.func as usize];
-                let loc = f
-                    .locs
-                    .get(fr.pc.saturating_sub(1))
-                    .copied()
-                    .unwrap_or_default();
+                let loc = f.locs.get(fr.pc.saturating_sub(1)).copied().unwrap_or_default();
                 TraceFrame {
                     function: f.name.clone(),
                     file: m.files.get(loc.file as usize).cloned().unwrap_or_default(),
@@ -295,31 +279,28 @@ impl Vm {
             .collect()
     }
 
+    /// The one closure object of function `f`, which has no captures.
+    pub(crate) fn function_value(&mut self, f: u32) -> u64 {
+        let v = self.fn_values[f as usize];
+        if v != 0 {
+            return v;
+        }
+        let v = self.heap.alloc_closure(f, Box::new([]));
+        self.fn_values[f as usize] = v;
+        v
+    }
+
     /// Collects garbage. Every frame's `pc` need not be current; registers must be.
     pub(crate) fn collect_garbage(&mut self) {
         let stack = &self.stack;
         let frames = &self.frames;
         let meta = &self.meta;
-        let frame_roots = frames.iter().flat_map(|f| {
-            meta[f.func as usize]
-                .ref_regs
-                .iter()
-                .map(move |&r| stack[f.base + r as usize])
-        });
+        let frame_roots =
+            frames.iter().flat_map(|f| meta[f.func as usize].ref_regs.iter().map(move |&r| stack[f.base + r as usize]));
         let global_roots = self.global_refs.iter().map(|&g| self.globals[g]);
-        let const_roots = self
-            .module
-            .consts
-            .iter()
-            .zip(&self.consts)
-            .filter(|(c, _)| matches!(c, Const::Str(_)))
-            .map(|(_, v)| *v);
-        let temp = self.temp_roots.iter().copied();
-        self.heap.collect(
-            frame_roots
-                .chain(global_roots)
-                .chain(const_roots)
-                .chain(temp),
-        );
+        let const_roots =
+            self.module.consts.iter().zip(&self.consts).filter(|(c, _)| matches!(c, Const::Str(_))).map(|(_, v)| *v);
+        let temp = self.temp_roots.iter().chain(&self.fn_values).copied();
+        self.heap.collect(frame_roots.chain(global_roots).chain(const_roots).chain(temp));
     }
 }

@@ -54,10 +54,7 @@ impl Vm {
         self.heap.alloc_string(s)
     }
     fn new_str_array(&mut self, parts: Vec<String>) -> u64 {
-        let items = parts
-            .into_iter()
-            .map(|p| self.heap.alloc_string(p))
-            .collect();
+        let items = parts.into_iter().map(|p| self.heap.alloc_string(p)).collect();
         self.heap.alloc_array(items, true)
     }
 
@@ -71,18 +68,12 @@ impl Vm {
         a_op: u16,
         c: u16,
     ) -> Result<Option<u64>, Trap> {
-        let a = Args {
-            func,
-            first: base + c as usize,
-            reg: c,
-        };
+        let a = Args { func, first: base + c as usize, reg: c };
         use Builtin as B;
         let v = match b {
             B::Write => {
                 let s = self.arg_str(a, 0).to_owned();
-                self.out
-                    .write_all(s.as_bytes())
-                    .map_err(|e| Trap::new(format!("cannot write output: {e}")))?;
+                self.out.write_all(s.as_bytes()).map_err(|e| Trap::new(format!("cannot write output: {e}")))?;
                 return Ok(None);
             }
             B::EPrint => {
@@ -131,10 +122,7 @@ impl Vm {
             }
             B::AssertMsg => {
                 if self.arg(a, 0) == 0 {
-                    return Err(Trap::new(format!(
-                        "assertion failed: {}",
-                        self.arg_str(a, 1)
-                    )));
+                    return Err(Trap::new(format!("assertion failed: {}", self.arg_str(a, 1))));
                 }
                 return Ok(None);
             }
@@ -192,9 +180,7 @@ impl Vm {
                 self.new_str(s)
             }
             B::StrReplace => {
-                let s = self
-                    .arg_str(a, 0)
-                    .replace(self.arg_str(a, 1), self.arg_str(a, 2));
+                let s = self.arg_str(a, 0).replace(self.arg_str(a, 1), self.arg_str(a, 2));
                 self.new_str(s)
             }
             B::StrRepeat => {
@@ -283,13 +269,9 @@ impl Vm {
                 let arr = unsafe { array_of(self.arg(a, 0)) };
                 match self.module.ty(et) {
                     Type::Int => arr.items.sort_by_key(|&v| v as i64),
-                    Type::Float => arr
-                        .items
-                        .sort_by(|&x, &y| f64::from_bits(x).total_cmp(&f64::from_bits(y))),
+                    Type::Float => arr.items.sort_by(|&x, &y| float_sort_key(x).total_cmp(&float_sort_key(y))),
                     // Safety: elements of a [str] are live strings.
-                    Type::Str => arr.items.sort_by(|&x, &y| unsafe {
-                        str_of(x).as_bytes().cmp(str_of(y).as_bytes())
-                    }),
+                    Type::Str => arr.items.sort_by(|&x, &y| unsafe { str_of(x).as_bytes().cmp(str_of(y).as_bytes()) }),
                     _ => {}
                 }
                 return Ok(None);
@@ -411,26 +393,14 @@ impl Vm {
     }
 
     /// Calls host import `imp` with arguments in registers `c..` of the current frame.
-    pub(crate) fn call_host(
-        &mut self,
-        func: u32,
-        base: usize,
-        imp: u16,
-        c: u16,
-    ) -> Result<u64, Trap> {
+    pub(crate) fn call_host(&mut self, func: u32, base: usize, imp: u16, c: u16) -> Result<u64, Trap> {
         let m = std::sync::Arc::clone(&self.module);
         let import = &m.imports[imp as usize];
-        let args: Vec<Val> = import
-            .params
-            .iter()
-            .enumerate()
-            .map(|(i, &t)| self.to_val(self.stack[base + c as usize + i], t))
-            .collect();
+        let args: Vec<Val> =
+            import.params.iter().enumerate().map(|(i, &t)| self.to_val(self.stack[base + c as usize + i], t)).collect();
         let _ = func;
         let f = self.host[imp as usize].callback.clone();
-        let mut caller = Caller {
-            out: &mut *self.out,
-        };
+        let mut caller = Caller { out: &mut *self.out };
         let r = f(&mut caller, args)?;
         match import.ret {
             Some(t) => self.from_val(&r, t),
@@ -447,13 +417,7 @@ impl Vm {
                 Type::Float => Val::Float(f64::from_bits(v)),
                 Type::Bool => Val::Bool(v != 0),
                 Type::Str => Val::Str(str_of(v).to_owned()),
-                Type::Array(e) => Val::Array(
-                    array_of(v)
-                        .items
-                        .iter()
-                        .map(|&x| self.to_val(x, *e))
-                        .collect(),
-                ),
+                Type::Array(e) => Val::Array(array_of(v).items.iter().map(|&x| self.to_val(x, *e)).collect()),
                 Type::Optional(e) => {
                     if v == 0 {
                         Val::Nil
@@ -471,12 +435,7 @@ impl Vm {
     /// A host value as a register word of type `t`, allocating as needed.
     pub fn from_val(&mut self, v: &Val, t: TypeId) -> Result<u64, Trap> {
         let m = std::sync::Arc::clone(&self.module);
-        let bad = || {
-            Trap::new(format!(
-                "host function returned {v:?}, which is not a {}",
-                m.type_name(t)
-            ))
-        };
+        let bad = || Trap::new(format!("host function returned {v:?}, which is not a {}", m.type_name(t)));
         Ok(match (m.ty(t), v) {
             (Type::Int, Val::Int(i)) => *i as u64,
             (Type::Float, Val::Float(f)) => f.to_bits(),
@@ -507,9 +466,18 @@ impl Vm {
 /// The range `lo..hi` if it lies within `0..=len`, else the slice trap.
 fn slice_range(lo: i64, hi: i64, len: usize) -> Result<std::ops::Range<usize>, Trap> {
     if lo < 0 || hi < lo || hi as u64 > len as u64 {
-        return Err(Trap::new(format!(
-            "slice out of bounds: {lo}..{hi}, length {len}"
-        )));
+        return Err(Trap::new(format!("slice out of bounds: {lo}..{hi}, length {len}")));
     }
     Ok(lo as usize..hi as usize)
+}
+
+/// The order `sort()` puts floats in: IEEE total order (`-0.0` before `0.0`), except that
+/// every NaN sorts last whatever its sign bit, since that sign differs between hosts.
+fn float_sort_key(bits: u64) -> f64 {
+    let x = f64::from_bits(bits);
+    if x.is_nan() {
+        f64::NAN.copysign(1.0)
+    } else {
+        x
+    }
 }

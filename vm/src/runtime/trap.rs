@@ -30,18 +30,10 @@ pub struct Trap {
 
 impl Trap {
     pub fn new(message: impl Into<String>) -> Trap {
-        Trap {
-            message: message.into(),
-            kind: TrapKind::Error,
-            trace: Vec::new(),
-        }
+        Trap { message: message.into(), kind: TrapKind::Error, trace: Vec::new() }
     }
     pub fn limit(message: impl Into<String>) -> Trap {
-        Trap {
-            message: message.into(),
-            kind: TrapKind::Limit,
-            trace: Vec::new(),
-        }
+        Trap { message: message.into(), kind: TrapKind::Limit, trace: Vec::new() }
     }
     /// The exit code `vm run` uses for this trap.
     pub fn exit_code(&self) -> i32 {
@@ -60,11 +52,7 @@ impl fmt::Display for Trap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "error: {}", self.message)?;
         for fr in &self.trace {
-            writeln!(
-                f,
-                "  at {} ({}:{}:{})",
-                fr.function, fr.file, fr.line, fr.col
-            )?;
+            writeln!(f, "  at {} ({}:{}:{})", fr.function, fr.file, fr.line, fr.col)?;
         }
         Ok(())
     }
