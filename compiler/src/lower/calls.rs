@@ -112,33 +112,29 @@ impl Lowerer<'_> {
     /// Checks the argument count and types and places the arguments in a fresh window.
     fn args(&mut self, name: &str, params: &[Ty], args: &[Expr], span: Span) -> Reg {
         if params.len() != args.len() {
-            let s = if params.len() == 1 { "" } else { "s" };
-            let were = if args.len() == 1 { "was" } else { "were" };
-            self.error(
-                span,
-                format!("function '{name}' takes {} argument{s}, but {} {were} given", params.len(), args.len()),
-            );
+            self.arity_error(name, params.len(), args.len(), span);
         }
-        let vals: Vec<Val> = args
-            .iter()
-            .enumerate()
-            .map(|(i, a)| {
-                let v = self.expr(a, params.get(i), None);
-                if v.ty == Ty::Void {
-                    self.void_error(a);
-                    return Val { ty: Ty::Error, reg: v.reg };
-                }
-                match params.get(i) {
-                    Some(t) => self.coerce(v, t, a.span),
-                    None => v,
-                }
-            })
-            .collect();
         let first = self.ctx().alloc_window(params);
-        for (i, v) in vals.iter().enumerate().take(params.len()) {
-            self.move_to(v, first + i as u16, args[i].span);
-        }
+        self.fill_window(first, params, args);
         first
+    }
+
+    /// Evaluates `args` straight into the window registers `first..` of types `params`.
+    fn fill_window(&mut self, first: Reg, params: &[Ty], args: &[Expr]) {
+        for (i, a) in args.iter().enumerate() {
+            let Some(t) = params.get(i) else {
+                self.expr(a, None, None);
+                continue;
+            };
+            let slot = first + i as u16;
+            let v = self.expr(a, Some(t), Some(slot));
+            if v.ty == Ty::Void {
+                self.void_error(a);
+                continue;
+            }
+            let v = self.coerce(v, t, a.span);
+            self.move_to(&v, slot, a.span);
+        }
     }
 
     fn emit_call(&mut self, op: Op, callee: u16, first: Reg, ret: &Ty, span: Span, hint: Option<Reg>) -> Val {
@@ -491,28 +487,11 @@ impl Lowerer<'_> {
         if rest.len() != args.len() {
             self.arity_error(name, rest.len(), args.len(), span);
         }
-        let vals: Vec<Val> = args
-            .iter()
-            .enumerate()
-            .map(|(i, a)| {
-                let v = self.expr(a, rest.get(i), None);
-                if v.ty == Ty::Void {
-                    self.void_error(a);
-                    return Val { ty: Ty::Error, reg: v.reg };
-                }
-                match rest.get(i) {
-                    Some(t) => self.coerce(v, t, a.span),
-                    None => v,
-                }
-            })
-            .collect();
         let mut tys = vec![self_ty];
         tys.extend(rest.iter().cloned());
         let first = self.ctx().alloc_window(&tys);
         self.move_to(&recv, first, span);
-        for (i, v) in vals.iter().enumerate().take(rest.len()) {
-            self.move_to(v, first + 1 + i as u16, args[i].span);
-        }
+        self.fill_window(first + 1, rest, args);
         emit(self, first)
     }
 

@@ -56,7 +56,10 @@ pub struct StructObj {
 }
 
 impl StructObj {
-    /// Safety: `p` points to a live struct object with at least `i + 1` fields.
+    /// The address of field `i`.
+    ///
+    /// # Safety
+    /// `p` points to a live struct object with at least `i + 1` fields.
     #[inline(always)]
     pub unsafe fn field(p: *mut StructObj, i: usize) -> *mut u64 {
         // Safety: the fields follow the header inside the same allocation.
@@ -78,22 +81,29 @@ pub struct BoxObj {
 
 /// Reads a string object's text.
 ///
-/// Safety: `r` is a live, non-nil reference to a string object.
+/// # Safety
+/// `r` is a live, non-nil reference to a string object.
 #[inline(always)]
 pub unsafe fn str_of<'a>(r: u64) -> &'a str {
     // Safety: guaranteed by the caller.
     unsafe { &(*(r as *const StrObj)).s }
 }
 
-/// Safety: `r` is a live, non-nil reference to an array object, and no other reference
-/// to its item vector is alive.
+/// The array object `r` refers to.
+///
+/// # Safety
+/// `r` is a live, non-nil reference to an array object, and no other reference to its
+/// item vector is alive.
 #[inline(always)]
 pub unsafe fn array_of<'a>(r: u64) -> &'a mut ArrayObj {
     // Safety: guaranteed by the caller.
     unsafe { &mut *(r as *mut ArrayObj) }
 }
 
-/// Safety: `r` is a live, non-nil reference to a map object.
+/// The map object `r` refers to.
+///
+/// # Safety
+/// `r` is a live, non-nil reference to a map object.
 #[inline(always)]
 pub unsafe fn map_of<'a>(r: u64) -> &'a mut MapObj {
     // Safety: guaranteed by the caller.
@@ -342,15 +352,16 @@ impl Heap {
 }
 
 /// Safety: `h` is a live object.
+#[allow(clippy::needless_borrow, dangerous_implicit_autorefs)]
 unsafe fn object_size(h: *mut Header) -> usize {
     // Safety: the kind says which layout `h` has.
     unsafe {
         match (*h).kind {
-            ObjKind::Str => std::mem::size_of::<StrObj>() + (&(*(h as *const StrObj)).s).len(),
-            ObjKind::Array => std::mem::size_of::<ArrayObj>() + (&(*(h as *const ArrayObj)).items).capacity() * 8,
+            ObjKind::Str => std::mem::size_of::<StrObj>() + (*(h as *const StrObj)).s.len(),
+            ObjKind::Array => std::mem::size_of::<ArrayObj>() + (*(h as *const ArrayObj)).items.capacity() * 8,
             ObjKind::Map => std::mem::size_of::<MapObj>() + (*(h as *const MapObj)).heap_size(),
             ObjKind::Struct => std::mem::size_of::<StructObj>() + 8 * (*(h as *const StructObj)).len as usize,
-            ObjKind::Closure => std::mem::size_of::<ClosureObj>() + 8 * (&(*(h as *const ClosureObj)).captures).len(),
+            ObjKind::Closure => std::mem::size_of::<ClosureObj>() + 8 * (*(h as *const ClosureObj)).captures.len(),
             ObjKind::Box => std::mem::size_of::<BoxObj>(),
         }
     }
@@ -394,7 +405,8 @@ mod tests {
         let b = h.alloc_struct(0, &[a]);
         // Safety: `a` is a live struct with one field.
         unsafe { *StructObj::field(a as *mut StructObj, 0) = b };
-        let keep = h.alloc_array(vec![h.alloc_string("x".into())], true);
+        let x = h.alloc_string("x".into());
+        let keep = h.alloc_array(vec![x], true);
         h.collect([keep].into_iter());
         assert_eq!(h.object_count(), 2);
         h.collect(std::iter::empty());

@@ -14,6 +14,7 @@ struct Cur {
     code: *const Instr,
     pc: usize,
     base: usize,
+    nregs: usize,
     func: u32,
 }
 
@@ -29,7 +30,8 @@ impl Vm {
     #[inline(always)]
     fn load_cur(&self) -> Cur {
         let f = *self.frames.last().expect("a frame");
-        Cur { code: self.module.functions[f.func as usize].code.as_ptr(), pc: f.pc, base: f.base, func: f.func }
+        let m = &self.meta[f.func as usize];
+        Cur { code: m.code, pc: f.pc, base: f.base, nregs: m.nregs, func: f.func }
     }
 
     #[inline(always)]
@@ -39,6 +41,8 @@ impl Vm {
         }
     }
 
+    // `!(x < y)` is deliberate in the float branches: it is true for NaN operands.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
     fn run_inner(&mut self, entry: usize) -> Result<u64, Trap> {
         let mut cur = self.load_cur();
         let mut regs: *mut u64 = self.stack.as_mut_ptr().wrapping_add(cur.base);
@@ -268,20 +272,34 @@ impl Vm {
 
                     Op::Call => {
                         let callee = b as u32;
-                        let caller_nregs = self.meta.get_unchecked(cur.func as usize).nregs;
-                        let new_base = cur.base + caller_nregs;
-                        self.save_pc(cur.pc);
-                        tri!(self.push_frame(callee, new_base, a));
-                        let np = self.meta.get_unchecked(callee as usize).nparams;
-                        let src = cur.base + c as usize;
-                        self.stack.copy_within(src..src + np, new_base);
-                        reload!();
+                        let m = self.meta.get_unchecked(callee as usize);
+                        let (np, n, code) = (m.nparams, m.nregs, m.code);
+                        let new_base = cur.base + cur.nregs;
+                        if new_base + n > self.stack.len() || self.frames.len() >= self.opts.max_depth {
+                            self.save_pc(cur.pc);
+                            tri!(self.push_frame(callee, new_base, a));
+                            let src = cur.base + c as usize;
+                            self.stack.copy_within(src..src + np, new_base);
+                            reload!();
+                            continue;
+                        }
+                        self.frames.last_mut().unwrap_unchecked().pc = cur.pc;
+                        self.frames.push(super::Frame { func: callee, base: new_base, pc: 0, ret_dst: a });
+                        let src = regs.add(c as usize);
+                        let dst = self.stack.as_mut_ptr().add(new_base);
+                        for i in 0..np {
+                            *dst.add(i) = *src.add(i);
+                        }
+                        for i in np..n {
+                            *dst.add(i) = 0;
+                        }
+                        cur = Cur { code, pc: 0, base: new_base, nregs: n, func: callee };
+                        regs = dst;
                     }
                     Op::CallClosure => {
                         let clo = r!(b) as *const ClosureObj;
                         let callee = (*clo).hdr.aux;
-                        let caller_nregs = self.meta.get_unchecked(cur.func as usize).nregs;
-                        let new_base = cur.base + caller_nregs;
+                        let new_base = cur.base + cur.nregs;
                         self.save_pc(cur.pc);
                         tri!(self.push_frame(callee, new_base, a));
                         let m = self.meta.get_unchecked(callee as usize);
@@ -316,11 +334,14 @@ impl Vm {
                     }
                     Op::Ret | Op::RetVoid => {
                         let v = if ins.op == Op::Ret { r!(a) } else { 0 };
-                        let done = self.frames.pop().expect("frame");
+                        let done = self.frames.pop().unwrap_unchecked();
                         if self.frames.len() == entry {
                             return Ok(v);
                         }
-                        reload!();
+                        let f = *self.frames.last().unwrap_unchecked();
+                        let m = self.meta.get_unchecked(f.func as usize);
+                        cur = Cur { code: m.code, pc: f.pc, base: f.base, nregs: m.nregs, func: f.func };
+                        regs = self.stack.as_mut_ptr().add(f.base);
                         if ins.op == Op::Ret {
                             r!(done.ret_dst) = v;
                         }

@@ -16,11 +16,17 @@ use std::sync::Arc;
 
 /// Per-function facts the interpreter needs at every call.
 pub(crate) struct FuncMeta {
+    /// The function's code, owned by the VM's `Arc<Module>`.
+    pub code: *const crate::bytecode::Instr,
     pub nregs: usize,
     pub nparams: usize,
     pub ncaptures: usize,
     pub ref_regs: Box<[u16]>,
 }
+
+// Safety: `code` points into the module the VM holds through an `Arc` for its whole life;
+// the code is never mutated, so the pointer may move to another thread with the VM.
+unsafe impl Send for FuncMeta {}
 
 #[derive(Clone, Copy)]
 pub(crate) struct Frame {
@@ -128,6 +134,7 @@ impl Vm {
             .functions
             .iter()
             .map(|f| FuncMeta {
+                code: f.code.as_ptr(),
                 nregs: f.regs.len(),
                 nparams: f.params.len(),
                 ncaptures: f.captures.len(),
