@@ -64,6 +64,9 @@ struct RunArgs {
     /// Seed of the `rand` module (runs with the same seed print the same numbers).
     #[arg(long, default_value_t = 0, value_name = "N")]
     seed: u64,
+    /// Print statistics to stderr after the run: time, peak heap, bytes allocated, GC cycles.
+    #[arg(long)]
+    stats: bool,
     /// Maximum call depth before `stack overflow`.
     #[arg(long, default_value_t = DEFAULT_MAX_DEPTH, value_name = "N")]
     max_depth: usize,
@@ -151,8 +154,19 @@ fn run(args: RunArgs) -> ExitCode {
         Ok(vm) => vm,
         Err(e) => return fail(&e.to_string()),
     };
+    let started = std::time::Instant::now();
     let result = vm.run_main();
     vm.flush();
+    if args.stats {
+        let st = vm.heap.stats;
+        eprintln!(
+            "stats: time {:.3}s, peak heap {} bytes, allocated {} bytes, gc cycles {}",
+            started.elapsed().as_secs_f64(),
+            st.peak_bytes,
+            st.allocated_bytes,
+            st.collections
+        );
+    }
     match result {
         Ok(code) => ExitCode::from(code as u8),
         Err(trap) => {

@@ -30,6 +30,14 @@ impl Ty {
     pub fn opt(t: Ty) -> Ty {
         Ty::Opt(Box::new(t))
     }
+    /// `T?`, or `T` itself when it is already optional (for results that are "a `T` or
+    /// nothing", such as `map.get`: there is no `T??`).
+    pub fn opt_flat(t: Ty) -> Ty {
+        match t {
+            Ty::Opt(_) => t,
+            t => Ty::opt(t),
+        }
+    }
     pub fn is_error(&self) -> bool {
         matches!(self, Ty::Error)
     }

@@ -560,13 +560,14 @@ impl Lowerer<'_> {
                 s(vec![r, Ty::Str], Ty::Str, B::ArrayJoin)
             }
             (Ty::Map(..), "len") => s(vec![r], Ty::Int, B::MapLen),
+            // `V?`, or `V` itself when the values are optional (there is no `V??`).
             (Ty::Map(k, v), "get") => MethodSig {
                 params: vec![(**k).clone()],
-                ret: Ty::opt((**v).clone()),
+                ret: Ty::opt_flat((**v).clone()),
                 lowering: Lowering::Op(Op::MapGetOpt),
             },
             (Ty::Map(k, _), "has") => s(vec![r, (**k).clone()], Ty::Bool, B::MapHas),
-            (Ty::Map(k, v), "remove") => s(vec![r, (**k).clone()], Ty::opt((**v).clone()), B::MapRemove),
+            (Ty::Map(k, v), "remove") => s(vec![r, (**k).clone()], Ty::opt_flat((**v).clone()), B::MapRemove),
             (Ty::Map(k, _), "keys") => s(vec![r], Ty::array((**k).clone()), B::MapKeys),
             (Ty::Map(_, v), "values") => s(vec![r], Ty::array((**v).clone()), B::MapValues),
             (Ty::Map(..), "clear") => s(vec![r], Ty::Void, B::MapClear),

@@ -422,6 +422,9 @@ impl Lowerer<'_> {
                         let text = self.source_text(b.span);
                         self.error_hint(span, msg, format!("convert the int with float({text})"))
                     }
+                    (Ty::Opt(x), y) | (y, Ty::Opt(x)) if **x == *y => {
+                        self.error_hint(span, msg, "unwrap the optional with `!`, `??` or `if let`")
+                    }
                     (Ty::Str, _) | (_, Ty::Str) if op == Add => {
                         self.error_hint(span, msg, "convert with str(...) to concatenate")
                     }
@@ -890,7 +893,7 @@ impl Lowerer<'_> {
         let mut ctx = FnCtx::new("<closure>".into(), rty.clone());
         for (p, t) in params.iter().zip(&ptys) {
             let r = ctx.alloc(t);
-            ctx.declare(p.name.name.clone(), r, t.clone(), false);
+            ctx.declare_fixed(p.name.name.clone(), r, t.clone(), "parameter");
         }
         for (name, v) in &caps {
             let r = ctx.alloc(&v.ty);

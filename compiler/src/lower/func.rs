@@ -22,6 +22,8 @@ pub struct Local {
     pub reg: Reg,
     pub ty: Ty,
     pub mutable: bool,
+    /// What introduced it: `let`, `parameter`, `loop variable`, `if let`.
+    pub origin: &'static str,
 }
 
 /// A value a closure copies from its creator when it is made.
@@ -113,8 +115,14 @@ impl FnCtx {
         first
     }
 
+    /// Declares a `let` (immutable) or `var` (mutable) local.
     pub fn declare(&mut self, name: String, reg: Reg, ty: Ty, mutable: bool) {
-        self.scopes.last_mut().expect("scope").push(Local { name, reg, ty, mutable });
+        self.scopes.last_mut().expect("scope").push(Local { name, reg, ty, mutable, origin: "let" });
+    }
+
+    /// Declares an immutable local introduced by something other than `let`.
+    pub fn declare_fixed(&mut self, name: String, reg: Reg, ty: Ty, origin: &'static str) {
+        self.scopes.last_mut().expect("scope").push(Local { name, reg, ty, mutable: false, origin });
     }
 
     pub fn lookup(&self, name: &str) -> Option<&Local> {

@@ -141,6 +141,13 @@ impl<'a> Lowerer<'a> {
         self.diags.push((self.file, Diagnostic::new(span, msg).with_hint(hint)));
     }
 
+    /// The type's name with its article: `an int`, `a str`, `an [int]`.
+    fn with_article(&self, t: &Ty) -> String {
+        let name = self.show(t);
+        let article = if name.starts_with(['a', 'e', 'i', 'o', 'u', '[', '{']) { "an" } else { "a" };
+        format!("{article} {name}")
+    }
+
     fn show(&self, t: &Ty) -> String {
         TyNames { structs: &self.struct_names }.show(t)
     }
@@ -459,7 +466,7 @@ impl<'a> Lowerer<'a> {
         for (i, (n, _)) in names.iter().enumerate() {
             let t = params.get(i).cloned().unwrap_or(Ty::Error);
             let reg = self.alloc(&t);
-            self.ctx().declare(n.clone(), reg, t, false);
+            self.ctx().declare_fixed(n.clone(), reg, t, "parameter");
         }
         self.lower_body(&d.body, &ret, d.name.span);
         let ctx = self.stack.pop().expect("fn context");
@@ -484,8 +491,8 @@ impl<'a> Lowerer<'a> {
                 self.error(
                     name_span,
                     format!(
-                        "missing return: the end of this function can be reached without returning a {}",
-                        self.show(ret)
+                        "missing return: the end of this function can be reached without returning {}",
+                        self.with_article(ret)
                     ),
                 );
             }

@@ -64,7 +64,7 @@ impl Lowerer<'_> {
                 let reg = self.alloc(&inner);
                 let op = if inner.is_prim() { Op::UnwrapBox } else { Op::UnwrapRef };
                 self.emit_op(op, reg, v.reg, 0, name.span);
-                self.ctx().declare(name.name.clone(), reg, inner, false);
+                self.ctx().declare_fixed(name.name.clone(), reg, inner, "if let");
                 let then_falls = self.block(then);
                 self.ctx().scopes.pop();
                 self.ctx().release(bmark);
@@ -325,7 +325,7 @@ impl Lowerer<'_> {
         self.ctx().scopes.push(Vec::new());
         let var_reg = self.alloc(&Ty::Int);
         self.emit_op(Op::Move, var_reg, cnt, 0, span);
-        self.ctx().declare(var.to_string(), var_reg, Ty::Int, false);
+        self.ctx().declare_fixed(var.to_string(), var_reg, Ty::Int, "loop variable");
         self.block(body);
         self.ctx().scopes.pop();
         self.ctx().release(mark);
@@ -378,7 +378,7 @@ impl Lowerer<'_> {
         self.ctx().scopes.push(Vec::new());
         let var_reg = self.alloc(&elem);
         self.emit_op(Op::GetIndex, var_reg, arr_reg, idx, span);
-        self.ctx().declare(var.to_string(), var_reg, elem, false);
+        self.ctx().declare_fixed(var.to_string(), var_reg, elem, "loop variable");
         self.block(body);
         self.ctx().scopes.pop();
         self.ctx().release(mark);
@@ -492,12 +492,13 @@ impl Lowerer<'_> {
         match self.lookup_name(name) {
             Name::Local { reg, ty, mutable } => {
                 if !mutable {
-                    self.error(
-                        target.span,
-                        format!(
-                            "cannot assign to immutable binding '{name}' (declare it with `var` to make it mutable)"
-                        ),
-                    );
+                    let origin = self.stack.last().and_then(|c| c.lookup(name)).map_or("capture", |l| l.origin);
+                    let hint = match origin {
+                        "let" => "declare it with `var` to make it mutable".to_string(),
+                        "capture" => "a closure captures values, not variables".to_string(),
+                        other => format!("a {other} cannot change; copy it into a `var`"),
+                    };
+                    self.error(target.span, format!("cannot assign to immutable binding '{name}' ({hint})"));
                 }
                 let v = match op {
                     None => {

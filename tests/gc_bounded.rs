@@ -1,0 +1,30 @@
+//! The collector keeps memory bounded under allocation churn: a program that allocates
+//! far more in total than it keeps alive runs with a small peak heap.
+
+use std::process::Command;
+
+fn stat(stderr: &str, name: &str) -> u64 {
+    let at = stderr.find(name).unwrap_or_else(|| panic!("no {name} in {stderr:?}"));
+    stderr[at + name.len()..]
+        .split_whitespace()
+        .next()
+        .and_then(|w| w.trim_end_matches(',').parse().ok())
+        .expect("a number")
+}
+
+#[test]
+fn churn_runs_in_bounded_heap() {
+    let out = Command::new(env!("CARGO_BIN_EXE_vm"))
+        .args(["run", "--stats", "tests/gc/churn.kite", "300"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run vm");
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let peak = stat(&stderr, "peak heap ");
+    let allocated = stat(&stderr, "allocated ");
+    let cycles = stat(&stderr, "gc cycles ");
+    assert!(allocated > 90_000_000, "the program should allocate ~96 MB in total: {stderr}");
+    assert!(peak < 16 << 20, "peak heap {peak} is not bounded: {stderr}");
+    assert!(cycles >= 5, "expected several collections: {stderr}");
+}
