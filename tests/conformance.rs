@@ -124,13 +124,16 @@ fn check_run(what: &str, spec: &Spec, out: &Output) -> Result<(), String> {
     }
 }
 
-/// Splits compiler output into diagnostics: each starts with a `FILE:LINE:COL: error:` line
-/// and runs until the next one (its source line, caret and hint included).
+/// Splits compiler output into diagnostics: each is a `FILE:LINE:COL: error:` line and
+/// its `= hint:` lines. The echoed source line is left out: it holds the test's own
+/// `// expect-error:` comment, which would match any message.
 fn diagnostics(stderr: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for line in stderr.lines() {
         if line.contains(": error: ") || out.is_empty() {
             out.push(String::new());
+        } else if !line.trim_start().starts_with("= hint:") {
+            continue;
         }
         let cur = out.last_mut().expect("a diagnostic");
         cur.push_str(line);

@@ -120,7 +120,9 @@ impl Loader<'_> {
         };
         let idx = self.files.len();
         self.files.push(SourceFile::new(display, src, ast));
-        self.by_path.insert(path.to_path_buf(), idx);
+        // Registered under its canonical path before its imports load, so a cycle back to
+        // it is found whatever spelling the import uses.
+        self.by_path.insert(canonical(path), idx);
         self.visiting.push(idx);
         let imports: Vec<ast::ImportDecl> = self.files[idx]
             .ast
@@ -165,8 +167,7 @@ impl Loader<'_> {
             return;
         }
         let path = dir.join(format!("{name}.kite"));
-        let key = std::fs::canonicalize(&path).unwrap_or(path.clone());
-        if let Some(&idx) = self.by_path.get(&key) {
+        if let Some(&idx) = self.by_path.get(&canonical(&path)) {
             if let Some(pos) = self.visiting.iter().position(|&v| v == idx) {
                 let chain: Vec<String> = self.visiting[pos..]
                     .iter()
@@ -185,19 +186,14 @@ impl Loader<'_> {
         }
         let display = path.display().to_string();
         let display = display.strip_prefix("./").map(str::to_string).unwrap_or(display);
-        // Register under the canonical key so that cycles are found whatever the spelling.
-        let before = self.files.len();
-        if let Some(idx) = self.load_keyed(&path, &key, display) {
-            debug_assert!(idx >= before);
+        if let Some(idx) = self.load(&path, display) {
             self.files[from].imports.insert(alias, idx);
         }
     }
+}
 
-    fn load_keyed(&mut self, path: &Path, key: &Path, display: String) -> Option<usize> {
-        let idx = self.load(path, display)?;
-        self.by_path.insert(key.to_path_buf(), idx);
-        Some(idx)
-    }
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 fn module_name(path: &str) -> String {
@@ -214,12 +210,9 @@ fn compile_with(source: &dyn Source, path: &Path) -> Result<Module, CompileError
         order: Vec::new(),
         errors: Vec::new(),
     };
-    let key = std::fs::canonicalize(path).unwrap_or(path.to_path_buf());
-    // The main file is known by its canonical path too, so a module importing it is a cycle.
     if l.load(path, display.clone()).is_none() {
         return Err(CompileError { diagnostics: l.errors });
     }
-    l.by_path.insert(key, 0);
     if !l.errors.is_empty() {
         return Err(CompileError { diagnostics: l.errors });
     }
