@@ -119,6 +119,29 @@ impl Lowerer<'_> {
         first
     }
 
+    /// Checks and evaluates the operands of an instruction-like call (no window): one
+    /// register per parameter, wherever each value already is.
+    fn operands(&mut self, name: &str, params: &[Ty], args: &[Expr], span: Span) -> Vec<Reg> {
+        if params.len() != args.len() {
+            self.arity_error(name, params.len(), args.len(), span);
+        }
+        let mut regs = Vec::with_capacity(params.len());
+        for (i, t) in params.iter().enumerate() {
+            let reg = match args.get(i) {
+                Some(a) => {
+                    let v = self.expr(a, Some(t), None);
+                    self.coerce(v, t, a.span).reg
+                }
+                None => self.alloc(t),
+            };
+            regs.push(reg);
+        }
+        for a in args.iter().skip(params.len()) {
+            self.expr(a, None, None);
+        }
+        regs
+    }
+
     /// Evaluates `args` straight into the window registers `first..` of types `params`.
     fn fill_window(&mut self, first: Reg, params: &[Ty], args: &[Expr]) {
         for (i, a) in args.iter().enumerate() {
@@ -231,18 +254,18 @@ impl Lowerer<'_> {
                 Val { ty: t, reg: dst }
             }
             "pow" | "atan2" => {
-                let first = self.args(&full, &[Ty::Float, Ty::Float], args, span);
+                let r = self.operands(&full, &[Ty::Float, Ty::Float], args, span);
                 let dst = self.dest_for(hint, &Ty::Float);
                 let op = if name == "pow" { Op::Pow } else { Op::Atan2 };
-                self.emit_op(op, dst, first, first + 1, span);
+                self.emit_op(op, dst, r[0], r[1], span);
                 Val { ty: Ty::Float, reg: dst }
             }
             _ => {
                 if let Some(f) = crate::builtins::math_unary(name) {
                     if name != "abs" {
-                        let first = self.args(&full, &[Ty::Float], args, span);
+                        let r = self.operands(&full, &[Ty::Float], args, span);
                         let dst = self.dest_for(hint, &Ty::Float);
-                        self.emit_op(Op::Math, dst, first, f as u16, span);
+                        self.emit_op(Op::Math, dst, r[0], f as u16, span);
                         return Val { ty: Ty::Float, reg: dst };
                     }
                 }

@@ -82,17 +82,11 @@ impl Lowerer<'_> {
                 self.load_int(*v as i64, hint, span)
             }
             ExprKind::Float(f) => {
-                let dst = self.dest_for(hint, &Ty::Float);
                 let k = self.konst(ConstKey::Float(f.to_bits()));
-                self.emit_bc(Op::LoadConst, dst, k, span);
-                Val { ty: Ty::Float, reg: dst }
+                self.load_const(Ty::Float, Op::LoadConst, k, hint, span)
             }
             ExprKind::Str(s) => self.load_str(s, hint, span),
-            ExprKind::Bool(b) => {
-                let dst = self.dest_for(hint, &Ty::Bool);
-                self.emit_bc(Op::LoadBool, dst, *b as u32, span);
-                Val { ty: Ty::Bool, reg: dst }
-            }
+            ExprKind::Bool(b) => self.load_const(Ty::Bool, Op::LoadBool, *b as u32, hint, span),
             ExprKind::Nil => match expected {
                 Some(t @ Ty::Opt(_)) => {
                     let t = t.clone();
@@ -159,21 +153,30 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn load_int(&mut self, v: i64, hint: Option<Reg>, span: Span) -> Val {
-        let dst = self.dest_for(hint, &Ty::Int);
-        if let Ok(small) = i32::try_from(v) {
-            self.emit_bc(Op::LoadInt, dst, small as u32, span);
-        } else {
-            let k = self.konst(ConstKey::Int(v));
-            self.emit_bc(Op::LoadConst, dst, k, span);
+        match i32::try_from(v) {
+            Ok(small) => self.load_const(Ty::Int, Op::LoadInt, small as u32, hint, span),
+            Err(_) => {
+                let k = self.konst(ConstKey::Int(v));
+                self.load_const(Ty::Int, Op::LoadConst, k, hint, span)
+            }
         }
-        Val { ty: Ty::Int, reg: dst }
     }
 
     pub(super) fn load_str(&mut self, s: &str, hint: Option<Reg>, span: Span) -> Val {
-        let dst = self.dest_for(hint, &Ty::Str);
         let k = self.konst(ConstKey::Str(s.to_string()));
-        self.emit_bc(Op::LoadConst, dst, k, span);
-        Val { ty: Ty::Str, reg: dst }
+        self.load_const(Ty::Str, Op::LoadConst, k, hint, span)
+    }
+
+    /// Loads a constant (`op` with operand `bc`). Inside a loop the load is hoisted to the
+    /// function's entry and the constant read from its own register.
+    fn load_const(&mut self, ty: Ty, op: Op, bc: u32, hint: Option<Reg>, span: Span) -> Val {
+        if self.ctx().loop_depth > 0 {
+            let reg = self.ctx().hoisted_const(op, bc, &ty);
+            return Val { ty, reg };
+        }
+        let dst = self.dest_for(hint, &ty);
+        self.emit_bc(op, dst, bc, span);
+        Val { ty, reg: dst }
     }
 
     fn ident(&mut self, name: &str, span: Span, hint: Option<Reg>) -> Val {

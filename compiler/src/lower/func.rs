@@ -55,6 +55,11 @@ pub struct FnCtx {
     pub captures: Vec<Capture>,
     /// Set once the function has more than 65,536 registers.
     pub too_many_regs: bool,
+    /// How many loops enclose the code being lowered (conditions included).
+    pub loop_depth: u32,
+    /// Constants used inside loops: loaded once at entry into registers of their own.
+    const_regs: HashMap<(Op, u32, Ty), Reg>,
+    prologue: Vec<Instr>,
 }
 
 impl FnCtx {
@@ -71,7 +76,35 @@ impl FnCtx {
             loops: Vec::new(),
             captures: Vec::new(),
             too_many_regs: false,
+            loop_depth: 0,
+            const_regs: HashMap::new(),
+            prologue: Vec::new(),
         }
+    }
+
+    /// The register holding constant `op bc` (a `LoadInt`, `LoadBool` or `LoadConst`),
+    /// loaded once by the function's prologue. The register is never reused.
+    pub fn hoisted_const(&mut self, op: Op, bc: u32, t: &Ty) -> Reg {
+        if let Some(&r) = self.const_regs.get(&(op, bc, t.clone())) {
+            return r;
+        }
+        let r = self.new_reg(t);
+        self.prologue.push(Instr::with_bc(op, r, bc));
+        self.const_regs.insert((op, bc, t.clone()), r);
+        r
+    }
+
+    /// Allocates a register of type `t`, taking `want` if it is free (so that a value
+    /// computed into a temporary can stay where it is).
+    pub fn alloc_prefer(&mut self, t: &Ty, want: Reg) -> Reg {
+        if let Some(list) = self.free.get_mut(t) {
+            if let Some(i) = list.iter().rposition(|&r| r == want) {
+                list.remove(i);
+                self.allocated.push(want);
+                return want;
+            }
+        }
+        self.alloc(t)
     }
 
     /// Registers allocated after this mark are freed by [`FnCtx::release`].
@@ -138,7 +171,13 @@ impl FnCtx {
         ret: Option<TypeId>,
     ) -> Function {
         let regs = self.reg_tys.iter().map(|t| types.id(t)).collect();
-        Function { name: self.name, captures, params, ret, regs, code: self.code, locs: self.locs }
+        // The prologue goes first; jumps are relative, so the body's offsets still hold.
+        let entry = self.locs.first().copied().unwrap_or_default();
+        let mut code = self.prologue;
+        let mut locs = vec![entry; code.len()];
+        code.extend(self.code);
+        locs.extend(self.locs);
+        Function { name: self.name, captures, params, ret, regs, code, locs }
     }
 }
 

@@ -38,7 +38,7 @@ impl Lowerer<'_> {
                 };
                 // The temporaries die here; the local may take the value's own register.
                 self.ctx().release(mark);
-                let reg = self.alloc(&t);
+                let reg = self.ctx().alloc_prefer(&t, v.reg);
                 self.move_to(&v, reg, s.span);
                 self.ctx().declare(l.name.name.clone(), reg, t, l.mutable);
                 return true;
@@ -282,6 +282,7 @@ impl Lowerer<'_> {
         let to_test = if forever { None } else { Some(self.jump_fwd(Op::Jmp, 0, span)) };
         let top = self.here();
         self.ctx().loops.push(LoopCtx::default());
+        self.ctx().loop_depth += 1;
         self.block(body);
         let l = self.ctx().loops.pop().expect("loop");
         let test = self.here();
@@ -300,6 +301,7 @@ impl Lowerer<'_> {
             }
             self.ctx().release(mark);
         }
+        self.ctx().loop_depth -= 1;
         let has_break = !l.breaks.is_empty();
         for j in l.breaks {
             self.patch_here(j);
@@ -311,24 +313,33 @@ impl Lowerer<'_> {
     /// per iteration.
     fn for_range(&mut self, var: &str, lo: &Expr, hi: &Expr, inclusive: bool, body: &Block, span: Span) {
         let cnt = self.alloc(&Ty::Int);
-        let lim = self.alloc(&Ty::Int);
         let v = self.expr(lo, Some(&Ty::Int), Some(cnt));
         self.expect_ty(&v, &Ty::Int, lo.span);
         self.move_to(&v, cnt, lo.span);
-        let v = self.expr(hi, Some(&Ty::Int), Some(lim));
+        // The limit is evaluated once: a `var` it names is copied, anything else is read
+        // where it is.
+        let v = self.expr(hi, Some(&Ty::Int), None);
         self.expect_ty(&v, &Ty::Int, hi.span);
-        self.move_to(&v, lim, hi.span);
+        let lim = if self.is_mutable_local(hi) {
+            let lim = self.alloc(&Ty::Int);
+            self.move_to(&v, lim, hi.span);
+            lim
+        } else {
+            v.reg
+        };
         let skip = self.branch_fwd(if inclusive { Op::JmpIfNotLeI } else { Op::JmpIfNotLtI }, cnt, lim, span);
         let top = self.here();
         self.ctx().loops.push(LoopCtx::default());
+        self.ctx().loop_depth += 1;
         let mark = self.ctx().mark();
         self.ctx().scopes.push(Vec::new());
-        let var_reg = self.alloc(&Ty::Int);
-        self.emit_op(Op::Move, var_reg, cnt, 0, span);
-        self.ctx().declare_fixed(var.to_string(), var_reg, Ty::Int, "loop variable");
+        // The loop variable is immutable, so it can be the counter itself; a closure
+        // capturing it copies the value of that iteration.
+        self.ctx().declare_fixed(var.to_string(), cnt, Ty::Int, "loop variable");
         self.block(body);
         self.ctx().scopes.pop();
         self.ctx().release(mark);
+        self.ctx().loop_depth -= 1;
         let l = self.ctx().loops.pop().expect("loop");
         let step = self.here();
         for j in l.continues {
@@ -365,15 +376,21 @@ impl Lowerer<'_> {
                 Ty::Error
             }
         };
-        // Keep the array in a register of its own: the body may reassign the variable.
-        let arr_reg = self.alloc(&arr.ty);
-        self.move_to(&arr, arr_reg, iter.span);
+        // A `var` holding the array is copied: the body may assign it.
+        let arr_reg = if self.is_mutable_local(iter) {
+            let r = self.alloc(&arr.ty);
+            self.move_to(&arr, r, iter.span);
+            r
+        } else {
+            arr.reg
+        };
         let idx = self.alloc(&Ty::Int);
         let len = self.alloc(&Ty::Int);
         self.emit_bc(Op::LoadInt, idx, 0, span);
         let to_test = self.jump_fwd(Op::Jmp, 0, span);
         let top = self.here();
         self.ctx().loops.push(LoopCtx::default());
+        self.ctx().loop_depth += 1;
         let mark = self.ctx().mark();
         self.ctx().scopes.push(Vec::new());
         let var_reg = self.alloc(&elem);
@@ -382,6 +399,7 @@ impl Lowerer<'_> {
         self.block(body);
         self.ctx().scopes.pop();
         self.ctx().release(mark);
+        self.ctx().loop_depth -= 1;
         let l = self.ctx().loops.pop().expect("loop");
         let step = self.here();
         for j in l.continues {
@@ -393,6 +411,14 @@ impl Lowerer<'_> {
         self.branch_back(Op::JmpIfLtI, idx, len, top, span);
         for j in l.breaks {
             self.patch_here(j);
+        }
+    }
+
+    /// Whether `e` names a `var` local (whose value may change while a loop runs).
+    fn is_mutable_local(&mut self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Ident(n) => matches!(self.lookup_name(n), Name::Local { mutable: true, .. }),
+            _ => false,
         }
     }
 
