@@ -1,8 +1,10 @@
 //! `vm`: build, check, disassemble and run Kite programs.
 
+mod inspect;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use kite_stdlib::host::StdConfig;
-use kite_vm::bytecode::{decode::decode, disasm::disassemble, encode::encode, Module};
+use kite_vm::bytecode::{decode::decode, disasm::disassemble, encode::encode, verify, Module};
 use kite_vm::host::HostFuncs;
 use kite_vm::interp::{RunOptions, Vm, DEFAULT_MAX_DEPTH};
 use std::io::{BufWriter, Write};
@@ -46,6 +48,12 @@ enum Command {
     /// Print the bytecode of a program (.kite or .bc) in readable form.
     Disasm {
         /// A .kite source file or a .bc bytecode file.
+        file: PathBuf,
+    },
+    /// Describe a bytecode file: version, digest, size, functions, the imports it needs
+    /// (capability modules and host functions, with signatures) and its exports.
+    Inspect {
+        /// A .bc bytecode file (or a .kite program, compiled first).
         file: PathBuf,
     },
 }
@@ -114,6 +122,7 @@ fn real_main(cli: Cli) -> ExitCode {
             }
             Err(code) => code,
         },
+        Command::Inspect { file } => inspect::run(&file),
     }
 }
 
@@ -133,7 +142,9 @@ fn compile(file: &Path) -> Result<Module, ExitCode> {
 fn load(file: &Path) -> Result<Module, ExitCode> {
     if file.extension().is_some_and(|e| e == "bc") {
         let bytes = std::fs::read(file).map_err(|e| fail(&format!("cannot read {}: {e}", file.display())))?;
-        decode(&bytes).map_err(|e| fail(&format!("{}: invalid bytecode {e}", file.display())))
+        let m = decode(&bytes).map_err(|e| fail(&format!("{}: invalid bytecode {e}", file.display())))?;
+        verify(&m).map_err(|e| fail(&format!("{}: invalid bytecode: {e}", file.display())))?;
+        Ok(m)
     } else {
         compile(file)
     }
@@ -149,7 +160,7 @@ fn run(args: RunArgs) -> ExitCode {
     kite_stdlib::host::add_to(&mut host, &StdConfig { args: args.args, seed: args.seed, stdin: true });
     let out = Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout()));
     let err = Box::new(std::io::stderr());
-    let opts = RunOptions { max_depth: args.max_depth };
+    let opts = RunOptions { max_depth: args.max_depth, ..RunOptions::default() };
     let mut vm = match Vm::new(module, &host, out, err, opts) {
         Ok(vm) => vm,
         Err(e) => return fail(&e.to_string()),

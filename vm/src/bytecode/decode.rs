@@ -2,10 +2,16 @@
 //! hard cap and against the bytes that remain before anything is allocated, and every
 //! error names the byte offset and what was expected. Never panics.
 //!
+//! The header is checked first: magic number, version (see `docs/bytecode.md`,
+//! "Versions"), and the SHA-256 digest of the body, so a damaged or altered file is
+//! refused before its body is read. Memory use is bounded by the input: a count is
+//! accepted only if the bytes left could hold that many items, and each decoded byte
+//! becomes at most a few dozen bytes in memory.
+//!
 //! Decoding checks the *shape* of the file; whether the code is well-typed and
 //! in bounds is the verifier's job.
 
-use super::encode::{tag, MAGIC, VERSION_MAJOR, VERSION_MINOR};
+use super::encode::{sha256, tag, DIGEST_OFFSET, HEADER_LEN, MAGIC, VERSION_MAJOR, VERSION_MINOR};
 use super::module::*;
 use super::opcodes::{Instr, Op};
 use std::fmt;
@@ -148,8 +154,30 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Decodes a `.bc` file. See the module docs for what is and is not checked.
-pub fn decode(bytes: &[u8]) -> Result<Module, DecodeError> {
+/// The header of a `.bc` file: its version and the digest of its body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header {
+    pub major: u16,
+    pub minor: u16,
+    /// SHA-256 of every byte after the header, as the header records it (and, once
+    /// [`read_header`] returned, as the body hashes).
+    pub digest: [u8; 32],
+}
+
+impl Header {
+    /// The digest as 64 lowercase hex digits.
+    pub fn digest_hex(&self) -> String {
+        hex(&self.digest)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Checks the header: magic number, version (this VM reads its own major version at any
+/// minor version up to its own), and that the body hashes to the recorded digest.
+pub fn read_header(bytes: &[u8]) -> Result<Header, DecodeError> {
     let mut r = Reader { bytes, pos: 0 };
     let magic = r.take(4, "the magic number \\x7fKBC")?;
     if magic != MAGIC {
@@ -157,14 +185,40 @@ pub fn decode(bytes: &[u8]) -> Result<Module, DecodeError> {
     }
     let major = r.u16("major version")?;
     let minor = r.u16("minor version")?;
-    if major != VERSION_MAJOR {
+    if major != VERSION_MAJOR || minor > VERSION_MINOR {
         return r.err(
             4,
             format!(
-                "bytecode version {major}.{minor} is not supported by this VM (it reads version {VERSION_MAJOR}.x, up to {VERSION_MAJOR}.{VERSION_MINOR})"
+                "bytecode version {major}.{minor} is not supported by this VM (it reads versions {VERSION_MAJOR}.0 to {VERSION_MAJOR}.{VERSION_MINOR})"
             ),
         );
     }
+    let mut digest = [0u8; 32];
+    digest.copy_from_slice(r.take(32, "the SHA-256 digest of the body")?);
+    let actual = sha256(&bytes[HEADER_LEN..]);
+    if actual != digest {
+        return r.err(
+            DIGEST_OFFSET,
+            format!(
+                "digest mismatch: the header (bytes {DIGEST_OFFSET}..{HEADER_LEN}) records {} but the body (bytes {HEADER_LEN}..{}) hashes to {}; the file is damaged or was altered",
+                hex(&digest),
+                bytes.len(),
+                hex(&actual)
+            ),
+        );
+    }
+    Ok(Header { major, minor, digest })
+}
+
+/// Decodes a `.bc` file. See the module docs for what is and is not checked.
+pub fn decode(bytes: &[u8]) -> Result<Module, DecodeError> {
+    decode_with_header(bytes).map(|(m, _)| m)
+}
+
+/// Decodes a `.bc` file and returns its header too.
+pub fn decode_with_header(bytes: &[u8]) -> Result<(Module, Header), DecodeError> {
+    let header = read_header(bytes)?;
+    let mut r = Reader { bytes, pos: HEADER_LEN };
     let mut m = Module::default();
 
     let n = r.count("file count", limits::MAX_FILES, 1)?;
@@ -249,7 +303,7 @@ pub fn decode(bytes: &[u8]) -> Result<Module, DecodeError> {
     if r.remaining() != 0 {
         return r.err(r.pos, format!("{} unexpected bytes after the end of the module", r.remaining()));
     }
-    Ok(m)
+    Ok((m, header))
 }
 
 fn decode_function(r: &mut Reader<'_>) -> R<Function> {
@@ -339,9 +393,11 @@ mod tests {
         let mut bytes = Vec::from(MAGIC);
         bytes.extend_from_slice(&VERSION_MAJOR.to_le_bytes());
         bytes.extend_from_slice(&0u16.to_le_bytes());
+        bytes.extend_from_slice(&[0; 32]);
         bytes.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f]); // 2^32 - 1 files
+        crate::bytecode::encode::seal(&mut bytes);
         let e = decode(&bytes).unwrap_err();
-        assert_eq!(e.offset, 8);
+        assert_eq!(e.offset, HEADER_LEN);
         assert!(e.message.contains("file count"), "{e}");
     }
 
@@ -350,6 +406,27 @@ mod tests {
         let mut bytes = encode(&sample());
         bytes[4] = 9;
         let e = decode(&bytes).unwrap_err();
-        assert!(e.message.contains("9.0") && e.message.contains("1.x"), "{e}");
+        assert_eq!(e.offset, 4);
+        assert!(e.message.contains("version 9.0 ") && e.message.contains("1.0 to 1.0"), "{e}");
+    }
+
+    #[test]
+    fn newer_minor_version_is_refused_naming_both() {
+        let mut bytes = encode(&sample());
+        bytes[6] = 1;
+        let e = decode(&bytes).unwrap_err();
+        assert!(e.message.contains("version 1.1 ") && e.message.contains("1.0 to 1.0"), "{e}");
+    }
+
+    #[test]
+    fn a_changed_byte_is_a_digest_mismatch() {
+        let mut bytes = encode(&sample());
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        let e = decode(&bytes).unwrap_err();
+        assert_eq!(e.offset, DIGEST_OFFSET);
+        assert!(e.message.contains("digest mismatch"), "{e}");
+        let header = read_header(&encode(&sample())).unwrap();
+        assert!(e.message.contains(&header.digest_hex()), "{e}");
     }
 }

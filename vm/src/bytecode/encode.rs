@@ -1,12 +1,23 @@
 //! Module -> bytes. The layout is specified in `docs/bytecode.md`.
 
 use super::module::*;
+use sha2::{Digest, Sha256};
 
 /// The first four bytes of every `.bc` file.
 pub const MAGIC: [u8; 4] = *b"\x7fKBC";
-/// Format version this build writes. A file with a newer major version is refused.
+/// Format version this build writes. A file with another major version, or a newer minor
+/// version, is refused (see `docs/bytecode.md`, "Versions").
 pub const VERSION_MAJOR: u16 = 1;
 pub const VERSION_MINOR: u16 = 0;
+/// Bytes before the body: magic (4), major (2), minor (2), SHA-256 digest of the body (32).
+pub const HEADER_LEN: usize = 40;
+/// Where the digest starts in the header.
+pub const DIGEST_OFFSET: usize = 8;
+
+/// SHA-256 of `bytes`.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
 
 /// Type tags in the types section.
 pub(crate) mod tag {
@@ -24,8 +35,19 @@ pub(crate) mod tag {
     pub const CONST_STR: u8 = 2;
 }
 
+/// Where [`encode_with_map`] put things, for tools that edit encoded modules (the
+/// structured mutations of the fuzzers and tests).
+#[derive(Clone, Debug, Default)]
+pub struct EncodeMap {
+    /// Byte offset of every count and length (a LEB128 number), in file order.
+    pub counts: Vec<usize>,
+    /// Byte offset of every instruction (8 bytes each), in file order.
+    pub instrs: Vec<usize>,
+}
+
 struct Writer {
     out: Vec<u8>,
+    map: EncodeMap,
 }
 
 impl Writer {
@@ -47,6 +69,7 @@ impl Writer {
         }
     }
     fn len(&mut self, n: usize) {
+        self.map.counts.push(self.out.len());
         self.uleb(n as u64);
     }
     fn str(&mut self, s: &str) {
@@ -69,10 +92,16 @@ impl Writer {
 
 /// Encodes a module. The result decodes back to an equal module.
 pub fn encode(m: &Module) -> Vec<u8> {
-    let mut w = Writer { out: Vec::with_capacity(1024) };
+    encode_with_map(m).0
+}
+
+/// Encodes a module and says where its counts and instructions are.
+pub fn encode_with_map(m: &Module) -> (Vec<u8>, EncodeMap) {
+    let mut w = Writer { out: Vec::with_capacity(1024), map: EncodeMap::default() };
     w.out.extend_from_slice(&MAGIC);
     w.u16(VERSION_MAJOR);
     w.u16(VERSION_MINOR);
+    w.out.extend_from_slice(&[0; 32]);
 
     w.len(m.files.len());
     for f in &m.files {
@@ -156,6 +185,7 @@ pub fn encode(m: &Module) -> Vec<u8> {
         w.ids(&f.regs);
         w.len(f.code.len());
         for ins in &f.code {
+            w.map.instrs.push(w.out.len());
             w.u8(ins.op as u8);
             w.u8(0);
             w.u16(ins.a);
@@ -188,5 +218,15 @@ pub fn encode(m: &Module) -> Vec<u8> {
     }
     w.opt(m.init);
     w.opt(m.main);
-    w.out
+    seal(&mut w.out);
+    (w.out, w.map)
+}
+
+/// Writes the digest of the body into the header of an encoded module (after the body
+/// was edited). Does nothing if `bytes` is shorter than the header.
+pub fn seal(bytes: &mut [u8]) {
+    if bytes.len() >= HEADER_LEN {
+        let d = sha256(&bytes[HEADER_LEN..]);
+        bytes[DIGEST_OFFSET..HEADER_LEN].copy_from_slice(&d);
+    }
 }

@@ -1,4 +1,4 @@
-//! The portable bytecode format: opcode table, module, encoder, decoder.
+//! The portable bytecode format: opcode table, module, encoder, decoder, verifier.
 
 pub mod builtins;
 pub mod decode;
@@ -6,7 +6,9 @@ pub mod disasm;
 pub mod encode;
 pub mod module;
 pub mod opcodes;
+pub mod verify;
 
 pub use builtins::Builtin;
 pub use module::*;
 pub use opcodes::{Format, Instr, MathFn, Op};
+pub use verify::{verify, VerifyError};

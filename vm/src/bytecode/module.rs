@@ -119,6 +119,9 @@ pub struct Export {
     pub func: u32,
 }
 
+/// Longest type text [`Module::type_name`] gives before it stops with `...`.
+const TYPE_NAME_MAX: usize = 200;
+
 /// A whole program, ready to encode or run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Module {
@@ -144,13 +147,27 @@ impl Module {
     pub fn kind(&self, id: TypeId) -> Kind {
         self.types[id as usize].kind()
     }
-    /// Renders a type as source text (`[int]`, `{str: float?}`, `Point`).
+    /// Renders a type as source text (`[int]`, `{str: float?}`, `Point`). Safe on any
+    /// module, verified or not: the text stops with `...` past 64 levels of nesting or
+    /// about 200 characters (a small type table can describe types whose full text would
+    /// be astronomically long).
     pub fn type_name(&self, id: TypeId) -> String {
         let mut s = String::new();
         self.write_type_name(id, &mut s, 0);
+        if s.len() > TYPE_NAME_MAX {
+            let mut end = TYPE_NAME_MAX;
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            s.truncate(end);
+            s.push_str("...");
+        }
         s
     }
     fn write_type_name(&self, id: TypeId, out: &mut String, depth: u32) {
+        if out.len() > TYPE_NAME_MAX {
+            return;
+        }
         let Some(t) = self.types.get(id as usize) else {
             out.push_str("<bad type>");
             return;
@@ -187,6 +204,9 @@ impl Module {
             Type::Fn(ps, r) => {
                 out.push_str("fn(");
                 for (i, p) in ps.iter().enumerate() {
+                    if out.len() > TYPE_NAME_MAX {
+                        return;
+                    }
                     if i > 0 {
                         out.push_str(", ");
                     }

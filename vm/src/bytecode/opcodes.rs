@@ -61,122 +61,124 @@ pub enum Format {
     ABM,
 }
 
-/// Calls `$m!` with the whole table: `Name(Format) "meaning";` per instruction.
+/// Calls `$m!` with the whole table: `Name(Format) "meaning", "typing rule";` per
+/// instruction. The typing rule is what the verifier checks (see `verify.rs` and
+/// `docs/bytecode.md`, whose opcode table is generated from this one).
 #[macro_export]
 macro_rules! for_each_op {
     ($m:ident) => {
         $m! {
-            Nop(N) "no operation";
-            Move(AB) "R[A] := R[B]";
-            LoadInt(AsBC) "R[A] := sBC";
-            LoadConst(AK) "R[A] := K[BC]";
-            LoadBool(AsBC) "R[A] := BC != 0";
-            LoadNil(A) "R[A] := nil";
-            GetGlobal(AG) "R[A] := G[BC] (traps if a reference global is read before its initializer ran)";
-            SetGlobal(AG) "G[BC] := R[A]";
+            Nop(N) "no operation", "—";
+            Move(AB) "R[A] := R[B]", "A, B: T; or A: T? and B: T, T a reference type";
+            LoadInt(AsBC) "R[A] := sBC", "A: int";
+            LoadConst(AK) "R[A] := K[BC]", "A: int, float or str, as K[BC] is";
+            LoadBool(AsBC) "R[A] := BC != 0", "A: bool; BC is 0 or 1";
+            LoadNil(A) "R[A] := nil", "A: T?";
+            GetGlobal(AG) "R[A] := G[BC] (traps if a reference global is read before its initializer ran)", "A: the type of G[BC]";
+            SetGlobal(AG) "G[BC] := R[A]", "A: the type of G[BC]";
 
-            AddI(ABC) "R[A] := R[B] + R[C] (int, wrapping)";
-            SubI(ABC) "R[A] := R[B] - R[C] (int, wrapping)";
-            MulI(ABC) "R[A] := R[B] * R[C] (int, wrapping)";
-            DivI(ABC) "R[A] := R[B] / R[C] (int, truncating; traps on zero)";
-            RemI(ABC) "R[A] := R[B] % R[C] (int, sign of dividend; traps on zero)";
-            AndI(ABC) "R[A] := R[B] & R[C]";
-            OrI(ABC) "R[A] := R[B] | R[C]";
-            XorI(ABC) "R[A] := R[B] ^ R[C]";
-            ShlI(ABC) "R[A] := R[B] << (R[C] & 63)";
-            ShrI(ABC) "R[A] := R[B] >> (R[C] & 63) (arithmetic)";
-            AddIImm(ABsC) "R[A] := R[B] + sC (int, wrapping)";
-            NegI(AB) "R[A] := -R[B] (int, wrapping)";
-            BitNotI(AB) "R[A] := ~R[B]";
+            AddI(ABC) "R[A] := R[B] + R[C] (int, wrapping)", "A, B, C: int";
+            SubI(ABC) "R[A] := R[B] - R[C] (int, wrapping)", "A, B, C: int";
+            MulI(ABC) "R[A] := R[B] * R[C] (int, wrapping)", "A, B, C: int";
+            DivI(ABC) "R[A] := R[B] / R[C] (int, truncating; traps on zero)", "A, B, C: int";
+            RemI(ABC) "R[A] := R[B] % R[C] (int, sign of dividend; traps on zero)", "A, B, C: int";
+            AndI(ABC) "R[A] := R[B] & R[C]", "A, B, C: int";
+            OrI(ABC) "R[A] := R[B] | R[C]", "A, B, C: int";
+            XorI(ABC) "R[A] := R[B] ^ R[C]", "A, B, C: int";
+            ShlI(ABC) "R[A] := R[B] << (R[C] & 63)", "A, B, C: int";
+            ShrI(ABC) "R[A] := R[B] >> (R[C] & 63) (arithmetic)", "A, B, C: int";
+            AddIImm(ABsC) "R[A] := R[B] + sC (int, wrapping)", "A, B: int";
+            NegI(AB) "R[A] := -R[B] (int, wrapping)", "A, B: int";
+            BitNotI(AB) "R[A] := ~R[B]", "A, B: int";
 
-            AddF(ABC) "R[A] := R[B] + R[C] (float)";
-            SubF(ABC) "R[A] := R[B] - R[C] (float)";
-            MulF(ABC) "R[A] := R[B] * R[C] (float)";
-            DivF(ABC) "R[A] := R[B] / R[C] (float)";
-            RemF(ABC) "R[A] := fmod(R[B], R[C]) (float)";
-            NegF(AB) "R[A] := -R[B] (float)";
-            IntToFloat(AB) "R[A] := float(R[B])";
-            FloatToInt(AB) "R[A] := int(R[B]) (truncating, saturating, NaN gives 0)";
-            Math(ABM) "R[A] := math function C of R[B] (float -> float)";
-            Pow(ABC) "R[A] := pow(R[B], R[C]) (float)";
-            Atan2(ABC) "R[A] := atan2(R[B], R[C]) (float)";
-            MinI(ABC) "R[A] := min(R[B], R[C]) (int)";
-            MaxI(ABC) "R[A] := max(R[B], R[C]) (int)";
-            MinF(ABC) "R[A] := min(R[B], R[C]) (float; NaN if either is NaN)";
-            MaxF(ABC) "R[A] := max(R[B], R[C]) (float; NaN if either is NaN)";
-            AbsI(AB) "R[A] := |R[B]| (int, wrapping)";
+            AddF(ABC) "R[A] := R[B] + R[C] (float)", "A, B, C: float";
+            SubF(ABC) "R[A] := R[B] - R[C] (float)", "A, B, C: float";
+            MulF(ABC) "R[A] := R[B] * R[C] (float)", "A, B, C: float";
+            DivF(ABC) "R[A] := R[B] / R[C] (float)", "A, B, C: float";
+            RemF(ABC) "R[A] := fmod(R[B], R[C]) (float)", "A, B, C: float";
+            NegF(AB) "R[A] := -R[B] (float)", "A, B: float";
+            IntToFloat(AB) "R[A] := float(R[B])", "A: float; B: int";
+            FloatToInt(AB) "R[A] := int(R[B]) (truncating, saturating, NaN gives 0)", "A: int; B: float";
+            Math(ABM) "R[A] := math function C of R[B] (float -> float)", "A, B: float; C < 11 (sqrt sin cos tan atan exp log floor ceil round abs)";
+            Pow(ABC) "R[A] := pow(R[B], R[C]) (float)", "A, B, C: float";
+            Atan2(ABC) "R[A] := atan2(R[B], R[C]) (float)", "A, B, C: float";
+            MinI(ABC) "R[A] := min(R[B], R[C]) (int)", "A, B, C: int";
+            MaxI(ABC) "R[A] := max(R[B], R[C]) (int)", "A, B, C: int";
+            MinF(ABC) "R[A] := min(R[B], R[C]) (float; NaN if either is NaN)", "A, B, C: float";
+            MaxF(ABC) "R[A] := max(R[B], R[C]) (float; NaN if either is NaN)", "A, B, C: float";
+            AbsI(AB) "R[A] := |R[B]| (int, wrapping)", "A, B: int";
 
-            EqI(ABC) "R[A] := R[B] == R[C] (int)";
-            NeI(ABC) "R[A] := R[B] != R[C] (int)";
-            LtI(ABC) "R[A] := R[B] < R[C] (int)";
-            LeI(ABC) "R[A] := R[B] <= R[C] (int)";
-            EqF(ABC) "R[A] := R[B] == R[C] (float, IEEE)";
-            NeF(ABC) "R[A] := R[B] != R[C] (float, IEEE)";
-            LtF(ABC) "R[A] := R[B] < R[C] (float)";
-            LeF(ABC) "R[A] := R[B] <= R[C] (float)";
-            EqB(ABC) "R[A] := R[B] == R[C] (bool)";
-            NeB(ABC) "R[A] := R[B] != R[C] (bool)";
-            EqS(ABC) "R[A] := R[B] == R[C] (str, by content)";
-            NeS(ABC) "R[A] := R[B] != R[C] (str, by content)";
-            LtS(ABC) "R[A] := R[B] < R[C] (str, byte-wise)";
-            LeS(ABC) "R[A] := R[B] <= R[C] (str, byte-wise)";
-            EqRef(ABC) "R[A] := R[B] is R[C] (identity of arrays, maps, structs, functions)";
-            EqOpt(ABC) "R[A] := R[B] == R[C] (optionals: both nil, or both hold equal values)";
-            IsNil(AB) "R[A] := R[B] == nil";
-            Not(AB) "R[A] := !R[B] (bool)";
+            EqI(ABC) "R[A] := R[B] == R[C] (int)", "A: bool; B, C: int";
+            NeI(ABC) "R[A] := R[B] != R[C] (int)", "A: bool; B, C: int";
+            LtI(ABC) "R[A] := R[B] < R[C] (int)", "A: bool; B, C: int";
+            LeI(ABC) "R[A] := R[B] <= R[C] (int)", "A: bool; B, C: int";
+            EqF(ABC) "R[A] := R[B] == R[C] (float, IEEE)", "A: bool; B, C: float";
+            NeF(ABC) "R[A] := R[B] != R[C] (float, IEEE)", "A: bool; B, C: float";
+            LtF(ABC) "R[A] := R[B] < R[C] (float)", "A: bool; B, C: float";
+            LeF(ABC) "R[A] := R[B] <= R[C] (float)", "A: bool; B, C: float";
+            EqB(ABC) "R[A] := R[B] == R[C] (bool)", "A, B, C: bool";
+            NeB(ABC) "R[A] := R[B] != R[C] (bool)", "A, B, C: bool";
+            EqS(ABC) "R[A] := R[B] == R[C] (str, by content)", "A: bool; B, C: str";
+            NeS(ABC) "R[A] := R[B] != R[C] (str, by content)", "A: bool; B, C: str";
+            LtS(ABC) "R[A] := R[B] < R[C] (str, byte-wise)", "A: bool; B, C: str";
+            LeS(ABC) "R[A] := R[B] <= R[C] (str, byte-wise)", "A: bool; B, C: str";
+            EqRef(ABC) "R[A] := R[B] is R[C] (identity of arrays, maps, structs, functions)", "A: bool; B, C: T, T an array, map, struct or function type";
+            EqOpt(ABC) "R[A] := R[B] == R[C] (optionals: both nil, or both hold equal values)", "A: bool; B, C: T?";
+            IsNil(AB) "R[A] := R[B] == nil", "A: bool; B: T?";
+            Not(AB) "R[A] := !R[B] (bool)", "A, B: bool";
 
-            Jmp(J) "pc += sBC";
-            JmpIf(AJ) "if R[A] { pc += sBC }";
-            JmpIfNot(AJ) "if !R[A] { pc += sBC }";
-            JmpIfNil(AJ) "if R[A] == nil { pc += sBC }";
-            JmpIfNotNil(AJ) "if R[A] != nil { pc += sBC }";
-            JmpIfLtI(ABJ) "if R[A] < R[B] { pc += sC } (int)";
-            JmpIfNotLtI(ABJ) "if !(R[A] < R[B]) { pc += sC } (int)";
-            JmpIfLeI(ABJ) "if R[A] <= R[B] { pc += sC } (int)";
-            JmpIfNotLeI(ABJ) "if !(R[A] <= R[B]) { pc += sC } (int)";
-            JmpIfEqI(ABJ) "if R[A] == R[B] { pc += sC } (int)";
-            JmpIfNeI(ABJ) "if R[A] != R[B] { pc += sC } (int)";
-            JmpIfLtF(ABJ) "if R[A] < R[B] { pc += sC } (float)";
-            JmpIfLeF(ABJ) "if R[A] <= R[B] { pc += sC } (float)";
-            JmpIfNotLtF(ABJ) "if !(R[A] < R[B]) { pc += sC } (float)";
-            JmpIfNotLeF(ABJ) "if !(R[A] <= R[B]) { pc += sC } (float)";
+            Jmp(J) "pc += sBC", "the target is an instruction of the function";
+            JmpIf(AJ) "if R[A] { pc += sBC }", "A: bool";
+            JmpIfNot(AJ) "if !R[A] { pc += sBC }", "A: bool";
+            JmpIfNil(AJ) "if R[A] == nil { pc += sBC }", "A: T?";
+            JmpIfNotNil(AJ) "if R[A] != nil { pc += sBC }", "A: T?";
+            JmpIfLtI(ABJ) "if R[A] < R[B] { pc += sC } (int)", "A, B: int";
+            JmpIfNotLtI(ABJ) "if !(R[A] < R[B]) { pc += sC } (int)", "A, B: int";
+            JmpIfLeI(ABJ) "if R[A] <= R[B] { pc += sC } (int)", "A, B: int";
+            JmpIfNotLeI(ABJ) "if !(R[A] <= R[B]) { pc += sC } (int)", "A, B: int";
+            JmpIfEqI(ABJ) "if R[A] == R[B] { pc += sC } (int)", "A, B: int";
+            JmpIfNeI(ABJ) "if R[A] != R[B] { pc += sC } (int)", "A, B: int";
+            JmpIfLtF(ABJ) "if R[A] < R[B] { pc += sC } (float)", "A, B: float";
+            JmpIfLeF(ABJ) "if R[A] <= R[B] { pc += sC } (float)", "A, B: float";
+            JmpIfNotLtF(ABJ) "if !(R[A] < R[B]) { pc += sC } (float)", "A, B: float";
+            JmpIfNotLeF(ABJ) "if !(R[A] <= R[B]) { pc += sC } (float)", "A, B: float";
 
-            Call(AFC) "R[A] := F[B](R[C], ...)";
-            CallClosure(ABC) "R[A] := R[B](R[C], ...) (closure or function value)";
-            CallHost(AHC) "R[A] := H[B](R[C], ...) (host import)";
-            CallBuiltin(ABuC) "R[A] := B[B](R[C], ...) (runtime built-in)";
-            Ret(A) "return R[A]";
-            RetVoid(N) "return";
-            MakeClosure(AFC) "R[A] := closure of F[B] capturing R[C], ... (count from F[B])";
+            Call(AFC) "R[A] := F[B](R[C], ...)", "F[B] has no captures; R[C..C+n]: its n parameter types; A: its result type (A = 0 if it has none)";
+            CallClosure(ABC) "R[A] := R[B](R[C], ...) (closure or function value)", "B: fn(P1, ..., Pn) -> T; R[C..C+n]: P1, ..., Pn; A: T (A = 0 if there is no T)";
+            CallHost(AHC) "R[A] := H[B](R[C], ...) (host import)", "R[C..C+n]: the n parameter types of H[B]; A: its result type (A = 0 if it has none)";
+            CallBuiltin(ABuC) "R[A] := B[B](R[C], ...) (runtime built-in)", "R[C..C+n]: the parameter types of B[B] (see Built-ins); A: its result type (A = 0 if it has none; the argument count for eprint)";
+            Ret(A) "return R[A]", "A: the function's result type";
+            RetVoid(N) "return", "the function has no result type";
+            MakeClosure(AFC) "R[A] := closure of F[B] capturing R[C], ... (count from F[B])", "A: fn(params of F[B]) -> result of F[B]; R[C..C+n]: the n capture types of F[B]";
 
-            NewArray(ABN) "R[A] := [R[B], ..., R[B+C-1]]";
-            ArrayRepeat(ABC) "R[A] := [R[B]; R[C]] (traps if R[C] < 0)";
-            GetIndex(ABC) "R[A] := R[B][R[C]] (array; traps out of bounds)";
-            SetIndex(ABC) "R[A][R[B]] := R[C] (array; traps out of bounds)";
-            ArrayLen(AB) "R[A] := R[B].len() (array)";
-            ArrayPush(AB) "R[A].push(R[B])";
-            NewMap(A) "R[A] := {}";
-            MapGet(ABC) "R[A] := R[B][R[C]] (map; traps if missing)";
-            MapSet(ABC) "R[A][R[B]] := R[C] (map)";
-            MapGetOpt(ABC) "R[A] := R[B].get(R[C]) (map; nil if missing)";
-            NewStruct(ASC) "R[A] := S[B] { R[C], ... } (fields in declaration order)";
-            GetField(ABF) "R[A] := R[B].field[C]";
-            SetField(AFB) "R[A].field[B] := R[C]";
+            NewArray(ABN) "R[A] := [R[B], ..., R[B+C-1]]", "A: [T]; R[B..B+C]: T";
+            ArrayRepeat(ABC) "R[A] := [R[B]; R[C]] (traps if R[C] < 0)", "A: [T]; B: T; C: int";
+            GetIndex(ABC) "R[A] := R[B][R[C]] (array; traps out of bounds)", "A: T; B: [T]; C: int";
+            SetIndex(ABC) "R[A][R[B]] := R[C] (array; traps out of bounds)", "A: [T]; B: int; C: T";
+            ArrayLen(AB) "R[A] := R[B].len() (array)", "A: int; B: [T]";
+            ArrayPush(AB) "R[A].push(R[B])", "A: [T]; B: T";
+            NewMap(A) "R[A] := {}", "A: {K: V}";
+            MapGet(ABC) "R[A] := R[B][R[C]] (map; traps if missing)", "A: V; B: {K: V}; C: K";
+            MapSet(ABC) "R[A][R[B]] := R[C] (map)", "A: {K: V}; B: K; C: V";
+            MapGetOpt(ABC) "R[A] := R[B].get(R[C]) (map; nil if missing)", "A: V? (V itself when V is optional); B: {K: V}; C: K";
+            NewStruct(ASC) "R[A] := S[B] { R[C], ... } (fields in declaration order)", "A: struct B; R[C..C+n]: the n field types of struct B";
+            GetField(ABF) "R[A] := R[B].field[C]", "B: a struct with field C; A: that field's type";
+            SetField(AFB) "R[A].field[B] := R[C]", "A: a struct with field B; C: that field's type";
 
-            WrapOpt(AB) "R[A] := box(R[B]) (int/float/bool into an optional)";
-            UnwrapBox(AB) "R[A] := unbox(R[B]) (traps on nil)";
-            UnwrapRef(AB) "R[A] := R[B] (traps on nil)";
+            WrapOpt(AB) "R[A] := box(R[B]) (int/float/bool into an optional)", "A: T?; B: T, T one of int, float, bool";
+            UnwrapBox(AB) "R[A] := unbox(R[B]) (traps on nil)", "A: T; B: T?, T one of int, float, bool";
+            UnwrapRef(AB) "R[A] := R[B] (traps on nil)", "A: T; B: T?, T a reference type";
 
-            StrLen(AB) "R[A] := R[B].len() (str, bytes)";
-            Concat(ABC) "R[A] := R[B] + R[C] (str)";
-            ToStr(AB) "R[A] := str(R[B]) (text of any value)";
-            Print(BN) "print R[B], ..., R[B+C-1] separated by spaces, then a newline";
+            StrLen(AB) "R[A] := R[B].len() (str, bytes)", "A: int; B: str";
+            Concat(ABC) "R[A] := R[B] + R[C] (str)", "A, B, C: str";
+            ToStr(AB) "R[A] := str(R[B]) (text of any value)", "A: str; B: any type";
+            Print(BN) "print R[B], ..., R[B+C-1] separated by spaces, then a newline", "R[B..B+C]: any types";
         }
     };
 }
 
 macro_rules! define_ops {
-    ($($name:ident($fmt:ident) $doc:literal;)*) => {
+    ($($name:ident($fmt:ident) $doc:literal, $typing:literal;)*) => {
         /// An instruction's operation. See the module docs for the notation.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[repr(u8)]
@@ -203,6 +205,10 @@ macro_rules! define_ops {
             /// The one-line meaning from the table.
             pub fn meaning(self) -> &'static str {
                 match self { $(Op::$name => $doc,)* }
+            }
+            /// The typing rule from the table: what the verifier requires of the operands.
+            pub fn typing(self) -> &'static str {
+                match self { $(Op::$name => $typing,)* }
             }
         }
     };

@@ -47,12 +47,28 @@ impl Vm {
         let mut cur = self.load_cur();
         let mut regs: *mut u64 = self.stack.as_mut_ptr().wrapping_add(cur.base);
 
-        // Safety (for every `unsafe` in this loop): the module passed the verifier, so
-        // every register operand is below the function's register count, every frame's
-        // registers lie inside `stack` (push_frame grows it), `pc` stays inside the code
-        // (every path ends in a return or a jump to a valid instruction), and each register
-        // holds a value of its declared type — references of the right object kind.
-        // `regs` is re-derived after anything that can grow `stack`.
+        // Safety (for every `unsafe` in this loop): the module passed `verify::verify`
+        // (Vm::new runs it), and this loop relies on exactly these of its rules (the names
+        // are the headings of the verifier's module docs and of docs/bytecode.md):
+        // - Frames: every register operand an instruction uses, and the end of every
+        //   register window (call arguments, literals, captures, Print), is below the
+        //   function's register count. push_frame made `stack[base..base + nregs]` exist, and
+        //   `regs` is re-derived after anything that can grow `stack`, so `regs.add(i)` and
+        //   the `from_raw_parts` windows stay inside the frame.
+        // - Control: every jump target is an instruction of the function and no reachable
+        //   instruction falls off its end, so `code.add(pc)` is in bounds. Calls start at
+        //   pc 0 of a function with at least one instruction; returns resume after the call.
+        // - Types and definite assignment: each register holds a value of its declared type,
+        //   and one of a non-optional reference type is written before it is read. So
+        //   `str_of`, `array_of`, `map_of`, `BoxObj`, `StructObj::field` and `ClosureObj`
+        //   reads see live objects of the kind the type says (the collector keeps them alive:
+        //   every reference register of every frame is a root). Struct objects are made only
+        //   by NewStruct with every field of their struct, so a field index the verifier
+        //   accepted for the type is inside the object; closures of a `fn(P..) -> R` type are
+        //   made only from functions with those parameter and result types.
+        // - Indices: constants, globals, functions, structs, built-ins and math functions
+        //   named by operands exist, so `get_unchecked` is in bounds and the
+        //   `unreachable_unchecked` arms cannot be reached.
         macro_rules! r {
             ($i:expr) => {
                 *regs.add($i as usize)
@@ -96,10 +112,23 @@ impl Vm {
                 }
             };
         }
-        macro_rules! jump {
-            ($off:expr) => {
-                cur.pc = (cur.pc as isize + $off as isize) as usize
+        // One unit of fuel per call and per taken backward jump (every loop has one).
+        macro_rules! burn_fuel {
+            () => {
+                if self.fuel == 0 {
+                    trap!(Trap::limit("out of fuel"));
+                }
+                self.fuel -= 1;
             };
+        }
+        macro_rules! jump {
+            ($off:expr) => {{
+                let off = $off as isize;
+                if off < 0 {
+                    burn_fuel!();
+                }
+                cur.pc = (cur.pc as isize + off) as usize
+            }};
         }
 
         loop {
@@ -271,6 +300,7 @@ impl Vm {
                     }
 
                     Op::Call => {
+                        burn_fuel!();
                         let callee = b as u32;
                         let m = self.meta.get_unchecked(callee as usize);
                         let (np, n, code) = (m.nparams, m.nregs, m.code);
@@ -297,6 +327,7 @@ impl Vm {
                         regs = dst;
                     }
                     Op::CallClosure => {
+                        burn_fuel!();
                         let clo = r!(b) as *const ClosureObj;
                         let callee = (*clo).hdr.aux;
                         let new_base = cur.base + cur.nregs;
@@ -539,7 +570,10 @@ impl Vm {
         let Type::Optional(inner) = self.module.ty(ty) else {
             return x == y;
         };
-        // Safety: non-nil optionals of primitives are boxes; of strings, string objects.
+        // Safety: `ty` is the verified type of the registers `x` and `y` came from (EqOpt's
+        // rule: both T?), and a non-nil T? holds a box when T is int, float or bool (only
+        // WrapOpt, MapGetOpt and the built-ins with `int?`/`float?`/`V?` results make them)
+        // and a T otherwise (Move from a T register); a str is a live string object.
         unsafe {
             match self.module.ty(*inner) {
                 Type::Int | Type::Bool => (*(x as *const BoxObj)).value == (*(y as *const BoxObj)).value,

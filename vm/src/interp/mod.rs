@@ -7,10 +7,11 @@
 
 mod dispatch;
 
-use crate::bytecode::{Const, Kind, Module, Type};
+use crate::bytecode::{verify, Const, Kind, Module, Type, VerifyError};
 use crate::heap::{Heap, Layouts};
 use crate::host::{HostFunc, HostFuncs, LinkError};
 use crate::runtime::trap::{TraceFrame, Trap};
+use std::fmt;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -43,11 +44,51 @@ pub(crate) struct Frame {
 pub struct RunOptions {
     /// Frames deeper than this trap with `stack overflow`.
     pub max_depth: usize,
+    /// An instruction budget: one unit is used by every call (`Call`, `CallClosure`, and a
+    /// built-in calling a closure, as `sort_by` does) and every taken backward jump, and
+    /// the run traps with `out of fuel` (a resource limit) when a unit is needed and none
+    /// is left. Every loop takes a backward jump, so a run does at most about (fuel +
+    /// call depth + 1) times the longest function's length instructions, apart from the
+    /// work inside built-ins. It is deterministic: the same program and input use the same
+    /// fuel. `None`: no limit.
+    pub fuel: Option<u64>,
 }
 
 impl Default for RunOptions {
     fn default() -> RunOptions {
-        RunOptions { max_depth: DEFAULT_MAX_DEPTH }
+        RunOptions { max_depth: DEFAULT_MAX_DEPTH, fuel: None }
+    }
+}
+
+/// Why a module could not be instantiated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InstantiateError {
+    /// The module failed verification; nothing of it ran.
+    Invalid(VerifyError),
+    /// An import could not be resolved against the host's functions.
+    Link(LinkError),
+}
+
+impl fmt::Display for InstantiateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InstantiateError::Invalid(e) => write!(f, "invalid bytecode: {e}"),
+            InstantiateError::Link(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for InstantiateError {}
+
+impl From<VerifyError> for InstantiateError {
+    fn from(e: VerifyError) -> InstantiateError {
+        InstantiateError::Invalid(e)
+    }
+}
+
+impl From<LinkError> for InstantiateError {
+    fn from(e: LinkError) -> InstantiateError {
+        InstantiateError::Link(e)
     }
 }
 
@@ -75,6 +116,8 @@ pub struct Vm {
     /// References held by built-ins across a re-entrant call.
     pub(crate) temp_roots: Vec<u64>,
     pub(crate) opts: RunOptions,
+    /// Fuel left (`u64::MAX` when the run has no limit, which cannot run out in practice).
+    pub(crate) fuel: u64,
     pub(crate) native_depth: u32,
     pub(crate) line: String,
     /// The value of each function without captures, made on first use.
@@ -82,15 +125,17 @@ pub struct Vm {
 }
 
 impl Vm {
-    /// Instantiates a module: resolves its imports, allocates its constants and globals.
-    /// The module must have passed the verifier.
+    /// Instantiates a module: verifies it (the interpreter relies on the verifier's
+    /// guarantees and nothing else), resolves its imports, allocates its constants and
+    /// globals.
     pub fn new(
         module: Arc<Module>,
         host: &HostFuncs,
         out: Box<dyn Write + Send>,
         err: Box<dyn Write + Send>,
         opts: RunOptions,
-    ) -> Result<Vm, LinkError> {
+    ) -> Result<Vm, InstantiateError> {
+        verify(&module)?;
         let host = host.resolve(&module)?;
         let m = &module;
         let kind_of = |id: u32| m.kind(id);
@@ -164,6 +209,7 @@ impl Vm {
             out,
             err,
             temp_roots: Vec::new(),
+            fuel: opts.fuel.unwrap_or(u64::MAX),
             opts,
             native_depth: 0,
             line: String::new(),
@@ -188,6 +234,11 @@ impl Vm {
             Some(_) => r as i64 as i32,
             None => 0,
         })
+    }
+
+    /// Fuel left, if the run has a fuel limit.
+    pub fn fuel_left(&self) -> Option<u64> {
+        self.opts.fuel.map(|_| self.fuel)
     }
 
     /// Flushes the program's output streams.
@@ -215,7 +266,15 @@ impl Vm {
         if self.native_depth >= MAX_NATIVE_DEPTH {
             return Err(Trap::limit("stack overflow"));
         }
-        // Safety: the verifier guarantees a function-typed value is a live closure object.
+        if self.fuel == 0 {
+            return Err(Trap::limit("out of fuel"));
+        }
+        self.fuel -= 1;
+        // Safety: `closure` is a value of a `fn` type that the caller read from a verified
+        // register (sort_by's comparator: the verifier's built-in signature rule types it
+        // `fn(E, E) -> int`, and definite assignment makes it non-nil). Values of `fn` types
+        // are made only by MakeClosure and `function_value`, so it is a live closure object
+        // (kept alive by the caller's roots) of a function taking `args.len()` parameters.
         let c = unsafe { &*(closure as *const crate::heap::ClosureObj) };
         let func = c.hdr.aux;
         let caps: Vec<u64> = c.captures.to_vec();

@@ -30,7 +30,9 @@ impl Vm {
         self.arg(a, i) as i64
     }
     fn arg_str(&self, a: Args, i: usize) -> &str {
-        // Safety: the verifier guarantees the argument register has type str.
+        // Safety: the verifier checks every `CallBuiltin` argument against the built-in's
+        // signature (`verify::builtin_sig`), which says `str` for each argument read here,
+        // and definite assignment guarantees the register was written: a live string.
         unsafe { str_of(self.arg(a, i)) }
     }
     fn arg_type(&self, a: Args, i: usize) -> TypeId {
@@ -208,7 +210,9 @@ impl Vm {
                 self.heap.alloc_array(items, false)
             }
             B::ArrayPop => {
-                // Safety (all array built-ins): the verifier guarantees an array argument.
+                // Safety (all array built-ins): the verifier's built-in signature rule makes
+                // argument 0 an array type (`[E]`), and definite assignment makes it non-nil,
+                // so it is a live array object. No other reference to its items is held.
                 let arr = unsafe { array_of(self.arg(a, 0)) };
                 match arr.items.pop() {
                     Some(v) => v,
@@ -270,7 +274,9 @@ impl Vm {
                 match self.module.ty(et) {
                     Type::Int => arr.items.sort_by_key(|&v| v as i64),
                     Type::Float => arr.items.sort_by(|&x, &y| float_sort_key(x).total_cmp(&float_sort_key(y))),
-                    // Safety: elements of a [str] are live strings.
+                    // Safety: elements of a [str] are live strings: every instruction and
+                    // built-in that stores into an array checks the value against the
+                    // element type (NewArray, ArrayRepeat, SetIndex, ArrayPush, insert).
                     Type::Str => arr.items.sort_by(|&x, &y| unsafe { str_of(x).as_bytes().cmp(str_of(y).as_bytes()) }),
                     _ => {}
                 }
@@ -288,11 +294,15 @@ impl Vm {
                     if i > 0 {
                         out.push_str(sep);
                     }
-                    // Safety: elements of a [str] are live strings.
+                    // Safety: join's signature is `([str], str)`, and elements of a [str] are
+                    // live strings (see ArraySort above).
                     out.push_str(unsafe { str_of(s) });
                 }
                 self.new_str(out)
             }
+            // Safety (all map built-ins): the verifier's built-in signature rule makes
+            // argument 0 a map type (`{K: V}`) and definite assignment makes it non-nil, so
+            // it is a live map object whose key kind and value kind match K and V.
             B::MapLen => unsafe { map_of(self.arg(a, 0)) }.map.len() as u64,
             B::MapHas => {
                 let m = unsafe { map_of(self.arg(a, 0)) };
@@ -330,7 +340,8 @@ impl Vm {
     fn value_eq(&self, ty: TypeId, x: u64, y: u64) -> bool {
         match self.module.ty(ty) {
             Type::Float => f64::from_bits(x) == f64::from_bits(y),
-            // Safety: elements of a [str] are live strings.
+            // Safety: `ty` is the element type E of the verified `[E]` argument, and `x` is
+            // the verified `E` argument or an element: both live strings when E is str.
             Type::Str => unsafe { str_of(x) == str_of(y) },
             _ => x == y,
         }
@@ -338,7 +349,8 @@ impl Vm {
 
     /// A stable merge sort whose comparator is a program closure (which may trap).
     fn sort_by(&mut self, arr_ref: u64, cmp: u64) -> Result<(), Trap> {
-        // Safety: the verifier guarantees an array.
+        // Safety: sort_by's signature is `([E], fn(E, E) -> int)`: argument 0 is a live
+        // array (definite assignment makes it non-nil).
         let items: Vec<u64> = unsafe { array_of(arr_ref) }.items.clone();
         // Keep the elements and the comparator alive while the comparator runs.
         let mark = self.temp_roots.len();
@@ -410,7 +422,10 @@ impl Vm {
 
     /// A register word of type `t` as a host value.
     pub fn to_val(&self, v: u64, t: TypeId) -> Val {
-        // Safety: `v` is a live value of type `t` (verified types).
+        // Safety: `v` is a live value of type `t`: `t` is a parameter type of the import, and
+        // the verifier checks that CallHost's argument registers have exactly those types
+        // and are written (definite assignment); elements, boxes and the values inside
+        // optionals have the types their containers' types say.
         unsafe {
             match self.module.ty(t) {
                 Type::Int => Val::Int(v as i64),

@@ -16,8 +16,12 @@ pub fn write_value(out: &mut String, m: &Module, v: u64, ty: TypeId) {
 }
 
 fn write(out: &mut String, m: &Module, v: u64, ty: TypeId, top: bool, visiting: &mut Vec<u64>) {
-    // Safety (for every dereference below): `v` holds a live value of type `ty` — the
-    // verifier guarantees register and field types, and the GC keeps what is printed alive.
+    // Safety (for every dereference below): `v` holds a live value of type `ty`. Callers
+    // pass a register's value with the register's verified type (ToStr, Print, eprint,
+    // trap messages), whose non-optional references are written before they are read
+    // (the verifier's definite assignment); values inside containers, boxes and struct
+    // fields have the types their container's type says, because every instruction that
+    // stores one is checked against that type. The collector keeps what is printed alive.
     match m.ty(ty) {
         Type::Int => format_int(v as i64, out),
         Type::Float => format_float(f64::from_bits(v), out),
