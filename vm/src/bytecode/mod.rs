@@ -3,6 +3,8 @@
 pub mod builtins;
 pub mod decode;
 pub mod disasm;
+#[cfg(test)]
+mod doc_tables;
 pub mod encode;
 pub mod module;
 pub mod opcodes;
