@@ -3,14 +3,13 @@
 mod inspect;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use kite_stdlib::host::StdConfig;
+use kite::{Capabilities, Config, Engine, Error, Limits, Linker, Store};
 use kite_vm::bytecode::{decode::decode, disasm::disassemble, encode::encode, verify, Module};
-use kite_vm::host::HostFuncs;
-use kite_vm::interp::{RunOptions, Vm, DEFAULT_MAX_DEPTH};
+use kite_vm::interp::DEFAULT_MAX_DEPTH;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::time::Duration;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -72,12 +71,41 @@ struct RunArgs {
     /// Seed of the `rand` module (runs with the same seed print the same numbers).
     #[arg(long, default_value_t = 0, value_name = "N")]
     seed: u64,
-    /// Print statistics to stderr after the run: time, peak heap, bytes allocated, GC cycles.
+    /// Print statistics to stderr after the run: time, fuel used (calls plus taken
+    /// backward jumps, the unit of --fuel; not an instruction count), peak heap, bytes
+    /// allocated and GC cycles. Counting fuel makes the run use the metered loop.
     #[arg(long)]
     stats: bool,
-    /// Maximum call depth before `stack overflow`.
+    /// Let the program read files (fs.read, fs.list, fs.exists) inside these folders.
+    /// Relative paths in the program are taken from the current directory, so with
+    /// --allow-read=data the program reads `data/x.txt`. `..`, absolute paths and
+    /// symbolic links cannot lead outside the folders.
+    #[arg(long, value_name = "DIR[,DIR]", value_delimiter = ',')]
+    allow_read: Vec<PathBuf>,
+    /// Let the program write files (fs.write, fs.append, fs.remove) inside these folders.
+    #[arg(long, value_name = "DIR[,DIR]", value_delimiter = ',')]
+    allow_write: Vec<PathBuf>,
+    /// Let env.get read these environment variables (all of them without a list).
+    #[arg(long, value_name = "NAME[,NAME]", value_delimiter = ',', num_args = 0.., require_equals = true)]
+    allow_env: Option<Vec<String>>,
+    /// Let the program read the clocks (time.now, time.mono_ns).
+    #[arg(long)]
+    allow_time: bool,
+    /// Stop with `out of fuel` (exit code 3) after N units of fuel: one per call and per
+    /// taken backward jump (each loop iteration). Deterministic. Default: no limit.
+    #[arg(long, value_name = "N")]
+    fuel: Option<u64>,
+    /// Stop with `out of memory` (exit code 3) when the heap needs more than this, even
+    /// after collecting: bytes, or with a K, M or G suffix (64M). Default: no limit.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_memory: Option<usize>,
+    /// Maximum call depth before `stack overflow` (exit code 3).
     #[arg(long, default_value_t = DEFAULT_MAX_DEPTH, value_name = "N")]
     max_depth: usize,
+    /// Stop with `timeout` (exit code 3) after this much wall-clock time: a number with
+    /// ms, s or m (500ms, 2s, 1m). Default: no limit.
+    #[arg(long, value_name = "TIME", value_parser = parse_duration)]
+    timeout: Option<Duration>,
     /// The program: FILE.kite or FILE.bc.
     file: PathBuf,
     /// Arguments for the program (`env.args()`).
@@ -150,39 +178,145 @@ fn load(file: &Path) -> Result<Module, ExitCode> {
     }
 }
 
+/// `64M` → bytes (K, M and G are powers of 1024; no suffix: bytes).
+fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&t[..i], 1usize << 10),
+        Some((i, 'm' | 'M')) => (&t[..i], 1 << 20),
+        Some((i, 'g' | 'G')) => (&t[..i], 1 << 30),
+        _ => (t, 1),
+    };
+    let n: usize = num.parse().map_err(|_| format!("{s:?} is not a size such as 65536, 512K, 64M or 1G"))?;
+    n.checked_mul(mult).ok_or_else(|| format!("{s:?} is too large"))
+}
+
+/// `2s` → 2 seconds (ms, s and m suffixes; no suffix: seconds).
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let bad = || format!("{s:?} is not a time such as 500ms, 2s or 1m");
+    let (num, unit) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (t, 1.0)
+    };
+    let x: f64 = num.parse().map_err(|_| bad())?;
+    Duration::try_from_secs_f64(x * unit).map_err(|_| bad())
+}
+
 fn run(args: RunArgs) -> ExitCode {
     let Tier::Interp = args.tier;
-    let module = match load(&args.file) {
-        Ok(m) => Arc::new(m),
-        Err(code) => return code,
+    for (flag, dirs) in [("--allow-read", &args.allow_read), ("--allow-write", &args.allow_write)] {
+        if let Some(d) = dirs.iter().find(|d| !d.is_dir()) {
+            return fail(&format!("{flag}={}: no such folder", d.display()));
+        }
+    }
+    let engine = Engine::new(Config::default());
+    let file = &args.file;
+    let module = if file.extension().is_some_and(|e| e == "bc") {
+        let bytes = match std::fs::read(file) {
+            Ok(b) => b,
+            Err(e) => return fail(&format!("cannot read {}: {e}", file.display())),
+        };
+        kite::Module::from_bytes(&engine, &bytes)
+    } else {
+        engine.compile_file(file)
     };
-    let mut host = HostFuncs::new();
-    kite_stdlib::host::add_to(&mut host, &StdConfig { args: args.args, seed: args.seed, stdin: true });
-    let out = Box::new(BufWriter::with_capacity(1 << 16, std::io::stdout()));
-    let err = Box::new(std::io::stderr());
-    let opts = RunOptions { max_depth: args.max_depth, ..RunOptions::default() };
-    let mut vm = match Vm::new(module, &host, out, err, opts) {
-        Ok(vm) => vm,
-        Err(e) => return fail(&e.to_string()),
+    let module = match module {
+        Ok(m) => m,
+        Err(Error::Compile(e)) => {
+            eprint!("{e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+        Err(e) => return fail(&format!("{}: {e}", file.display())),
     };
+
+    // `vm run` grants standard input; the rest only by flag.
+    let mut caps = Capabilities::none().allow_stdin();
+    for d in &args.allow_read {
+        caps = caps.allow_read(d);
+    }
+    for d in &args.allow_write {
+        caps = caps.allow_write(d);
+    }
+    match args.allow_env {
+        Some(names) if names.is_empty() => caps = caps.allow_env_all(),
+        Some(names) => {
+            for n in names {
+                caps = caps.allow_env(n);
+            }
+        }
+        None => {}
+    }
+    if args.allow_time {
+        caps = caps.allow_time();
+    }
+    let mut limits = Limits::default().max_depth(args.max_depth);
+    match (args.fuel, args.stats) {
+        (Some(f), _) => limits = limits.fuel(f),
+        // Counting fuel for --stats: a budget that cannot run out.
+        (None, true) => limits = limits.fuel(u64::MAX),
+        (None, false) => {}
+    }
+    if let Some(m) = args.max_memory {
+        limits = limits.max_memory(m);
+    }
+    if let Some(t) = args.timeout {
+        limits = limits.timeout(t);
+    }
+
+    let mut store = Store::new(&engine, caps, limits);
+    store.set_args(args.args);
+    store.set_seed(args.seed);
+    store.set_stdout(BufWriter::with_capacity(1 << 16, std::io::stdout()));
+    let linker = Linker::new(&engine);
     let started = std::time::Instant::now();
-    let result = vm.run_main();
-    vm.flush();
+    let result = linker.instantiate(&mut store, &module).and_then(|inst| inst.run_main(&mut store));
+    store.flush();
     if args.stats {
-        let st = vm.heap.stats;
+        let st = store.stats();
+        let fuel = match (args.fuel, st.fuel_used) {
+            (_, Some(used)) => format!("fuel used {used}, "),
+            _ => String::new(),
+        };
         eprintln!(
-            "stats: time {:.3}s, peak heap {} bytes, allocated {} bytes, gc cycles {}",
+            "stats: time {:.3}s, {fuel}peak heap {} bytes, allocated {} bytes, gc cycles {}",
             started.elapsed().as_secs_f64(),
-            st.peak_bytes,
+            st.peak_heap_bytes,
             st.allocated_bytes,
-            st.collections
+            st.gc_cycles
         );
     }
     match result {
         Ok(code) => ExitCode::from(code as u8),
-        Err(trap) => {
+        Err(Error::Trap(trap)) => {
             let _ = std::io::stderr().write_all(trap.to_string().as_bytes());
             ExitCode::from(trap.exit_code() as u8)
         }
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_durations_parse() {
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("512k"), Ok(512 << 10));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert!(parse_size("lots").is_err());
+        assert_eq!(parse_duration("200ms"), Ok(Duration::from_millis(200)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("soon").is_err());
     }
 }

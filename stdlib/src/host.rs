@@ -1,23 +1,13 @@
 //! Host implementations of the built-in modules, registered by name into a VM's host
-//! function table. `fs`, `env.get` and `time` are capabilities: without a grant each call
-//! traps with `capability denied`.
+//! function table. They hold no state of their own: the arguments, the `rand` seed and
+//! generator, and the capabilities come from the store through the [`Caller`]. `fs`,
+//! `env.get`, `time` and `io` only call the store's [`Sandbox`](kite_vm::sandbox::Sandbox),
+//! which checks every call against what the host granted.
 
 use crate::signatures::{SigTy, MODULE_FNS};
 use kite_vm::host::{Caller, HostFunc, HostFuncs, Val, ValType};
 use kite_vm::runtime::trap::Trap;
-use std::io::{BufRead, Read};
-use std::sync::{Arc, Mutex};
-
-/// What the built-in modules see of the outside world.
-#[derive(Clone, Debug, Default)]
-pub struct StdConfig {
-    /// `env.args()`: the words after the program file.
-    pub args: Vec<String>,
-    /// Seed of `rand`.
-    pub seed: u64,
-    /// Whether `io.read_line` / `io.read_all` may read standard input.
-    pub stdin: bool,
-}
+use std::sync::Arc;
 
 fn val_type(t: SigTy) -> ValType {
     match t {
@@ -40,6 +30,7 @@ pub struct Rng {
 }
 
 impl Rng {
+    /// A generator seeded with `seed`.
     pub fn new(seed: u64) -> Rng {
         let mut x = seed;
         let mut next = || {
@@ -51,6 +42,7 @@ impl Rng {
         };
         Rng { s: [next(), next(), next(), next()] }
     }
+    /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         let r = self.s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
         let t = self.s[1] << 17;
@@ -79,90 +71,85 @@ impl Rng {
     }
 }
 
-fn denied(call: &str, what: &str, flag: &str) -> Trap {
-    Trap::new(format!("capability denied: {call} {what} (grant with {flag})"))
-}
-
-fn first_str(args: &[Val]) -> String {
-    match args.first() {
-        Some(Val::Str(s)) => format!("{s:?}"),
-        _ => String::new(),
+fn str_arg(a: &[Val], i: usize) -> &str {
+    match a.get(i) {
+        Some(Val::Str(s)) => s,
+        _ => "",
     }
 }
 
-fn callback(module: &str, name: &str, cfg: &StdConfig, rng: &Arc<Mutex<Rng>>) -> Callback {
-    let cfg = cfg.clone();
-    let rng = Arc::clone(rng);
+fn opt_str(v: Option<String>) -> Val {
+    v.map_or(Val::Nil, Val::Str)
+}
+
+/// The store's `rand` generator, seeded from the store's seed on first use.
+fn rng<'c>(c: &'c mut Caller<'_>) -> &'c mut Rng {
+    let seed = c.seed();
+    c.data(|| Rng::new(seed))
+}
+
+fn callback(module: &str, name: &str) -> Callback {
     match (module, name) {
-        ("env", "args") => Arc::new(move |_, _| Ok(Val::Array(cfg.args.iter().cloned().map(Val::Str).collect()))),
-        ("env", "get") => Arc::new(|_, a| Err(denied("env.get", &first_str(&a), "--allow-env"))),
-        ("rand", "int") => Arc::new(move |_, a| match (&a[0], &a[1]) {
-            (Val::Int(lo), Val::Int(hi)) if lo < hi => {
-                Ok(Val::Int(rng.lock().map_err(|_| Trap::new("rand is poisoned"))?.range(*lo, *hi)))
-            }
+        ("env", "args") => Arc::new(|c, _| Ok(Val::Array(c.args().iter().cloned().map(Val::Str).collect()))),
+        ("env", "get") => Arc::new(|c, a| Ok(opt_str(c.sandbox().env_get(str_arg(&a, 0))?))),
+        ("rand", "int") => Arc::new(|c, a| match (&a[0], &a[1]) {
+            (Val::Int(lo), Val::Int(hi)) if lo < hi => Ok(Val::Int(rng(c).range(*lo, *hi))),
             (Val::Int(lo), Val::Int(hi)) => Err(Trap::new(format!("rand.int: empty range {lo}..{hi}"))),
             _ => Err(Trap::new("rand.int: bad arguments")),
         }),
-        ("rand", "float") => {
-            Arc::new(move |_, _| Ok(Val::Float(rng.lock().map_err(|_| Trap::new("rand is poisoned"))?.float())))
-        }
-        ("io", "read_line") => Arc::new(move |c, _| {
-            if !cfg.stdin {
-                return Err(Trap::new("capability denied: io.read_line (standard input is not granted)"));
-            }
-            let _ = c.out.flush();
-            let mut line = String::new();
-            match std::io::stdin().lock().read_line(&mut line) {
-                Ok(0) => Ok(Val::Nil),
-                Ok(_) => {
-                    if line.ends_with('\n') {
-                        line.pop();
-                        if line.ends_with('\r') {
-                            line.pop();
-                        }
-                    }
-                    Ok(Val::Str(line))
-                }
-                Err(e) => Err(Trap::new(format!("io.read_line: {e}"))),
-            }
+        ("rand", "float") => Arc::new(|c, _| Ok(Val::Float(rng(c).float()))),
+        ("io", "read_line") => Arc::new(|c, _| {
+            let _ = c.out().flush();
+            let room = c.memory_room();
+            Ok(opt_str(c.sandbox().read_line(room)?))
         }),
-        ("io", "read_all") => Arc::new(move |c, _| {
-            if !cfg.stdin {
-                return Err(Trap::new("capability denied: io.read_all (standard input is not granted)"));
-            }
-            let _ = c.out.flush();
-            let mut s = String::new();
-            std::io::stdin().lock().read_to_string(&mut s).map_err(|e| Trap::new(format!("io.read_all: {e}")))?;
-            Ok(Val::Str(s))
+        ("io", "read_all") => Arc::new(|c, _| {
+            let _ = c.out().flush();
+            let room = c.memory_room();
+            Ok(Val::Str(c.sandbox().read_all(room)?))
         }),
-        ("fs", f) => {
-            let (call, flag) = match f {
-                "write" | "append" | "remove" => (format!("fs.{f}"), "--allow-write=DIR"),
-                _ => (format!("fs.{f}"), "--allow-read=DIR"),
-            };
-            Arc::new(move |_, a| Err(denied(&call, &format!("{} is outside the granted folders", first_str(&a)), flag)))
+        ("fs", "read") => Arc::new(|c, a| {
+            let room = c.memory_room();
+            Ok(opt_str(c.sandbox().fs_read(str_arg(&a, 0), room)?))
+        }),
+        ("fs", "write") => {
+            Arc::new(|c, a| Ok(Val::Bool(c.sandbox().fs_write(str_arg(&a, 0), str_arg(&a, 1), false)?)))
         }
-        ("time", f) => {
-            let call = format!("time.{f}");
-            Arc::new(move |_, _| Err(denied(&call, "is not granted", "--allow-time")))
+        ("fs", "append") => {
+            Arc::new(|c, a| Ok(Val::Bool(c.sandbox().fs_write(str_arg(&a, 0), str_arg(&a, 1), true)?)))
         }
+        ("fs", "list") => Arc::new(|c, a| {
+            Ok(c.sandbox()
+                .fs_list(str_arg(&a, 0))?
+                .map_or(Val::Nil, |v| Val::Array(v.into_iter().map(Val::Str).collect())))
+        }),
+        ("fs", "exists") => Arc::new(|c, a| Ok(Val::Bool(c.sandbox().fs_exists(str_arg(&a, 0))?))),
+        ("fs", "remove") => Arc::new(|c, a| Ok(Val::Bool(c.sandbox().fs_remove(str_arg(&a, 0))?))),
+        ("time", "now") => Arc::new(|c, _| Ok(Val::Float(c.sandbox().time_now()?))),
+        ("time", "mono_ns") => Arc::new(|c, _| Ok(Val::Int(c.sandbox().time_mono_ns()?))),
         _ => Arc::new(|_, _| Err(Trap::new("unknown built-in module function"))),
     }
 }
 
-/// Registers every built-in module function into `host`.
-pub fn add_to(host: &mut HostFuncs, cfg: &StdConfig) {
-    let rng = Arc::new(Mutex::new(Rng::new(cfg.seed)));
-    for f in MODULE_FNS {
-        host.define(
-            f.module,
-            f.name,
-            HostFunc {
+/// Every built-in module function: module, name and implementation.
+pub fn builtins() -> Vec<(&'static str, &'static str, HostFunc)> {
+    MODULE_FNS
+        .iter()
+        .map(|f| {
+            let func = HostFunc {
                 params: f.params.iter().map(|t| val_type(*t)).collect(),
                 ret: f.ret.map(val_type),
-                callback: callback(f.module, f.name, cfg, &rng),
-            },
-        );
+                callback: callback(f.module, f.name),
+            };
+            (f.module, f.name, func)
+        })
+        .collect()
+}
+
+/// Registers every built-in module function into `host`.
+pub fn add_to(host: &mut HostFuncs) {
+    for (module, name, f) in builtins() {
+        host.define(module, name, f);
     }
 }
 

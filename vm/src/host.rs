@@ -1,8 +1,13 @@
 //! Host functions: values that cross the boundary between a program and its host, their
-//! types, and the registry that resolves a module's imports by name.
+//! types, what a host function can reach while it runs ([`Caller`]), and the registry
+//! that resolves a module's imports by name.
+
+#![warn(missing_docs)]
 
 use crate::bytecode::{Import, Module, Type, TypeId};
 use crate::runtime::trap::Trap;
+use crate::sandbox::Sandbox;
+use std::any::{Any, TypeId as RustTypeId};
 use std::collections::HashMap;
 use std::fmt;
 use std::io::Write;
@@ -11,11 +16,17 @@ use std::sync::Arc;
 /// The type of a value passed to or returned from a host function.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ValType {
+    /// `int`
     Int,
+    /// `float`
     Float,
+    /// `bool`
     Bool,
+    /// `str`
     Str,
+    /// `[T]`
     Array(Box<ValType>),
+    /// `T?`
     Optional(Box<ValType>),
 }
 
@@ -51,18 +62,99 @@ impl fmt::Display for ValType {
 /// is the value itself.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Val {
+    /// `nil`: an empty optional (or the result of a function that returns nothing).
     Nil,
+    /// An `int`.
     Int(i64),
+    /// A `float`.
     Float(f64),
+    /// A `bool`.
     Bool(bool),
+    /// A `str`.
     Str(String),
+    /// An array, element by element.
     Array(Vec<Val>),
 }
 
-/// What a host function can reach while it runs.
+/// The per-store state host functions can reach through a [`Caller`]: the sandbox, the
+/// program's arguments, the `rand` seed, and typed slots for host-defined state (such
+/// as the `rand` generator).
+#[derive(Default)]
+pub struct HostContext {
+    /// The capabilities granted to the program, opened.
+    pub sandbox: Sandbox,
+    /// `env.args()`: the program's arguments.
+    pub args: Vec<String>,
+    /// Seed of the `rand` module.
+    pub seed: u64,
+    data: HashMap<RustTypeId, Box<dyn Any + Send>>,
+}
+
+impl fmt::Debug for HostContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HostContext").field("sandbox", &self.sandbox).field("args", &self.args).finish()
+    }
+}
+
+impl HostContext {
+    /// A context enforcing `sandbox`, with no arguments and seed 0.
+    pub fn new(sandbox: Sandbox) -> HostContext {
+        HostContext { sandbox, ..HostContext::default() }
+    }
+}
+
+/// What a host function can reach while it runs: the program's output, the store's
+/// sandbox (every capability check goes through it), the program's arguments and the
+/// `rand` seed, per-store state, and how much memory the program may still use.
 pub struct Caller<'a> {
+    out: &'a mut dyn Write,
+    ctx: &'a mut HostContext,
+    room: usize,
+}
+
+impl<'a> Caller<'a> {
+    /// A caller writing to `out`, checking against `ctx`, with `room` bytes of memory
+    /// left to the program.
+    pub fn new(out: &'a mut dyn Write, ctx: &'a mut HostContext, room: usize) -> Caller<'a> {
+        Caller { out, ctx, room }
+    }
+
     /// The program's standard output (flush it before blocking on input).
-    pub out: &'a mut dyn Write,
+    pub fn out(&mut self) -> &mut dyn Write {
+        &mut *self.out
+    }
+
+    /// The store's sandbox: the capability checks and the operations they guard.
+    pub fn sandbox(&mut self) -> &mut Sandbox {
+        &mut self.ctx.sandbox
+    }
+
+    /// The program's arguments (`env.args()`).
+    pub fn args(&self) -> &[String] {
+        &self.ctx.args
+    }
+
+    /// Seed of the `rand` module.
+    pub fn seed(&self) -> u64 {
+        self.ctx.seed
+    }
+
+    /// Bytes the program may still allocate before `out of memory` (`usize::MAX` without
+    /// a memory limit). A host function about to hand back something large checks it.
+    pub fn memory_room(&self) -> usize {
+        self.room
+    }
+
+    /// The store's value of type `T`, made by `init` on first use. Lets host functions
+    /// keep per-store state (each store has its own) without globals.
+    pub fn data<T: Any + Send>(&mut self, init: impl FnOnce() -> T) -> &mut T {
+        let slot = self.ctx.data.entry(RustTypeId::of::<T>()).or_insert_with(|| Box::new(init()));
+        match slot.downcast_mut::<T>() {
+            Some(v) => v,
+            // Each slot is keyed by the type id of the value stored in it.
+            None => unreachable!("store data slot of the wrong type"),
+        }
+    }
 }
 
 /// The Rust side of a host function.
@@ -71,18 +163,52 @@ pub type HostCallback = Arc<dyn Fn(&mut Caller<'_>, Vec<Val>) -> Result<Val, Tra
 /// A host function with its signature.
 #[derive(Clone)]
 pub struct HostFunc {
+    /// Parameter types, checked against the import at instantiation.
     pub params: Vec<ValType>,
     /// `None`: returns nothing (the callback returns `Val::Nil`).
     pub ret: Option<ValType>,
+    /// The function itself; it receives arguments of the declared types.
     pub callback: HostCallback,
 }
 
 /// Why a module's imports could not be resolved.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LinkError {
-    Missing { module: String, name: String, signature: String },
-    Mismatch { module: String, name: String, expected: String, found: String },
-    Unsupported { module: String, name: String },
+    /// The program imports a function the host does not provide.
+    Missing {
+        /// The import's module.
+        module: String,
+        /// The import's name.
+        name: String,
+        /// The import's signature, as source text.
+        signature: String,
+    },
+    /// The host provides the function with another signature.
+    Mismatch {
+        /// The import's module.
+        module: String,
+        /// The import's name.
+        name: String,
+        /// The signature the program expects.
+        expected: String,
+        /// The signature the host provides.
+        found: String,
+    },
+    /// The import has a type that cannot cross the host boundary (maps, structs,
+    /// functions).
+    Unsupported {
+        /// The import's module.
+        module: String,
+        /// The import's name.
+        name: String,
+    },
+    /// The host defined the same function twice.
+    Duplicate {
+        /// The function's module.
+        module: String,
+        /// The function's name.
+        name: String,
+    },
 }
 
 impl fmt::Display for LinkError {
@@ -97,13 +223,15 @@ impl fmt::Display for LinkError {
             LinkError::Unsupported { module, name } => {
                 write!(f, "import {module}.{name} uses a type that cannot cross the host boundary")
             }
+            LinkError::Duplicate { module, name } => write!(f, "{module}.{name} is already defined"),
         }
     }
 }
 
 impl std::error::Error for LinkError {}
 
-fn signature(params: &[ValType], ret: &Option<ValType>) -> String {
+/// A signature as source text: `(int, str) -> bool`, `(str)`.
+pub fn signature(params: &[ValType], ret: &Option<ValType>) -> String {
     let ps: Vec<String> = params.iter().map(|p| p.to_string()).collect();
     match ret {
         Some(r) => format!("({}) -> {r}", ps.join(", ")),
@@ -118,6 +246,7 @@ pub struct HostFuncs {
 }
 
 impl HostFuncs {
+    /// An empty registry.
     pub fn new() -> HostFuncs {
         HostFuncs::default()
     }
@@ -127,6 +256,7 @@ impl HostFuncs {
         self.funcs.insert((module.to_string(), name.to_string()), f);
     }
 
+    /// The function registered as `module.name`.
     pub fn get(&self, module: &str, name: &str) -> Option<&HostFunc> {
         self.funcs.get(&(module.to_string(), name.to_string()))
     }

@@ -2,10 +2,13 @@
 //!
 //! - [`bytecode`]: the opcode table, modules, encoder and decoder (always built).
 //! - with the `runtime` feature (default): [`heap`] (objects and GC), [`interp`] (the
-//!   interpreter), [`runtime`] (built-ins, value text, traps shared by every tier) and
-//!   [`host`] (host functions).
+//!   interpreter), [`runtime`] (built-ins, value text, traps shared by every tier),
+//!   [`host`] (host functions), [`sandbox`] (capabilities, limits, and every check of
+//!   them) and [`embed`] (the embedding API: engine, linker, store, instance).
 
 pub mod bytecode;
+#[cfg(feature = "runtime")]
+pub mod embed;
 #[cfg(feature = "runtime")]
 pub mod heap;
 #[cfg(feature = "runtime")]
@@ -14,3 +17,5 @@ pub mod host;
 pub mod interp;
 #[cfg(feature = "runtime")]
 pub mod runtime;
+#[cfg(feature = "runtime")]
+pub mod sandbox;

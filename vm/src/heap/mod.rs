@@ -129,8 +129,11 @@ pub struct Heap {
     objects: Vec<*mut Header>,
     /// Estimated bytes of all objects alive or not yet collected.
     pub bytes: usize,
-    /// Collect when `bytes` goes past this.
+    /// Collect when `bytes` goes past this. Never above `limit`.
     pub threshold: usize,
+    /// The memory limit: past it, after a collection, the program traps with
+    /// `out of memory` (`usize::MAX`: no limit).
+    limit: usize,
     layouts: Layouts,
     mark_stack: Vec<*mut Header>,
     pub stats: HeapStats,
@@ -142,16 +145,48 @@ unsafe impl Send for Heap {}
 
 const MIN_THRESHOLD: usize = 4 << 20;
 
+/// The largest single string, array or other buffer a program may make, with or without
+/// a memory limit: larger requests trap with `out of memory` before any memory is
+/// touched. (Without it, a request the allocator grants lazily, as mimalloc does for
+/// terabytes, would be filled until the operating system kills the process.)
+pub const MAX_OBJECT_BYTES: usize = 1 << 32;
+
 impl Heap {
     pub fn new(layouts: Layouts) -> Heap {
         Heap {
             objects: Vec::new(),
             bytes: 0,
             threshold: MIN_THRESHOLD,
+            limit: usize::MAX,
             layouts,
             mark_stack: Vec::new(),
             stats: HeapStats::default(),
         }
+    }
+
+    /// The memory limit in bytes (`usize::MAX`: none).
+    #[inline]
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Sets the memory limit; collections then start no later than at the limit.
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = limit;
+        self.threshold = self.threshold.max(MIN_THRESHOLD).min(limit);
+    }
+
+    /// Bytes one allocation may still take: what the limit leaves, and never more than
+    /// [`MAX_OBJECT_BYTES`].
+    #[inline]
+    pub fn room(&self) -> usize {
+        self.limit.saturating_sub(self.bytes).min(MAX_OBJECT_BYTES)
+    }
+
+    /// Whether an allocation of `more` bytes fits under the limit.
+    #[inline]
+    pub fn fits(&self, more: usize) -> bool {
+        more <= self.room()
     }
 
     /// True when the next safepoint should collect.
@@ -169,7 +204,7 @@ impl Heap {
     /// Records `size` more bytes in use (an object grew).
     #[inline]
     pub fn account(&mut self, size: usize) {
-        self.bytes += size;
+        self.bytes = self.bytes.saturating_add(size);
         self.stats.allocated_bytes += size as u64;
         if self.bytes > self.stats.peak_bytes {
             self.stats.peak_bytes = self.bytes;
@@ -253,7 +288,7 @@ impl Heap {
         self.drain_marks();
         self.sweep();
         self.stats.collections += 1;
-        self.threshold = (self.bytes * 2).max(MIN_THRESHOLD);
+        self.threshold = self.bytes.saturating_mul(2).max(MIN_THRESHOLD).min(self.limit);
     }
 
     #[inline]

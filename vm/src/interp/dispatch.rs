@@ -21,7 +21,10 @@ struct Cur {
 impl Vm {
     /// Runs until the frame count drops back to `entry`; returns the last frame's result.
     pub(crate) fn run(&mut self, entry: usize) -> Result<u64, Trap> {
-        match self.run_inner(entry) {
+        // Two copies of the loop: the metered one counts fuel and polls the interrupt
+        // flag; the other pays nothing for them.
+        let r = if self.metered() { self.run_inner::<true>(entry) } else { self.run_inner::<false>(entry) };
+        match r {
             Ok(v) => Ok(v),
             Err(t) => Err(self.unwind(t, entry)),
         }
@@ -43,7 +46,7 @@ impl Vm {
 
     // `!(x < y)` is deliberate in the float branches: it is true for NaN operands.
     #[allow(clippy::neg_cmp_op_on_partial_ord)]
-    fn run_inner(&mut self, entry: usize) -> Result<u64, Trap> {
+    fn run_inner<const METERED: bool>(&mut self, entry: usize) -> Result<u64, Trap> {
         let mut cur = self.load_cur();
         let mut regs: *mut u64 = self.stack.as_mut_ptr().wrapping_add(cur.base);
 
@@ -104,21 +107,27 @@ impl Vm {
                 }
             };
         }
+        // Collects when the heap passed its threshold; past the memory limit even after
+        // collecting, `out of memory`.
         macro_rules! gc_point {
             () => {
                 if self.heap.should_collect() {
                     self.save_pc(cur.pc);
-                    self.collect_garbage();
+                    tri!(self.collect_at_safepoint());
                 }
             };
         }
-        // One unit of fuel per call and per taken backward jump (every loop has one).
+        // One unit of fuel per call and per taken backward jump (every loop has one), in
+        // the metered loop: a countdown whose refill (every ~1000 units) also polls the
+        // interrupt flag.
         macro_rules! burn_fuel {
             () => {
-                if self.fuel == 0 {
-                    trap!(Trap::limit("out of fuel"));
+                if METERED {
+                    if self.ticks == 0 {
+                        tri!(self.refill());
+                    }
+                    self.ticks -= 1;
                 }
-                self.fuel -= 1;
             };
         }
         macro_rules! jump {
@@ -424,6 +433,8 @@ impl Vm {
                         let arr = array_of(r!(a));
                         if arr.items.len() == arr.items.capacity() {
                             gc_point!();
+                            let grow = array_of(r!(a)).items.capacity().max(4) * 8;
+                            tri!(self.reserve_heap(grow));
                             let arr = array_of(r!(a));
                             let before = arr.items.capacity();
                             if arr.items.try_reserve(1).is_err() {
@@ -505,6 +516,7 @@ impl Vm {
                     Op::Concat => {
                         gc_point!();
                         let (x, y) = (str_of(r!(b)), str_of(r!(c)));
+                        tri!(self.reserve_heap(x.len().saturating_add(y.len())));
                         let mut s = String::new();
                         if s.try_reserve_exact(x.len() + y.len()).is_err() {
                             trap!(Trap::limit("out of memory"));
@@ -554,6 +566,7 @@ impl Vm {
         if n < 0 {
             return Err(Trap::new(format!("negative array length: {n}")));
         }
+        self.reserve_heap((n as usize).saturating_mul(8))?;
         let mut items: Vec<u64> = Vec::new();
         if items.try_reserve_exact(n as usize).is_err() {
             return Err(Trap::limit("out of memory"));

@@ -9,8 +9,9 @@ mod dispatch;
 
 use crate::bytecode::{verify, Const, Kind, Module, Type, VerifyError};
 use crate::heap::{Heap, Layouts};
-use crate::host::{HostFunc, HostFuncs, LinkError};
+use crate::host::{HostContext, HostFunc, HostFuncs, LinkError};
 use crate::runtime::trap::{TraceFrame, Trap};
+use crate::sandbox::Interrupt;
 use std::fmt;
 use std::io::Write;
 use std::sync::Arc;
@@ -94,6 +95,9 @@ impl From<LinkError> for InstantiateError {
 
 /// The default call depth limit.
 pub const DEFAULT_MAX_DEPTH: usize = 100_000;
+/// The most fuel `refill` moves to the countdown at once: the interrupt flag is polled at
+/// least this often (in calls and taken backward jumps).
+pub(crate) const TICK_CHUNK: u64 = 1024;
 /// How often built-ins may re-enter the interpreter (e.g. `sort_by` comparators) before
 /// `stack overflow`: each level uses native stack.
 const MAX_NATIVE_DEPTH: u32 = 200;
@@ -116,8 +120,17 @@ pub struct Vm {
     /// References held by built-ins across a re-entrant call.
     pub(crate) temp_roots: Vec<u64>,
     pub(crate) opts: RunOptions,
-    /// Fuel left (`u64::MAX` when the run has no limit, which cannot run out in practice).
+    /// Fuel left (`u64::MAX` when the run has no limit, which cannot run out in practice),
+    /// apart from what was moved to `ticks`.
     pub(crate) fuel: u64,
+    /// The metered dispatch loop's countdown: fuel taken from `fuel` in chunks of up to
+    /// [`TICK_CHUNK`] and not used yet. When it reaches 0, `refill` polls the interrupt
+    /// flag and takes the next chunk, so the flag costs nothing per instruction.
+    pub(crate) ticks: u64,
+    /// Set from another thread (an interrupt handle, the timeout watchdog) to stop the run.
+    pub(crate) interrupt: Option<Arc<Interrupt>>,
+    /// What host functions reach through their `Caller`: the sandbox, arguments, seed.
+    pub(crate) ctx: Box<HostContext>,
     pub(crate) native_depth: u32,
     pub(crate) line: String,
     /// The value of each function without captures, made on first use.
@@ -210,6 +223,9 @@ impl Vm {
             err,
             temp_roots: Vec::new(),
             fuel: opts.fuel.unwrap_or(u64::MAX),
+            ticks: 0,
+            interrupt: None,
+            ctx: Box::default(),
             opts,
             native_depth: 0,
             line: String::new(),
@@ -238,7 +254,71 @@ impl Vm {
 
     /// Fuel left, if the run has a fuel limit.
     pub fn fuel_left(&self) -> Option<u64> {
-        self.opts.fuel.map(|_| self.fuel)
+        self.opts.fuel.map(|_| self.fuel + self.ticks)
+    }
+
+    /// Whether runs use the metered dispatch loop: with a fuel limit or an interrupt flag.
+    /// Without either, calls and backward jumps cost nothing extra.
+    #[inline]
+    pub(crate) fn metered(&self) -> bool {
+        self.opts.fuel.is_some() || self.interrupt.is_some()
+    }
+
+    /// The countdown reached 0: stops the run if the interrupt flag is set or the fuel is
+    /// gone, else moves the next chunk of fuel to the countdown.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn refill(&mut self) -> Result<(), Trap> {
+        if let Some(why) = self.interrupt.as_ref().and_then(|i| i.take()) {
+            return Err(Trap::limit(why));
+        }
+        if self.fuel == 0 {
+            return Err(Trap::limit("out of fuel"));
+        }
+        let n = self.fuel.min(TICK_CHUNK);
+        self.fuel -= n;
+        self.ticks = n;
+        Ok(())
+    }
+
+    /// Uses one unit of fuel (metered runs only).
+    #[inline]
+    pub(crate) fn burn(&mut self) -> Result<(), Trap> {
+        if self.metered() {
+            if self.ticks == 0 {
+                self.refill()?;
+            }
+            self.ticks -= 1;
+        }
+        Ok(())
+    }
+
+    /// Makes sure `bytes` more fit under the memory limit, collecting first if that
+    /// helps; else `out of memory`. Only at a safepoint: every live reference must be in
+    /// a root (registers, globals, temporary roots).
+    pub(crate) fn reserve_heap(&mut self, bytes: usize) -> Result<(), Trap> {
+        if self.heap.fits(bytes) {
+            return Ok(());
+        }
+        self.collect_garbage();
+        if self.heap.fits(bytes) {
+            Ok(())
+        } else {
+            Err(Trap::limit("out of memory"))
+        }
+    }
+
+    /// Collects at a safepoint because the heap passed its threshold; `out of memory` if
+    /// it is still over the limit afterwards.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn collect_at_safepoint(&mut self) -> Result<(), Trap> {
+        self.collect_garbage();
+        if self.heap.bytes > self.heap.limit() {
+            Err(Trap::limit("out of memory"))
+        } else {
+            Ok(())
+        }
     }
 
     /// Flushes the program's output streams.
@@ -266,10 +346,7 @@ impl Vm {
         if self.native_depth >= MAX_NATIVE_DEPTH {
             return Err(Trap::limit("stack overflow"));
         }
-        if self.fuel == 0 {
-            return Err(Trap::limit("out of fuel"));
-        }
-        self.fuel -= 1;
+        self.burn()?;
         // Safety: `closure` is a value of a `fn` type that the caller read from a verified
         // register (sort_by's comparator: the verifier's built-in signature rule types it
         // `fn(E, E) -> int`, and definite assignment makes it non-nil). Values of `fn` types
@@ -306,12 +383,27 @@ impl Vm {
         let n = self.meta[func as usize].nregs;
         let top = base + n;
         if self.stack.len() < top {
-            let want = top.max(self.stack.len() * 2);
-            self.stack.resize(want, 0);
+            self.grow_stack(top)?;
         }
         // Registers must not hold stale references from an earlier frame.
         self.stack[base..top].fill(0);
         self.frames.push(Frame { func, base, pc: 0, ret_dst });
+        Ok(())
+    }
+
+    /// Grows the register stack to at least `top` registers. It grows only into memory
+    /// the memory limit leaves free; growing it past that, or past what the allocator
+    /// gives, is `stack overflow` (never an abort).
+    #[cold]
+    fn grow_stack(&mut self, top: usize) -> Result<(), Trap> {
+        let len = self.stack.len();
+        let want = top.max(len * 2);
+        let room = self.heap.room() / 8;
+        let want = if want - len > room { top } else { want };
+        if want - len > room || self.stack.try_reserve_exact(want - len).is_err() {
+            return Err(Trap::limit("stack overflow"));
+        }
+        self.stack.resize(want, 0);
         Ok(())
     }
 

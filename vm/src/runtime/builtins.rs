@@ -6,7 +6,7 @@
 use super::text;
 use super::trap::Trap;
 use crate::bytecode::{Builtin, Kind, Type, TypeId};
-use crate::heap::{array_of, map_of, str_of, BoxObj};
+use crate::heap::{array_of, map_of, str_of, BoxObj, StrObj};
 use crate::host::{Caller, Val};
 use crate::interp::Vm;
 use std::io::Write;
@@ -166,22 +166,35 @@ impl Vm {
                 if sep.is_empty() {
                     return Err(Trap::new("empty separator"));
                 }
+                let parts = s.matches(sep).count() + 1;
+                self.reserve_heap(strings_size(parts, s.len()))?;
+                let (s, sep) = (self.arg_str(a, 0), self.arg_str(a, 1));
                 let parts: Vec<String> = s.split(sep).map(str::to_owned).collect();
                 self.new_str_array(parts)
             }
             B::StrTrim => {
+                self.reserve_heap(self.arg_str(a, 0).len())?;
                 let s = self.arg_str(a, 0).trim().to_owned();
                 self.new_str(s)
             }
             B::StrUpper => {
+                self.reserve_heap(self.arg_str(a, 0).len())?;
                 let s = self.arg_str(a, 0).to_ascii_uppercase();
                 self.new_str(s)
             }
             B::StrLower => {
+                self.reserve_heap(self.arg_str(a, 0).len())?;
                 let s = self.arg_str(a, 0).to_ascii_lowercase();
                 self.new_str(s)
             }
             B::StrReplace => {
+                let (s, from, to) = (self.arg_str(a, 0), self.arg_str(a, 1), self.arg_str(a, 2));
+                let grow = if to.len() > from.len() {
+                    s.matches(from).count().saturating_mul(to.len() - from.len())
+                } else {
+                    0
+                };
+                self.reserve_heap(s.len().saturating_add(grow))?;
                 let s = self.arg_str(a, 0).replace(self.arg_str(a, 1), self.arg_str(a, 2));
                 self.new_str(s)
             }
@@ -190,10 +203,14 @@ impl Vm {
                 if n < 0 {
                     return Err(Trap::new(format!("negative repeat count: {n}")));
                 }
+                let total = (self.arg_str(a, 0).len() as u128) * (n as u128);
+                if total > isize::MAX as u128 {
+                    return Err(Trap::limit("out of memory"));
+                }
+                self.reserve_heap(total as usize)?;
                 let s = self.arg_str(a, 0);
-                let total = (s.len() as u128) * (n as u128);
                 let mut out = String::new();
-                if total > isize::MAX as u128 || out.try_reserve_exact(total as usize).is_err() {
+                if out.try_reserve_exact(total as usize).is_err() {
                     return Err(Trap::limit("out of memory"));
                 }
                 for _ in 0..n {
@@ -202,10 +219,13 @@ impl Vm {
                 self.new_str(out)
             }
             B::StrChars => {
+                let n = self.arg_str(a, 0).chars().count();
+                self.reserve_heap(strings_size(n, 4 * n))?;
                 let parts: Vec<String> = self.arg_str(a, 0).chars().map(String::from).collect();
                 self.new_str_array(parts)
             }
             B::StrBytes => {
+                self.reserve_heap(self.arg_str(a, 0).len().saturating_mul(8))?;
                 let items: Vec<u64> = self.arg_str(a, 0).bytes().map(|b| b as u64).collect();
                 self.heap.alloc_array(items, false)
             }
@@ -225,6 +245,11 @@ impl Vm {
                 if i < 0 || i as usize > arr.items.len() {
                     return Err(Trap::index_out_of_bounds(i, arr.items.len()));
                 }
+                if arr.items.len() == arr.items.capacity() {
+                    self.reserve_heap(arr.items.capacity().max(4) * 8)?;
+                }
+                // Safety: the same live array (collecting does not move objects).
+                let arr = unsafe { array_of(self.arg(a, 0)) };
                 let before = arr.items.capacity();
                 if arr.items.try_reserve(1).is_err() {
                     return Err(Trap::limit("out of memory"));
@@ -245,6 +270,9 @@ impl Vm {
             B::ArraySlice => {
                 let arr = unsafe { array_of(self.arg(a, 0)) };
                 let r = slice_range(self.arg_int(a, 1), self.arg_int(a, 2), arr.items.len())?;
+                self.reserve_heap(r.len() * 8)?;
+                // Safety: the same live array (collecting does not move objects).
+                let arr = unsafe { array_of(self.arg(a, 0)) };
                 let items = arr.items[r].to_vec();
                 let elem_ref = arr.hdr.aux != 0;
                 self.heap.alloc_array(items, elem_ref)
@@ -289,6 +317,13 @@ impl Vm {
             B::ArrayJoin => {
                 let sep = self.arg_str(a, 1);
                 let arr = unsafe { array_of(self.arg(a, 0)) };
+                // Safety: as below, elements of a [str] are live strings.
+                let total = arr.items.iter().fold(sep.len().saturating_mul(arr.items.len()), |t, &x| {
+                    t.saturating_add(unsafe { str_of(x) }.len())
+                });
+                self.reserve_heap(total)?;
+                let sep = self.arg_str(a, 1);
+                let arr = unsafe { array_of(self.arg(a, 0)) };
                 let mut out = String::new();
                 for (i, &s) in arr.items.iter().enumerate() {
                     if i > 0 {
@@ -317,12 +352,14 @@ impl Vm {
                 self.boxed_or_raw(v, is_ref)
             }
             B::MapKeys => {
+                self.reserve_heap(unsafe { map_of(self.arg(a, 0)) }.map.len() * 8)?;
                 let m = unsafe { map_of(self.arg(a, 0)) };
                 let items: Vec<u64> = m.map.keys().map(|k| k.raw()).collect();
                 let r = m.key_is_ref();
                 self.heap.alloc_array(items, r)
             }
             B::MapValues => {
+                self.reserve_heap(unsafe { map_of(self.arg(a, 0)) }.map.len() * 8)?;
                 let m = unsafe { map_of(self.arg(a, 0)) };
                 let items: Vec<u64> = m.map.values().copied().collect();
                 let r = m.val_is_ref;
@@ -412,7 +449,8 @@ impl Vm {
             import.params.iter().enumerate().map(|(i, &t)| self.to_val(self.stack[base + c as usize + i], t)).collect();
         let _ = func;
         let f = self.host[imp as usize].callback.clone();
-        let mut caller = Caller { out: &mut *self.out };
+        let room = self.heap.room();
+        let mut caller = Caller::new(&mut *self.out, &mut self.ctx, room);
         let r = f(&mut caller, args)?;
         match import.ret {
             Some(t) => self.from_val(&r, t),
@@ -476,6 +514,11 @@ impl Vm {
             _ => return Err(bad()),
         })
     }
+}
+
+/// What `n` new strings holding `text` bytes in all cost the heap, with the array of them.
+fn strings_size(n: usize, text: usize) -> usize {
+    n.saturating_mul(std::mem::size_of::<StrObj>() + 8).saturating_add(text)
 }
 
 /// The range `lo..hi` if it lies within `0..=len`, else the slice trap.

@@ -4,6 +4,7 @@ use std::fmt;
 
 /// What kind of failure a trap is; it decides `vm run`'s exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TrapKind {
     /// A runtime error of the program (exit code 1).
     Error,
@@ -14,24 +15,38 @@ pub enum TrapKind {
 /// One frame of a stack trace.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TraceFrame {
+    /// The function's name (`main`, `Point.norm`, `<closure>`).
     pub function: String,
+    /// The source file.
     pub file: String,
+    /// Line of the instruction running in this frame (1-based).
     pub line: u32,
+    /// Column of that instruction (1-based).
     pub col: u32,
 }
 
 /// A runtime error with its message and the stack trace, innermost frame first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Trap {
+    /// What went wrong: `division by zero`, `out of fuel`, `capability denied: ...`.
     pub message: String,
+    /// A program error or an exhausted resource limit.
     pub kind: TrapKind,
+    /// The stack trace, innermost frame first.
     pub trace: Vec<TraceFrame>,
 }
 
+/// How many frames of a long trace are shown at its start and at its end.
+const TRACE_HEAD: usize = 40;
+const TRACE_TAIL: usize = 10;
+
 impl Trap {
+    /// A runtime error of the program.
     pub fn new(message: impl Into<String>) -> Trap {
         Trap { message: message.into(), kind: TrapKind::Error, trace: Vec::new() }
     }
+    /// A resource limit was hit (`out of fuel`, `out of memory`, `stack overflow`,
+    /// `timeout`, `interrupted`).
     pub fn limit(message: impl Into<String>) -> Trap {
         Trap { message: message.into(), kind: TrapKind::Limit, trace: Vec::new() }
     }
@@ -42,16 +57,30 @@ impl Trap {
             TrapKind::Limit => 3,
         }
     }
+    /// Whether a resource limit stopped the program (rather than an error in it).
+    pub fn is_limit(&self) -> bool {
+        self.kind == TrapKind::Limit
+    }
+    /// `index out of bounds: index I, length N`.
     pub fn index_out_of_bounds(index: i64, len: usize) -> Trap {
         Trap::new(format!("index out of bounds: index {index}, length {len}"))
     }
 }
 
 impl fmt::Display for Trap {
-    /// `error: MESSAGE` and one `  at FUNCTION (FILE:LINE:COL)` line per frame.
+    /// `error: MESSAGE` and one `  at FUNCTION (FILE:LINE:COL)` line per frame. Of a
+    /// trace longer than 50 frames (deep recursion), the first 40 and the last 10 are
+    /// shown, with a line saying how many were left out.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "error: {}", self.message)?;
-        for fr in &self.trace {
+        let n = self.trace.len();
+        for (i, fr) in self.trace.iter().enumerate() {
+            if n > TRACE_HEAD + TRACE_TAIL && i >= TRACE_HEAD && i < n - TRACE_TAIL {
+                if i == TRACE_HEAD {
+                    writeln!(f, "  ... {} more frames ...", n - TRACE_HEAD - TRACE_TAIL)?;
+                }
+                continue;
+            }
             writeln!(f, "  at {} ({}:{}:{})", fr.function, fr.file, fr.line, fr.col)?;
         }
         Ok(())

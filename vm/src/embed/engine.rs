@@ -1,0 +1,85 @@
+//! The engine and its configuration.
+
+use super::watchdog::Watchdog;
+use std::fmt;
+use std::sync::Arc;
+
+/// How programs are executed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Tier {
+    /// The interpreter.
+    #[default]
+    Interp,
+}
+
+/// Settings shared by every module and store made from an [`Engine`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Config {
+    tier: Tier,
+}
+
+impl Config {
+    /// The default configuration.
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// The execution tier.
+    pub fn tier(mut self, tier: Tier) -> Config {
+        self.tier = tier;
+        self
+    }
+
+    /// The execution tier chosen.
+    pub fn get_tier(&self) -> Tier {
+        self.tier
+    }
+}
+
+/// The shared context of modules, linkers and stores: the configuration and the watchdog
+/// that enforces timeouts. Cheap to clone (all clones are the same engine); `Send` and
+/// `Sync`.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+struct EngineInner {
+    config: Config,
+    watchdog: Watchdog,
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine").field("config", &self.inner.config).finish()
+    }
+}
+
+impl Default for Engine {
+    fn default() -> Engine {
+        Engine::new(Config::default())
+    }
+}
+
+impl Engine {
+    /// An engine with `config`. Its watchdog thread starts with the first call that has a
+    /// timeout and ends when the last clone of the engine is dropped.
+    pub fn new(config: Config) -> Engine {
+        Engine { inner: Arc::new(EngineInner { config, watchdog: Watchdog::new() }) }
+    }
+
+    /// The engine's configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Whether `self` and `other` are clones of the same engine.
+    pub fn same(&self, other: &Engine) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    pub(crate) fn watchdog(&self) -> &Watchdog {
+        &self.inner.watchdog
+    }
+}

@@ -1,0 +1,379 @@
+//! Stores, instances and interrupt handles.
+
+use super::module::signature_text;
+use super::typed::{Params, Results};
+use super::{Engine, Error, Module};
+use crate::bytecode::Type;
+use crate::host::{signature, HostContext, Val, ValType};
+use crate::interp::Vm;
+use crate::runtime::trap::Trap;
+use crate::sandbox::{Capabilities, Interrupt, Limits, Sandbox};
+use std::fmt;
+use std::io::{BufRead, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// One isolated world for programs: the heaps and globals of its instances, the
+/// capabilities it grants, the limits it enforces, its arguments, seed, output and
+/// input. Stores share nothing with each other; a store is `Send`, so stores can run on
+/// many threads at once (one call at a time per store).
+///
+/// Limits apply to the store as a whole: fuel is one budget for all its calls
+/// ([`Store::set_fuel`] adds more), memory bounds the heaps of all its instances
+/// together, the depth and the timeout bound each call.
+pub struct Store {
+    id: u64,
+    engine: Engine,
+    limits: Limits,
+    ctx: Box<HostContext>,
+    out: Box<dyn Write + Send>,
+    err: Box<dyn Write + Send>,
+    instances: Vec<Vm>,
+    fuel: Option<u64>,
+    fuel_used: u64,
+    interrupt: Arc<Interrupt>,
+    interruptible: bool,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("limits", &self.limits)
+            .field("sandbox", &self.ctx.sandbox)
+            .field("instances", &self.instances.len())
+            .field("fuel", &self.fuel)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Counters of a store's work so far, over all its instances.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Fuel used (calls plus taken backward jumps), if the store has a fuel limit.
+    pub fuel_used: Option<u64>,
+    /// Heap bytes in use now (as of the last collection plus what was allocated since).
+    pub heap_bytes: usize,
+    /// The most heap bytes any instance held at once.
+    pub peak_heap_bytes: usize,
+    /// Bytes allocated in all.
+    pub allocated_bytes: u64,
+    /// Garbage collections run.
+    pub gc_cycles: u64,
+}
+
+/// Stops a store's running call from any thread: the call traps with `interrupted`
+/// within about a thousand calls or loop iterations. If no call is running, the next
+/// call stops at its start. Cheap to clone; `Send` and `Sync`.
+#[derive(Clone, Debug)]
+pub struct InterruptHandle {
+    flag: Arc<Interrupt>,
+}
+
+impl InterruptHandle {
+    /// Asks the store's running (or next) call to stop with `interrupted`.
+    pub fn interrupt(&self) {
+        self.flag.interrupt();
+    }
+}
+
+/// A module instantiated in a store: a handle to use with that store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Instance {
+    store: u64,
+    index: usize,
+}
+
+impl Store {
+    /// A store for programs of `engine`, granting `caps` and enforcing `limits`. Its
+    /// output goes to the process's standard output and error, and input (if granted)
+    /// comes from standard input, until set otherwise.
+    pub fn new(engine: &Engine, caps: Capabilities, limits: Limits) -> Store {
+        Store {
+            id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+            engine: engine.clone(),
+            fuel: limits.get_fuel(),
+            limits,
+            ctx: Box::new(HostContext::new(Sandbox::new(caps))),
+            out: Box::new(std::io::stdout()),
+            err: Box::new(std::io::stderr()),
+            instances: Vec::new(),
+            fuel_used: 0,
+            interrupt: Arc::new(Interrupt::new()),
+            interruptible: false,
+        }
+    }
+
+    /// The store's engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The limits the store enforces.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The capabilities the store grants.
+    pub fn capabilities(&self) -> &Capabilities {
+        self.ctx.sandbox.capabilities()
+    }
+
+    /// The program's arguments, as `env.args()` returns them.
+    pub fn set_args<I, S>(&mut self, args: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.ctx.args = args.into_iter().map(Into::into).collect();
+    }
+
+    /// The seed of the `rand` module (default 0). Set it before the first call that uses
+    /// `rand`.
+    pub fn set_seed(&mut self, seed: u64) {
+        self.ctx.seed = seed;
+    }
+
+    /// Where `print` and `write` go.
+    pub fn set_stdout(&mut self, out: impl Write + Send + 'static) {
+        self.out = Box::new(out);
+    }
+
+    /// Where `eprint` goes.
+    pub fn set_stderr(&mut self, err: impl Write + Send + 'static) {
+        self.err = Box::new(err);
+    }
+
+    /// Where `io.read_line` and `io.read_all` read from (they also need
+    /// [`Capabilities::allow_stdin`]).
+    pub fn set_stdin(&mut self, input: impl BufRead + Send + 'static) {
+        self.ctx.sandbox.set_stdin(Box::new(input));
+    }
+
+    /// Fuel left, if the store has a fuel limit.
+    pub fn fuel_remaining(&self) -> Option<u64> {
+        self.fuel
+    }
+
+    /// Sets the fuel left to `units` (gives a store without a fuel limit one).
+    pub fn set_fuel(&mut self, units: u64) {
+        self.fuel = Some(units);
+    }
+
+    /// A handle that interrupts this store's calls from another thread. Calls made
+    /// after a handle exists poll the interrupt flag (cheaply: with the fuel count).
+    pub fn interrupt_handle(&mut self) -> InterruptHandle {
+        self.interruptible = true;
+        InterruptHandle { flag: Arc::clone(&self.interrupt) }
+    }
+
+    /// Counters of the work done so far.
+    pub fn stats(&self) -> StoreStats {
+        let mut s = StoreStats { fuel_used: self.limits.get_fuel().map(|_| self.fuel_used), ..StoreStats::default() };
+        for vm in &self.instances {
+            let h = &vm.heap;
+            s.heap_bytes += h.bytes;
+            s.peak_heap_bytes = s.peak_heap_bytes.max(h.stats.peak_bytes);
+            s.allocated_bytes += h.stats.allocated_bytes;
+            s.gc_cycles += h.stats.collections;
+        }
+        s
+    }
+
+    /// Flushes the program's output.
+    pub fn flush(&mut self) {
+        let _ = self.out.flush();
+        let _ = self.err.flush();
+    }
+
+    /// Adds an instance and runs its global initializers.
+    pub(crate) fn add_instance(&mut self, vm: Vm, module: &Module) -> Result<Instance, Error> {
+        self.instances.push(vm);
+        let index = self.instances.len() - 1;
+        if let Some(init) = module.bytecode().init {
+            if let Err(e) = self.run(index, |vm| vm.call(init, &[])) {
+                self.instances.pop();
+                return Err(e);
+            }
+        }
+        Ok(Instance { store: self.id, index })
+    }
+
+    /// Runs `f` on instance `index` with the store's output, sandbox and limits.
+    fn run<T>(&mut self, index: usize, f: impl FnOnce(&mut Vm) -> Result<T, Trap>) -> Result<T, Error> {
+        let others: usize =
+            self.instances.iter().enumerate().filter(|(i, _)| *i != index).map(|(_, vm)| vm.heap.bytes).sum();
+        let timeout = self.limits.get_timeout();
+        let vm = &mut self.instances[index];
+        std::mem::swap(&mut vm.out, &mut self.out);
+        std::mem::swap(&mut vm.err, &mut self.err);
+        std::mem::swap(&mut vm.ctx, &mut self.ctx);
+        vm.opts.max_depth = self.limits.get_max_depth();
+        vm.opts.fuel = self.fuel;
+        vm.fuel = self.fuel.unwrap_or(u64::MAX);
+        vm.ticks = 0;
+        vm.interrupt = (self.interruptible || timeout.is_some()).then(|| Arc::clone(&self.interrupt));
+        vm.heap.set_limit(self.limits.get_max_memory().map_or(usize::MAX, |m| m.saturating_sub(others)));
+        let ticket = timeout.map(|t| {
+            self.interrupt.clear_timeout();
+            // A deadline too far to represent is no deadline (a century from now).
+            let now = Instant::now();
+            let deadline = now.checked_add(t).unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400));
+            self.engine.watchdog().arm(deadline, Arc::clone(&self.interrupt))
+        });
+        let r = f(vm);
+        drop(ticket);
+        if let (Some(before), Some(left)) = (self.fuel, vm.fuel_left()) {
+            self.fuel_used += before - left;
+            self.fuel = Some(left);
+        }
+        vm.flush();
+        std::mem::swap(&mut vm.out, &mut self.out);
+        std::mem::swap(&mut vm.err, &mut self.err);
+        std::mem::swap(&mut vm.ctx, &mut self.ctx);
+        r.map_err(Error::Trap)
+    }
+
+    fn check(&self, inst: &Instance) -> Result<(), Error> {
+        if inst.store == self.id && inst.index < self.instances.len() {
+            Ok(())
+        } else {
+            Err(Error::WrongStore)
+        }
+    }
+}
+
+/// Whether `v` is a value of type `t`.
+fn has_type(v: &Val, t: &ValType) -> bool {
+    match (v, t) {
+        (Val::Nil, ValType::Optional(_)) => true,
+        (v, ValType::Optional(inner)) => has_type(v, inner),
+        (Val::Int(_), ValType::Int) | (Val::Float(_), ValType::Float) | (Val::Bool(_), ValType::Bool) => true,
+        (Val::Str(_), ValType::Str) => true,
+        (Val::Array(xs), ValType::Array(e)) => xs.iter().all(|x| has_type(x, e)),
+        _ => false,
+    }
+}
+
+fn val_type_text(v: &Val) -> String {
+    match v {
+        Val::Nil => "nil".into(),
+        Val::Int(_) => "int".into(),
+        Val::Float(_) => "float".into(),
+        Val::Bool(_) => "bool".into(),
+        Val::Str(_) => "str".into(),
+        Val::Array(xs) => match xs.first() {
+            Some(x) => format!("[{}]", val_type_text(x)),
+            None => "[]".into(),
+        },
+    }
+}
+
+/// An export's function index, parameter and result types (`None` for a type that
+/// cannot cross the boundary), and its signature text.
+struct ExportSig {
+    func: u32,
+    params: Vec<Option<ValType>>,
+    ret: Option<Option<ValType>>,
+    text: String,
+}
+
+impl Instance {
+    /// The export `name`.
+    fn export(&self, store: &Store, name: &str) -> Result<ExportSig, Error> {
+        store.check(self)?;
+        let m = &store.instances[self.index].module;
+        let e = m.exports.iter().find(|e| e.name == name).ok_or_else(|| Error::NoExport { name: name.to_string() })?;
+        let f = &m.functions[e.func as usize];
+        let params = f.params.iter().map(|&p| ValType::from_type(m, p)).collect();
+        let ret = f.ret.map(|r| ValType::from_type(m, r));
+        Ok(ExportSig { func: e.func, params, ret, text: signature_text(m, &f.params, f.ret) })
+    }
+
+    /// Calls the exported function `name` with typed arguments (`()`, one value, or a
+    /// tuple) and a typed result (`()` for a function that returns nothing). The
+    /// signature is checked first ([`Error::Signature`]); a runtime error or an exhausted
+    /// limit is [`Error::Trap`], with the message and stack trace, and leaves the store
+    /// usable.
+    pub fn call<P: Params, R: Results>(&self, store: &mut Store, name: &str, args: P) -> Result<R, Error> {
+        let ExportSig { func, params, ret, text: expected } = self.export(store, name)?;
+        let (want_params, want_ret) = (P::types(), R::ret_type());
+        let matches = params.len() == want_params.len()
+            && params.iter().zip(&want_params).all(|(p, w)| p.as_ref() == Some(w))
+            && match (&ret, &want_ret) {
+                (None, None) => true,
+                (Some(r), Some(w)) => r.as_ref() == Some(w),
+                _ => false,
+            };
+        if !matches {
+            return Err(Error::Signature {
+                name: name.to_string(),
+                expected,
+                found: signature(&want_params, &want_ret),
+            });
+        }
+        let v = self.call_func(store, func, args.into_vals())?;
+        R::from_ret(v).ok_or_else(|| Error::Trap(Trap::new(format!("{name} returned a value of another type"))))
+    }
+
+    /// Calls the exported function `name` with untyped arguments, checked against its
+    /// signature; returns its result (`Val::Nil` if it returns nothing).
+    pub fn call_dynamic(&self, store: &mut Store, name: &str, args: &[Val]) -> Result<Val, Error> {
+        let ExportSig { func, params, text: expected, .. } = self.export(store, name)?;
+        let ok = params.len() == args.len()
+            && params.iter().zip(args).all(|(p, a)| p.as_ref().is_some_and(|p| has_type(a, p)));
+        if !ok {
+            let found: Vec<String> = args.iter().map(val_type_text).collect();
+            return Err(Error::Signature {
+                name: name.to_string(),
+                expected,
+                found: format!("({})", found.join(", ")),
+            });
+        }
+        self.call_func(store, func, args.to_vec())
+    }
+
+    /// Runs the module's `main`, as `vm run` does after instantiation; returns the exit
+    /// code (`main`'s value, or 0 when it returns nothing).
+    pub fn run_main(&self, store: &mut Store) -> Result<i32, Error> {
+        store.check(self)?;
+        let m = Arc::clone(&store.instances[self.index].module);
+        let Some(main) = m.main else {
+            return Err(Error::NoExport { name: "main".into() });
+        };
+        let r = store.run(self.index, |vm| vm.call(main, &[]))?;
+        Ok(match m.functions[main as usize].ret {
+            Some(_) => r as i64 as i32,
+            None => 0,
+        })
+    }
+
+    fn call_func(&self, store: &mut Store, func: u32, args: Vec<Val>) -> Result<Val, Error> {
+        store.run(self.index, |vm| {
+            let m = Arc::clone(&vm.module);
+            let f = &m.functions[func as usize];
+            // Allocation never collects, so the arguments stay alive until the call puts
+            // them in registers.
+            let mut raw = Vec::with_capacity(args.len());
+            for (v, &t) in args.iter().zip(&f.params) {
+                raw.push(vm.from_val(v, t)?);
+            }
+            let r = vm.call(func, &raw)?;
+            Ok(match f.ret {
+                Some(t) if !matches!(m.ty(t), Type::Map(..) | Type::Struct(_) | Type::Fn(..)) => vm.to_val(r, t),
+                _ => Val::Nil,
+            })
+        })
+    }
+}
+
+// Stores move between threads; the API promises it.
+const _: () = {
+    const fn send<T: Send>() {}
+    send::<Store>();
+    send::<Engine>();
+    send::<Module>();
+    send::<InterruptHandle>();
+};

@@ -1,0 +1,142 @@
+//! Resource limits and the interrupt flag.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
+
+pub use crate::interp::DEFAULT_MAX_DEPTH;
+
+/// Bounds on what a program may use. Hitting one is a clean trap of kind
+/// [`TrapKind::Limit`](crate::runtime::trap::TrapKind) (`vm run` exits with 3); the
+/// host and other stores are unaffected.
+///
+/// The default has no fuel, memory or time limit and the default call depth
+/// ([`DEFAULT_MAX_DEPTH`]), so unbounded recursion still ends in `stack overflow`.
+///
+/// ```
+/// use kite_vm::sandbox::Limits;
+/// use std::time::Duration;
+/// let limits = Limits::default().fuel(1_000_000).max_memory(64 << 20).timeout(Duration::from_secs(2));
+/// assert_eq!(limits.get_fuel(), Some(1_000_000));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    fuel: Option<u64>,
+    max_memory: Option<usize>,
+    max_depth: usize,
+    timeout: Option<Duration>,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { fuel: None, max_memory: None, max_depth: DEFAULT_MAX_DEPTH, timeout: None }
+    }
+}
+
+impl Limits {
+    /// No limits but the default call depth (the same as [`Limits::default`]).
+    pub fn none() -> Limits {
+        Limits::default()
+    }
+
+    /// A deterministic instruction budget for the store: every call and every taken
+    /// backward jump (each loop iteration) uses one unit, and the call that needs a unit
+    /// when none is left traps with `out of fuel`. The same program with the same input
+    /// and fuel always stops at the same instruction.
+    pub fn fuel(mut self, units: u64) -> Limits {
+        self.fuel = Some(units);
+        self
+    }
+
+    /// The most heap memory the store's program may hold, in bytes (counted as the
+    /// collector counts: object headers and contents). Going past it, after a collection,
+    /// traps with `out of memory`.
+    pub fn max_memory(mut self, bytes: usize) -> Limits {
+        self.max_memory = Some(bytes);
+        self
+    }
+
+    /// The deepest call nesting before `stack overflow`.
+    pub fn max_depth(mut self, frames: usize) -> Limits {
+        self.max_depth = frames;
+        self
+    }
+
+    /// Wall-clock time for each call into the program (and for its global initializers
+    /// at instantiation); past it the call traps with `timeout`. Not deterministic: use
+    /// fuel for that.
+    pub fn timeout(mut self, t: Duration) -> Limits {
+        self.timeout = Some(t);
+        self
+    }
+
+    /// The fuel budget, if any.
+    pub fn get_fuel(&self) -> Option<u64> {
+        self.fuel
+    }
+
+    /// The memory limit in bytes, if any.
+    pub fn get_max_memory(&self) -> Option<usize> {
+        self.max_memory
+    }
+
+    /// The call depth limit.
+    pub fn get_max_depth(&self) -> usize {
+        self.max_depth
+    }
+
+    /// The time limit of each call, if any.
+    pub fn get_timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+}
+
+/// The flag a running program polls (with its fuel, every ~1000 calls and loop
+/// iterations) to learn it must stop: set from another thread by an
+/// [`InterruptHandle`](crate::embed::InterruptHandle) or by the engine's watchdog when a
+/// call's time is up.
+#[derive(Debug, Default)]
+pub struct Interrupt {
+    bits: AtomicU8,
+}
+
+impl Interrupt {
+    const INTERRUPTED: u8 = 1;
+    const TIMED_OUT: u8 = 2;
+
+    /// A flag with nothing set.
+    pub fn new() -> Interrupt {
+        Interrupt::default()
+    }
+
+    /// Asks the running (or next) call to stop with `interrupted`.
+    pub fn interrupt(&self) {
+        self.bits.fetch_or(Self::INTERRUPTED, Ordering::Relaxed);
+    }
+
+    /// Tells the running call its time is up (`timeout`).
+    pub fn time_out(&self) {
+        self.bits.fetch_or(Self::TIMED_OUT, Ordering::Relaxed);
+    }
+
+    /// Forgets a timeout (a new call starts with its own deadline).
+    pub fn clear_timeout(&self) {
+        self.bits.fetch_and(!Self::TIMED_OUT, Ordering::Relaxed);
+    }
+
+    /// The trap message if a stop was asked for, clearing the request: `timeout` or
+    /// `interrupted`.
+    #[inline]
+    pub fn take(&self) -> Option<&'static str> {
+        if self.bits.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let bits = self.bits.swap(0, Ordering::Relaxed);
+        if bits & Self::TIMED_OUT != 0 {
+            Some("timeout")
+        } else if bits & Self::INTERRUPTED != 0 {
+            Some("interrupted")
+        } else {
+            None
+        }
+    }
+}
