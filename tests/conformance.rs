@@ -1,6 +1,7 @@
-//! The conformance suite: every `tests/**/*.kite` program (except `_*.kite` modules it
-//! imports) runs through the `vm` binary in every tier, from source and from a built
-//! `.bc`, and must produce exactly what its comments say:
+//! The conformance suite: every `tests/**/*.kite` and `examples/*.kite` program (except
+//! `_*.kite` modules they import; scripts in subfolders of `examples/` belong to the Rust
+//! embedding examples) runs through the `vm` binary in every tier, from source and from a
+//! built `.bc`, and must produce exactly what its comments say:
 //!
 //! - `// expect: TEXT` — the next line of standard output.
 //! - `// expect-trap: MESSAGE` — stderr starts with `error: MESSAGE`, exit code 1 (3 with
@@ -8,6 +9,8 @@
 //! - `// expect-error: TEXT` — a compile error on this line: exit code 2 and stderr has
 //!   `:LINE:` and TEXT.
 //! - `// exit: N`, `// args: A B`, `// stdin: TEXT` — exit code, arguments, input lines.
+//! - `// flags: --fuel=N --allow-read=DIR ...` — `vm run` flags (grants and limits), given
+//!   before the program file; relative folders are taken from the workspace root.
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::io::Write;
@@ -24,6 +27,7 @@ struct Spec {
     errors: Vec<(usize, String)>,
     exit: Option<i32>,
     args: Vec<String>,
+    flags: Vec<String>,
     stdin: String,
 }
 
@@ -51,6 +55,9 @@ fn parse_spec(src: &str) -> Spec {
         }
         if let Some((t, _)) = directive(line, "exit") {
             s.exit = t.trim().parse().ok();
+        }
+        if let Some((t, _)) = directive(line, "flags") {
+            s.flags = t.split_whitespace().map(String::from).collect();
         }
         if let Some((t, _)) = directive(line, "args") {
             s.args = t.split_whitespace().map(String::from).collect();
@@ -167,9 +174,12 @@ fn run_file(path: &Path) -> Result<(), Failed> {
     }
     let mut failures = Vec::new();
     let args: Vec<&str> = spec.args.iter().map(String::as_str).collect();
+    let flags: Vec<&str> = spec.flags.iter().map(String::as_str).collect();
     for tier in TIERS {
         let tier_flag = format!("--tier={tier}");
-        let mut cmd = vec!["run", &tier_flag, file];
+        let mut cmd = vec!["run", &tier_flag];
+        cmd.extend(&flags);
+        cmd.push(file);
         cmd.extend(&args);
         if let Err(e) = check_run(&format!("[{tier}, source]"), &spec, &vm(&cmd, &spec.stdin)) {
             failures.push(e);
@@ -186,7 +196,9 @@ fn run_file(path: &Path) -> Result<(), Failed> {
     } else {
         for tier in TIERS {
             let tier_flag = format!("--tier={tier}");
-            let mut cmd = vec!["run", &tier_flag, bc_s];
+            let mut cmd = vec!["run", &tier_flag];
+            cmd.extend(&flags);
+            cmd.push(bc_s);
             cmd.extend(&args);
             if let Err(e) = check_run(&format!("[{tier}, .bc]"), &spec, &vm(&cmd, &spec.stdin)) {
                 failures.push(e);
@@ -201,12 +213,14 @@ fn run_file(path: &Path) -> Result<(), Failed> {
     }
 }
 
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+fn collect(dir: &Path, recurse: bool, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
-            collect(&p, out);
+            if recurse {
+                collect(&p, recurse, out);
+            }
         } else if p.extension().is_some_and(|x| x == "kite")
             && !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('_'))
         {
@@ -220,8 +234,8 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     std::env::set_current_dir(root).expect("cd to the workspace");
     let mut files = Vec::new();
-    collect(Path::new("tests"), &mut files);
-    collect(Path::new("examples"), &mut files);
+    collect(Path::new("tests"), true, &mut files);
+    collect(Path::new("examples"), false, &mut files);
     files.sort();
     let trials = files
         .into_iter()

@@ -252,6 +252,12 @@ impl Vm {
         })
     }
 
+    /// What host functions see of the world: the sandbox, `env.args()`, the `rand` seed.
+    /// (A `Store` manages this; code that drives a `Vm` directly sets it here.)
+    pub fn host_context_mut(&mut self) -> &mut HostContext {
+        &mut self.ctx
+    }
+
     /// Fuel left, if the run has a fuel limit.
     pub fn fuel_left(&self) -> Option<u64> {
         self.opts.fuel.map(|_| self.fuel + self.ticks)
