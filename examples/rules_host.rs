@@ -27,7 +27,7 @@ fn main() {
 fn run(path: &str) -> Result<(), Error> {
     // The host's data, shared with the host functions.
     let orders: Arc<HashMap<&str, Vec<i64>>> =
-        Arc::new(HashMap::from([("alice", vec![12_00, 80_00, 45_50, 230_00]), ("bob", vec![9_99]), ("carol", vec![])]));
+        Arc::new(HashMap::from([("alice", vec![1200, 8000, 4550, 23000]), ("bob", vec![999]), ("carol", vec![])]));
     let tiers = HashMap::from([("alice", "gold"), ("bob", "silver"), ("carol", "basic")]);
 
     let engine = Engine::new(Config::default());
@@ -51,7 +51,7 @@ fn run(path: &str) -> Result<(), Error> {
     let mut store = Store::new(&engine, Capabilities::none(), limits);
     let rules = linker.instantiate(&mut store, &module)?;
 
-    for (customer, total) in [("alice", 120_00), ("bob", 600_00), ("carol", 30_00), ("dave", 10_00)] {
+    for (customer, total) in [("alice", 12000), ("bob", 60000), ("carol", 3000), ("dave", 1000)] {
         println!("order of {customer} for {}.{:02}:", total / 100, total % 100);
         // Fuel is a budget for the whole store: give each order a fresh one.
         store.set_fuel(1_000_000);
