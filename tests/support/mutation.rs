@@ -17,9 +17,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-/// Fuel and call depth of the bounded run.
+/// Fuel, call depth and heap limit of the bounded run.
 pub const FUEL: u64 = 5_000;
 pub const MAX_DEPTH: usize = 48;
+pub const MAX_HEAP: usize = 256 << 20;
 
 /// A source of choices: a seeded generator, or the bytes of a fuzzer's input.
 pub trait Choices {
@@ -315,8 +316,8 @@ pub fn stub_host(m: &Module) -> HostFuncs {
     host
 }
 
-/// Runs a verified module's `init` and `main` with [`FUEL`] and [`MAX_DEPTH`], output
-/// discarded.
+/// Runs a verified module's `init` and `main` with [`FUEL`], [`MAX_DEPTH`] and
+/// [`MAX_HEAP`], output discarded.
 pub fn run_bounded(m: Module) -> Outcome {
     let host = stub_host(&m);
     // Any limits added later keep their defaults.
@@ -325,7 +326,10 @@ pub fn run_bounded(m: Module) -> Outcome {
     let sink = || Box::new(std::io::sink());
     match Vm::new(Arc::new(m), &host, sink(), sink(), opts) {
         Err(e) => Outcome::Link(e.to_string()),
-        Ok(mut vm) => Outcome::Ran(vm.run_main().map_err(|t| t.message)),
+        Ok(mut vm) => {
+            vm.heap.set_limit(MAX_HEAP);
+            Outcome::Ran(vm.run_main().map_err(|t| t.message))
+        }
     }
 }
 
