@@ -114,8 +114,12 @@ struct RunArgs {
 }
 
 fn main() -> ExitCode {
-    // Deeply nested programs and values recurse in the compiler and printer: give them room.
-    let child = std::thread::Builder::new().stack_size(512 << 20).spawn(|| real_main(Cli::parse()));
+    let cli = Cli::parse();
+    if !needs_deep_stack(&cli) {
+        return real_main(cli);
+    }
+    // The compiler recurses over nested source: give it room (the parser bounds nesting).
+    let child = std::thread::Builder::new().stack_size(256 << 20).spawn(|| real_main(cli));
     match child.map(|h| h.join()) {
         Ok(Ok(code)) => code,
         _ => {
@@ -123,6 +127,18 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_USAGE)
         }
     }
+}
+
+/// Whether the command compiles source (which recurses deeply); running bytecode does not.
+fn needs_deep_stack(cli: &Cli) -> bool {
+    let file = match &cli.command {
+        Command::Run(args) => &args.file,
+        Command::Disasm { file } => file,
+        Command::Build { .. } | Command::Check { .. } => return true,
+        #[allow(unreachable_patterns)]
+        _ => return false,
+    };
+    !file.extension().is_some_and(|e| e == "bc")
 }
 
 fn real_main(cli: Cli) -> ExitCode {
