@@ -142,7 +142,7 @@ fn mutated_programs_never_panic_the_compiler() {
     files.sort();
     let mut rng = Rng(0x5EED);
     let mut compiled = 0;
-    let cases = 3000;
+    let cases = 10_000;
     for case in 0..cases {
         let path = &files[rng.below(files.len())];
         let src = std::fs::read_to_string(path).expect("read");
