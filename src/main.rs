@@ -133,12 +133,12 @@ fn main() -> ExitCode {
 fn needs_deep_stack(cli: &Cli) -> bool {
     let file = match &cli.command {
         Command::Run(args) => &args.file,
-        Command::Disasm { file } => file,
+        Command::Disasm { file } | Command::Inspect { file } => file,
         Command::Build { .. } | Command::Check { .. } => return true,
         #[allow(unreachable_patterns)]
         _ => return false,
     };
-    !file.extension().is_some_and(|e| e == "bc")
+    file.extension().is_none_or(|e| e != "bc")
 }
 
 fn real_main(cli: Cli) -> ExitCode {
