@@ -49,7 +49,7 @@
 //!
 //! - [`Engine`]: shared configuration and the timeout watchdog; compiles programs.
 //! - [`Module`]: a verified program, from source or from bytecode.
-//! - [`Linker`]: host functions by `module.name` — typed closures ([`Linker::func`]) or
+//! - [`Linker`]: host functions by `module.name` — typed closures ([`Linker::func`](kite_vm::embed::Linker::func)) or
 //!   raw ones that see the [`Caller`].
 //! - [`Store`]: one isolated world (heaps, capabilities, limits, output, input). Stores
 //!   share nothing and are `Send`: run many on many threads.

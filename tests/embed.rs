@@ -358,3 +358,30 @@ fn a_hundred_stores_on_eight_threads() {
         assert_eq!(r, expected_roll, "each store has its own generator");
     }
 }
+
+#[test]
+fn fuel_is_exact_across_closures_called_by_built_ins() {
+    let engine = Engine::default();
+    let src = r#"
+fn sorted(n: int) -> int {
+    let xs: [int] = [];
+    for i in 0..n { xs.push((i * 7919) % n); }
+    xs.sort_by(fn(a: int, b: int) -> int { var t = 0; for k in 0..3 { t += k; } return a - b; });
+    return xs[0] + xs[n - 1];
+}
+fn main() {}
+"#;
+    let module = compile(&engine, src);
+    let run = |fuel: u64| {
+        let (mut store, _) = store(&engine, Limits::default().fuel(fuel));
+        let inst = Linker::new(&engine).instantiate(&mut store, &module).unwrap();
+        let r = inst.call::<_, i64>(&mut store, "sorted", 200);
+        (r.map_err(|e| e.trap().map(|t| t.message.clone())), store.fuel_remaining().unwrap())
+    };
+    let (r, left) = run(1_000_000);
+    assert_eq!(r, Ok(199));
+    let used = 1_000_000 - left;
+    assert!(used > 200 * 7, "the comparator's loops and calls use fuel: {used}");
+    assert_eq!(run(used), (Ok(199), 0), "exactly enough fuel");
+    assert_eq!(run(used - 1), (Err(Some("out of fuel".to_string())), 0), "one unit short");
+}

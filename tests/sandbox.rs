@@ -157,11 +157,16 @@ fn fuel_is_deterministic_and_reported() {
 }
 
 #[test]
-fn bad_grants_and_limits_are_usage_errors() {
+fn bad_flags_and_missing_imports_are_usage_errors() {
     let d = workdir("usage");
     let src = "fn main() {}";
     let r = run_in(&d, &["--allow-read=nope"], src);
     assert_eq!((r.code, first_line(&r.stderr)), (2, "error: --allow-read=nope: no such folder"));
+    let r = run_in(&d, &[], "extern \"app\" fn log(msg: str);\nfn main() { print(\"ran\"); log(\"x\"); }");
+    assert_eq!(
+        (r.code, first_line(&r.stderr), r.stdout.as_str()),
+        (2, "error: the program imports app.log(str), which the host does not provide", "")
+    );
     for flags in [["--max-memory=lots"], ["--timeout=soon"], ["--fuel=-1"]] {
         assert_eq!(run_in(&d, &flags, src).code, 2, "{flags:?}");
     }

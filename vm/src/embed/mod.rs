@@ -6,7 +6,7 @@
 //! - A [`Module`] is verified bytecode ([`Module::from_bytes`]); the `kite` crate also
 //!   compiles source.
 //! - A [`Linker`] holds host functions by `module.name`: typed Rust closures
-//!   ([`Linker::func`]) or raw ones that see the [`Caller`](crate::host::Caller).
+//!   ([`Linker::func`]) or raw ones that see the [`Caller`].
 //!   [`Linker::instantiate`] resolves a module's imports, checking every signature,
 //!   before any of its code runs.
 //! - A [`Store`] is one isolated world: its instances' heaps, the [`Capabilities`] it
@@ -26,7 +26,7 @@ mod error;
 mod linker;
 mod module;
 mod store;
-mod typed;
+pub mod typed;
 mod watchdog;
 
 pub use crate::host::{Caller, Val, ValType};

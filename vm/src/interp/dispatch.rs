@@ -123,10 +123,12 @@ impl Vm {
         macro_rules! burn_fuel {
             () => {
                 if METERED {
-                    if self.ticks == 0 {
-                        tri!(self.refill());
+                    // One read-modify-write and a branch on its borrow.
+                    let (left, empty) = self.ticks.overflowing_sub(1);
+                    self.ticks = left;
+                    if empty {
+                        tri!(self.refill_one());
                     }
-                    self.ticks -= 1;
                 }
             };
         }

@@ -287,6 +287,16 @@ impl Vm {
         Ok(())
     }
 
+    /// The countdown wrapped below 0: refills it (or stops) and uses one unit.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn refill_one(&mut self) -> Result<(), Trap> {
+        self.ticks = 0;
+        self.refill()?;
+        self.ticks -= 1;
+        Ok(())
+    }
+
     /// Uses one unit of fuel (metered runs only).
     #[inline]
     pub(crate) fn burn(&mut self) -> Result<(), Trap> {
