@@ -44,7 +44,7 @@ impl MapKey {
         match *self {
             // Safety: a string key always points at a live string object: the map keeps it
             // alive (keys are traced), and lookup keys are live for the lookup.
-            MapKey::Str(p) => unsafe { &(*p).s },
+            MapKey::Str(p) => unsafe { StrObj::text(p) },
             _ => "",
         }
     }

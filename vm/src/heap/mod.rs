@@ -38,7 +38,25 @@ pub struct Header {
 #[repr(C)]
 pub struct StrObj {
     pub hdr: Header,
-    pub s: Box<str>,
+    len: usize,
+    // Followed by `len` bytes of UTF-8 in the same allocation.
+}
+
+impl StrObj {
+    fn layout(len: usize) -> Layout {
+        Layout::from_size_align(std::mem::size_of::<StrObj>() + len, 8).expect("string layout")
+    }
+
+    /// The text of the string object at `p`.
+    ///
+    /// # Safety
+    /// `p` points to a live string object.
+    #[inline(always)]
+    pub unsafe fn text<'a>(p: *const StrObj) -> &'a str {
+        // Safety: the object was made by `Heap::alloc_str`, whose bytes after the header are
+        // `len` bytes copied from a `&str`, so they are valid UTF-8.
+        unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(p.add(1) as *const u8, (*p).len)) }
+    }
 }
 
 #[repr(C)]
@@ -86,7 +104,7 @@ pub struct BoxObj {
 #[inline(always)]
 pub unsafe fn str_of<'a>(r: u64) -> &'a str {
     // Safety: guaranteed by the caller.
-    unsafe { &(*(r as *const StrObj)).s }
+    unsafe { StrObj::text(r as *const StrObj) }
 }
 
 /// The array object `r` refers to.
@@ -211,14 +229,46 @@ impl Heap {
         }
     }
 
-    pub fn alloc_str(&mut self, s: Box<str>) -> u64 {
-        let size = std::mem::size_of::<StrObj>() + s.len();
-        let p = Box::into_raw(Box::new(StrObj { hdr: Header { kind: ObjKind::Str, marked: false, aux: 0 }, s }));
-        self.track(p as *mut Header, size)
+    /// A string object holding a copy of `parts`, joined: the bytes live in the object's
+    /// own allocation (one allocation per string). `None` if the allocator has no room.
+    pub fn try_alloc_str_parts(&mut self, parts: &[&str]) -> Option<u64> {
+        let len = parts.iter().try_fold(0usize, |n, p| n.checked_add(p.len()))?;
+        let layout = Layout::from_size_align(std::mem::size_of::<StrObj>().checked_add(len)?, 8).ok()?;
+        // Safety: the layout has a non-zero size (the header).
+        let p = unsafe { alloc::alloc(layout) } as *mut StrObj;
+        if p.is_null() {
+            return None;
+        }
+        // Safety: `p` is a fresh allocation of the header plus `len` bytes; the parts are
+        // copied one after another into exactly those bytes.
+        unsafe {
+            ptr::write(p, StrObj { hdr: Header { kind: ObjKind::Str, marked: false, aux: 0 }, len });
+            let mut at = p.add(1) as *mut u8;
+            for part in parts {
+                ptr::copy_nonoverlapping(part.as_ptr(), at, part.len());
+                at = at.add(part.len());
+            }
+        }
+        Some(self.track(p as *mut Header, layout.size()))
     }
 
+    /// Like [`Heap::try_alloc_str_parts`], for strings small enough that failing to
+    /// allocate them is the process running out of memory.
+    pub fn alloc_str_parts(&mut self, parts: &[&str]) -> u64 {
+        match self.try_alloc_str_parts(parts) {
+            Some(r) => r,
+            None => alloc::handle_alloc_error(StrObj::layout(parts.iter().map(|p| p.len()).sum())),
+        }
+    }
+
+    /// A string object holding a copy of `s`.
+    pub fn alloc_str(&mut self, s: &str) -> u64 {
+        self.alloc_str_parts(&[s])
+    }
+
+    /// A string object holding a copy of `s`.
     pub fn alloc_string(&mut self, s: String) -> u64 {
-        self.alloc_str(s.into_boxed_str())
+        self.alloc_str(&s)
     }
 
     pub fn alloc_array(&mut self, items: Vec<u64>, elem_ref: bool) -> u64 {
@@ -392,7 +442,7 @@ unsafe fn object_size(h: *mut Header) -> usize {
     // Safety: the kind says which layout `h` has.
     unsafe {
         match (*h).kind {
-            ObjKind::Str => std::mem::size_of::<StrObj>() + (*(h as *const StrObj)).s.len(),
+            ObjKind::Str => StrObj::layout((*(h as *const StrObj)).len).size(),
             ObjKind::Array => std::mem::size_of::<ArrayObj>() + (*(h as *const ArrayObj)).items.capacity() * 8,
             ObjKind::Map => std::mem::size_of::<MapObj>() + (*(h as *const MapObj)).heap_size(),
             ObjKind::Struct => std::mem::size_of::<StructObj>() + 8 * (*(h as *const StructObj)).len as usize,
@@ -407,7 +457,7 @@ unsafe fn free_object(h: *mut Header) {
     // Safety: each kind was allocated the way it is freed here.
     unsafe {
         match (*h).kind {
-            ObjKind::Str => drop(Box::from_raw(h as *mut StrObj)),
+            ObjKind::Str => alloc::dealloc(h as *mut u8, StrObj::layout((*(h as *const StrObj)).len)),
             ObjKind::Array => drop(Box::from_raw(h as *mut ArrayObj)),
             ObjKind::Map => drop(Box::from_raw(h as *mut MapObj)),
             ObjKind::Struct => {

@@ -519,13 +519,10 @@ impl Vm {
                         gc_point!();
                         let (x, y) = (str_of(r!(b)), str_of(r!(c)));
                         tri!(self.reserve_heap(x.len().saturating_add(y.len())));
-                        let mut s = String::new();
-                        if s.try_reserve_exact(x.len() + y.len()).is_err() {
-                            trap!(Trap::limit("out of memory"));
+                        match self.heap.try_alloc_str_parts(&[x, y]) {
+                            Some(s) => r!(a) = s,
+                            None => trap!(Trap::limit("out of memory")),
                         }
-                        s.push_str(x);
-                        s.push_str(y);
-                        r!(a) = self.heap.alloc_string(s);
                     }
                     Op::ToStr => {
                         gc_point!();

@@ -185,7 +185,7 @@ impl Vm {
             .map(|c| match c {
                 Const::Int(i) => *i as u64,
                 Const::Float(f) => f.to_bits(),
-                Const::Str(s) => heap.alloc_str(s.clone().into_boxed_str()),
+                Const::Str(s) => heap.alloc_str(s),
             })
             .collect();
         let meta = m
