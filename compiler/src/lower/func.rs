@@ -231,7 +231,7 @@ impl Lowerer<'_> {
         let off = target as i64 - (at as i64 + 1);
         let ins = self.ctx().code[at];
         match ins.op.format() {
-            kite_vm::bytecode::Format::ABJ => {
+            kite_vm::bytecode::Format::ABJ | kite_vm::bytecode::Format::AsBJ => {
                 if let Ok(o) = i16::try_from(off) {
                     self.ctx().code[at].c = o as u16;
                 } else {

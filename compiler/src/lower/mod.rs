@@ -8,6 +8,7 @@ mod calls;
 mod expr;
 mod freevars;
 mod func;
+mod inline;
 mod stmt;
 
 use crate::ast::{self, Span};
@@ -579,7 +580,9 @@ pub fn lower_program(files: &[SourceFile], init_order: &[usize]) -> Result<Modul
         d.dedup();
         return Err(d);
     }
-    Ok(l.finish(main, init))
+    let mut module = l.finish(main, init);
+    inline::inline_leaf_calls(&mut module);
+    Ok(module)
 }
 
 fn main_span(f: &SourceFile) -> Span {

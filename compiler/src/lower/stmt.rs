@@ -220,16 +220,26 @@ impl Lowerer<'_> {
             ExprKind::Binary(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne), a, b)
                 if !matches!(a.kind, ExprKind::Nil) && !matches!(b.kind, ExprKind::Nil) =>
             {
+                // `x < 5`, `5 > x`: compare with an immediate, no register for the constant.
+                if let Some(k) = small_int(b) {
+                    let va = self.expr(a, None, None);
+                    if va.ty == Ty::Int {
+                        return vec![self.branch_imm(*op, va.reg, k, want, e.span)];
+                    }
+                    let vb = self.expr(b, Some(&va.ty.clone()), None);
+                    return self.compare_branch(*op, va, vb, a, b, want, e.span);
+                }
+                if let Some(k) = small_int(a) {
+                    let vb = self.expr(b, None, None);
+                    if vb.ty == Ty::Int {
+                        return vec![self.branch_imm(mirror(*op), vb.reg, k, want, e.span)];
+                    }
+                    let va = self.expr(a, Some(&vb.ty.clone()), None);
+                    return self.compare_branch(*op, va, vb, a, b, want, e.span);
+                }
                 let va = self.expr(a, None, None);
                 let vb = self.expr(b, Some(&va.ty.clone()), None);
-                if let Some(j) = self.fused_branch(*op, &va, &vb, want, e.span) {
-                    return vec![j];
-                }
-                let v = match op {
-                    BinOp::Eq | BinOp::Ne => self.equality_vals(*op, va, vb, a, b, e.span, None),
-                    _ => self.arith(*op, va, vb, a, b, e.span, None),
-                };
-                vec![self.jump_fwd(if want { Op::JmpIf } else { Op::JmpIfNot }, v.reg, e.span)]
+                self.compare_branch(*op, va, vb, a, b, want, e.span)
             }
             ExprKind::Bool(true) if !want => vec![],
             _ => {
@@ -239,6 +249,44 @@ impl Lowerer<'_> {
                 }
                 vec![self.jump_fwd(if want { Op::JmpIf } else { Op::JmpIfNot }, v.reg, e.span)]
             }
+        }
+    }
+
+    /// A branch on `R[a] op k`, taken when the comparison is `want`.
+    fn branch_imm(&mut self, op: BinOp, a: Reg, k: i16, want: bool, span: Span) -> usize {
+        use BinOp::*;
+        let ins = match (op, want) {
+            (Lt, true) | (Ge, false) => Op::JmpIfLtIK,
+            (Lt, false) | (Ge, true) => Op::JmpIfNotLtIK,
+            (Le, true) | (Gt, false) => Op::JmpIfLeIK,
+            (Le, false) | (Gt, true) => Op::JmpIfNotLeIK,
+            (Eq, true) | (Ne, false) => Op::JmpIfEqIK,
+            _ => Op::JmpIfNeIK,
+        };
+        self.emit_op(ins, a, k as u16, 0, span)
+    }
+
+    /// A comparison of two lowered operands as a branch taken when it is `want`.
+    #[allow(clippy::too_many_arguments)]
+    fn compare_branch(
+        &mut self,
+        op: BinOp,
+        va: Val,
+        vb: Val,
+        a: &Expr,
+        b: &Expr,
+        want: bool,
+        span: Span,
+    ) -> Vec<usize> {
+        {
+            if let Some(j) = self.fused_branch(op, &va, &vb, want, span) {
+                return vec![j];
+            }
+            let v = match op {
+                BinOp::Eq | BinOp::Ne => self.equality_vals(op, va, vb, a, b, span, None),
+                _ => self.arith(op, va, vb, a, b, span, None),
+            };
+            vec![self.jump_fwd(if want { Op::JmpIf } else { Op::JmpIfNot }, v.reg, span)]
         }
     }
 
@@ -587,5 +635,28 @@ impl Lowerer<'_> {
                 self.expr(value, None, None);
             }
         }
+    }
+}
+
+/// An int literal (possibly negated) that fits a 16-bit immediate.
+fn small_int(e: &Expr) -> Option<i16> {
+    match &e.kind {
+        ExprKind::Int(v) => i16::try_from(*v).ok(),
+        ExprKind::Unary(UnOp::Neg, inner) => match inner.kind {
+            ExprKind::Int(v) if v <= 32768 => i16::try_from(-(v as i64)).ok(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The comparison with its operands swapped: `k < x` is `x > k`.
+fn mirror(op: BinOp) -> BinOp {
+    match op {
+        BinOp::Lt => BinOp::Gt,
+        BinOp::Le => BinOp::Ge,
+        BinOp::Gt => BinOp::Lt,
+        BinOp::Ge => BinOp::Le,
+        other => other,
     }
 }

@@ -407,15 +407,15 @@ mod tests {
         bytes[4] = 9;
         let e = decode(&bytes).unwrap_err();
         assert_eq!(e.offset, 4);
-        assert!(e.message.contains("version 9.0 ") && e.message.contains("1.0 to 1.0"), "{e}");
+        assert!(e.message.contains("version 9.1 ") && e.message.contains("1.0 to 1.1"), "{e}");
     }
 
     #[test]
     fn newer_minor_version_is_refused_naming_both() {
         let mut bytes = encode(&sample());
-        bytes[6] = 1;
+        bytes[6] = 2;
         let e = decode(&bytes).unwrap_err();
-        assert!(e.message.contains("version 1.1 ") && e.message.contains("1.0 to 1.0"), "{e}");
+        assert!(e.message.contains("version 1.2 ") && e.message.contains("1.0 to 1.1"), "{e}");
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub fn instr_text(m: &Module, ins: &Instr, at: usize) -> String {
         Format::J => format!("-> {}", target(ins.sbc() as i64)),
         Format::AJ => format!("r{a}, -> {}", target(ins.sbc() as i64)),
         Format::ABJ => format!("r{a}, r{b}, -> {}", target(ins.sc() as i64)),
+        Format::AsBJ => format!("r{a}, {}, -> {}", ins.sb(), target(ins.sc() as i64)),
         Format::AFC => {
             let name = m.functions.get(b as usize).map_or("?", |f| f.name.as_str());
             format!("r{a}, f{b} ; {name}, args from r{c}")

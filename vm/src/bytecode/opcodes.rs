@@ -41,6 +41,8 @@ pub enum Format {
     AJ,
     /// `a`, `b`: registers; `sC`: jump offset.
     ABJ,
+    /// `a`: register; `sB`: signed 16-bit immediate; `sC`: jump offset.
+    AsBJ,
     /// `a`: register; `b`: function index; `c`: first argument register.
     AFC,
     /// `a`: register; `b`: struct index; `c`: first field register.
@@ -173,6 +175,12 @@ macro_rules! for_each_op {
             Concat(ABC) "R[A] := R[B] + R[C] (str)", "A, B, C: str";
             ToStr(AB) "R[A] := str(R[B]) (text of any value)", "A: str; B: any type";
             Print(BN) "print R[B], ..., R[B+C-1] separated by spaces, then a newline", "R[B..B+C]: any types";
+            JmpIfLtIK(AsBJ) "if R[A] < sB { pc += sC } (int)", "A: int";
+            JmpIfNotLtIK(AsBJ) "if !(R[A] < sB) { pc += sC } (int)", "A: int";
+            JmpIfLeIK(AsBJ) "if R[A] <= sB { pc += sC } (int)", "A: int";
+            JmpIfNotLeIK(AsBJ) "if !(R[A] <= sB) { pc += sC } (int)", "A: int";
+            JmpIfEqIK(AsBJ) "if R[A] == sB { pc += sC } (int)", "A: int";
+            JmpIfNeIK(AsBJ) "if R[A] != sB { pc += sC } (int)", "A: int";
         }
     };
 }
@@ -243,6 +251,11 @@ impl Instr {
     #[inline(always)]
     pub fn sbc(self) -> i32 {
         self.bc() as i32
+    }
+    /// `B` read as signed.
+    #[inline(always)]
+    pub fn sb(self) -> i16 {
+        self.b as i16
     }
     /// `C` read as signed.
     #[inline(always)]

@@ -1057,6 +1057,11 @@ impl<'a, 'm> InstrCheck<'a, 'm> {
                 let t = self.target(self.ins.sc() as i64)?;
                 self.eff.flow = Flow::Branch(t);
             }
+            Op::JmpIfLtIK | Op::JmpIfNotLtIK | Op::JmpIfLeIK | Op::JmpIfNotLeIK | Op::JmpIfEqIK | Op::JmpIfNeIK => {
+                self.read_base(a, Int)?;
+                let t = self.target(self.ins.sc() as i64)?;
+                self.eff.flow = Flow::Branch(t);
+            }
             Op::Call => {
                 let Some(callee) = self.v.m.functions.get(b as usize) else {
                     return self.err(format!("function {b} does not exist ({} functions)", self.v.m.functions.len()));

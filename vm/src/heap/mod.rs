@@ -351,7 +351,10 @@ impl Heap {
         unsafe {
             if !(*h).marked {
                 (*h).marked = true;
-                self.mark_stack.push(h);
+                // Strings and boxes hold no references: nothing to trace later.
+                if !matches!((*h).kind, ObjKind::Str | ObjKind::Box) {
+                    self.mark_stack.push(h);
+                }
             }
         }
     }

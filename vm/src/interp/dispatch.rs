@@ -310,6 +310,43 @@ impl Vm {
                         }
                     }
 
+                    Op::JmpIfLtIK => {
+                        let k = ins.sb() as i64;
+                        if ri!(a) < k {
+                            jump!(ins.sc())
+                        }
+                    }
+                    Op::JmpIfNotLtIK => {
+                        let k = ins.sb() as i64;
+                        if ri!(a) >= k {
+                            jump!(ins.sc())
+                        }
+                    }
+                    Op::JmpIfLeIK => {
+                        let k = ins.sb() as i64;
+                        if ri!(a) <= k {
+                            jump!(ins.sc())
+                        }
+                    }
+                    Op::JmpIfNotLeIK => {
+                        let k = ins.sb() as i64;
+                        if ri!(a) > k {
+                            jump!(ins.sc())
+                        }
+                    }
+                    Op::JmpIfEqIK => {
+                        let k = ins.sb() as i64;
+                        if ri!(a) == k {
+                            jump!(ins.sc())
+                        }
+                    }
+                    Op::JmpIfNeIK => {
+                        let k = ins.sb() as i64;
+                        if ri!(a) != k {
+                            jump!(ins.sc())
+                        }
+                    }
+
                     Op::Call => {
                         burn_fuel!();
                         let callee = b as u32;

@@ -162,15 +162,20 @@ impl Vm {
             B::StrStartsWith => self.arg_str(a, 0).starts_with(self.arg_str(a, 1)) as u64,
             B::StrEndsWith => self.arg_str(a, 0).ends_with(self.arg_str(a, 1)) as u64,
             B::StrSplit => {
-                let (s, sep) = (self.arg_str(a, 0), self.arg_str(a, 1));
-                if sep.is_empty() {
+                if self.arg_str(a, 1).is_empty() {
                     return Err(Trap::new("empty separator"));
                 }
-                let parts = s.matches(sep).count() + 1;
-                self.reserve_heap(strings_size(parts, s.len()))?;
-                let (s, sep) = (self.arg_str(a, 0), self.arg_str(a, 1));
-                let parts: Vec<String> = s.split(sep).map(str::to_owned).collect();
-                self.new_str_array(parts)
+                // Safety: both arguments are live strings (verified register types); they stay
+                // alive and unchanged while this built-in runs (no collection happens inside it).
+                let (s, sep) = unsafe { (str_of(self.arg(a, 0)), str_of(self.arg(a, 1))) };
+                let parts: Vec<&str> = match sep.as_bytes() {
+                    // A one-byte separator is ASCII: split on the char (a byte search).
+                    [b] => s.split(*b as char).collect(),
+                    _ => s.split(sep).collect(),
+                };
+                self.reserve_heap(strings_size(parts.len(), s.len()))?;
+                let items = parts.into_iter().map(|p| self.heap.alloc_str(p)).collect();
+                self.heap.alloc_array(items, true)
             }
             B::StrTrim => {
                 self.reserve_heap(self.arg_str(a, 0).len())?;
