@@ -3,7 +3,7 @@
 //! compile or fail with diagnostics.
 
 use std::panic;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A small deterministic generator (SplitMix64), so failures reproduce.
 struct Rng(u64);
@@ -123,22 +123,14 @@ fn mutate(src: &str, rng: &mut Rng) -> String {
     lines.join("\n")
 }
 
-fn programs(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).expect("tests folder").flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            programs(&p, out);
-        } else if p.extension().is_some_and(|x| x == "kite") {
-            out.push(p);
-        }
-    }
-}
+#[path = "support/programs.rs"]
+mod programs;
 
 #[test]
 fn mutated_programs_never_panic_the_compiler() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    programs(&root.join("tests"), &mut files);
+    programs::collect(&root.join("tests"), &mut files);
     files.sort();
     let mut rng = Rng(0x5EED);
     let mut compiled = 0;

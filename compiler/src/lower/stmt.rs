@@ -294,31 +294,28 @@ impl Lowerer<'_> {
     fn fused_branch(&mut self, op: BinOp, va: &Val, vb: &Val, want: bool, span: Span) -> Option<usize> {
         use BinOp::*;
         let (a, b) = (va.reg, vb.reg);
-        let (ins, l, r) = match (&va.ty, &vb.ty) {
-            (Ty::Int, Ty::Int) => match (op, want) {
-                (Lt, true) => (Op::JmpIfLtI, a, b),
-                (Lt, false) => (Op::JmpIfNotLtI, a, b),
-                (Le, true) => (Op::JmpIfLeI, a, b),
-                (Le, false) => (Op::JmpIfNotLeI, a, b),
-                (Gt, true) => (Op::JmpIfLtI, b, a),
-                (Gt, false) => (Op::JmpIfNotLtI, b, a),
-                (Ge, true) => (Op::JmpIfLeI, b, a),
-                (Ge, false) => (Op::JmpIfNotLeI, b, a),
-                (Eq, true) | (Ne, false) => (Op::JmpIfEqI, a, b),
-                (Eq, false) | (Ne, true) => (Op::JmpIfNeI, a, b),
-                _ => return None,
-            },
-            (Ty::Float, Ty::Float) => match (op, want) {
-                (Lt, true) => (Op::JmpIfLtF, a, b),
-                (Lt, false) => (Op::JmpIfNotLtF, a, b),
-                (Le, true) => (Op::JmpIfLeF, a, b),
-                (Le, false) => (Op::JmpIfNotLeF, a, b),
-                (Gt, true) => (Op::JmpIfLtF, b, a),
-                (Gt, false) => (Op::JmpIfNotLtF, b, a),
-                (Ge, true) => (Op::JmpIfLeF, b, a),
-                (Ge, false) => (Op::JmpIfNotLeF, b, a),
-                _ => return None,
-            },
+        // Per operand type: (lt taken, lt not taken, le taken, le not taken, eq, ne).
+        let ops = match (&va.ty, &vb.ty) {
+            (Ty::Int, Ty::Int) => {
+                [Op::JmpIfLtI, Op::JmpIfNotLtI, Op::JmpIfLeI, Op::JmpIfNotLeI, Op::JmpIfEqI, Op::JmpIfNeI]
+            }
+            (Ty::Float, Ty::Float) if !matches!(op, Eq | Ne) => {
+                [Op::JmpIfLtF, Op::JmpIfNotLtF, Op::JmpIfLeF, Op::JmpIfNotLeF, Op::Nop, Op::Nop]
+            }
+            _ => return None,
+        };
+        // `a > b` is `b < a`; equality branches on its own ops.
+        let (ins, l, r) = match (op, want) {
+            (Lt, true) => (ops[0], a, b),
+            (Lt, false) => (ops[1], a, b),
+            (Le, true) => (ops[2], a, b),
+            (Le, false) => (ops[3], a, b),
+            (Gt, true) => (ops[0], b, a),
+            (Gt, false) => (ops[1], b, a),
+            (Ge, true) => (ops[2], b, a),
+            (Ge, false) => (ops[3], b, a),
+            (Eq, true) | (Ne, false) => (ops[4], a, b),
+            (Eq, false) | (Ne, true) => (ops[5], a, b),
             _ => return None,
         };
         Some(self.branch_fwd(ins, l, r, span))
