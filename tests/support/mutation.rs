@@ -13,7 +13,7 @@ use kite_vm::bytecode::{verify, Module, Op};
 use kite_vm::host::{HostFunc, HostFuncs, Val, ValType};
 use kite_vm::interp::{RunOptions, Vm};
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -88,19 +88,9 @@ impl Seed {
     }
 }
 
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            collect(&p, out);
-        } else if p.extension().is_some_and(|x| x == "kite")
-            && !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('_'))
-        {
-            out.push(p);
-        }
-    }
-}
+#[path = "programs.rs"]
+mod program_files;
+use program_files::collect;
 
 /// The `.kite` programs under `dirs` that are expected to compile, sorted.
 pub fn programs(dirs: &[PathBuf]) -> Vec<PathBuf> {
