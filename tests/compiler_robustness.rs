@@ -5,21 +5,10 @@
 use std::panic;
 use std::path::Path;
 
-/// A small deterministic generator (SplitMix64), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+// The seeded generator the bytecode mutation checks use (only it is needed here).
+#[path = "support/mutation.rs"]
+mod mutation;
+use mutation::{Choices, SplitMix};
 
 const PIECES: &[&str] = &[
     "{",
@@ -81,7 +70,7 @@ const PIECES: &[&str] = &[
     " ",
 ];
 
-fn mutate(src: &str, rng: &mut Rng) -> String {
+fn mutate(src: &str, rng: &mut SplitMix) -> String {
     let mut lines: Vec<String> = src.lines().map(String::from).collect();
     for _ in 0..1 + rng.below(3) {
         if lines.is_empty() {
@@ -123,16 +112,13 @@ fn mutate(src: &str, rng: &mut Rng) -> String {
     lines.join("\n")
 }
 
-#[path = "support/programs.rs"]
-mod programs;
-
 #[test]
 fn mutated_programs_never_panic_the_compiler() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    programs::collect(&root.join("tests"), &mut files);
+    mutation::program_files::collect(&root.join("tests"), &mut files);
     files.sort();
-    let mut rng = Rng(0x5EED);
+    let mut rng = SplitMix(0x5EED);
     let mut compiled = 0;
     let cases = 10_000;
     for case in 0..cases {

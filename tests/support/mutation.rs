@@ -89,7 +89,7 @@ impl Seed {
 }
 
 #[path = "programs.rs"]
-mod program_files;
+pub mod program_files;
 use program_files::collect;
 
 /// The `.kite` programs under `dirs` that are expected to compile, sorted.
