@@ -12,7 +12,6 @@ use crate::heap::{Heap, Layouts};
 use crate::host::{HostContext, HostFunc, HostFuncs, LinkError};
 use crate::runtime::trap::{TraceFrame, Trap};
 use crate::sandbox::Interrupt;
-use std::fmt;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -62,35 +61,14 @@ impl Default for RunOptions {
 }
 
 /// Why a module could not be instantiated.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum InstantiateError {
     /// The module failed verification; nothing of it ran.
-    Invalid(VerifyError),
+    #[error("invalid bytecode: {0}")]
+    Invalid(#[from] VerifyError),
     /// An import could not be resolved against the host's functions.
-    Link(LinkError),
-}
-
-impl fmt::Display for InstantiateError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            InstantiateError::Invalid(e) => write!(f, "invalid bytecode: {e}"),
-            InstantiateError::Link(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for InstantiateError {}
-
-impl From<VerifyError> for InstantiateError {
-    fn from(e: VerifyError) -> InstantiateError {
-        InstantiateError::Invalid(e)
-    }
-}
-
-impl From<LinkError> for InstantiateError {
-    fn from(e: LinkError) -> InstantiateError {
-        InstantiateError::Link(e)
-    }
+    #[error("{0}")]
+    Link(#[from] LinkError),
 }
 
 /// The default call depth limit.
