@@ -73,7 +73,7 @@ struct RunArgs {
     seed: u64,
     /// Print statistics to stderr after the run: time, fuel used (calls plus taken
     /// backward jumps, the unit of --fuel; not an instruction count), peak heap, bytes
-    /// allocated and GC cycles. Counting fuel makes the run use the metered loop.
+    /// allocated and GC cycles. The run counts fuel to report it.
     #[arg(long)]
     stats: bool,
     /// Let the program read files (fs.read, fs.list, fs.exists) inside these folders.

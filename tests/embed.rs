@@ -234,6 +234,21 @@ fn fuel_stops_an_infinite_loop_deterministically() {
 }
 
 #[test]
+fn a_store_runs_with_and_without_fuel_in_turn() {
+    // Without a limit the calls run the code's copy that counts nothing; with one, the
+    // code that counts. The same instance switches between them from call to call.
+    let (mut store, inst) = hostile(Limits::default());
+    assert_eq!(inst.call::<_, i64>(&mut store, "fine", 100).unwrap(), 4950);
+    assert_eq!(store.fuel_remaining(), None);
+    // `for i in 0..100` takes its loop jump 99 times: one unit each.
+    store.set_fuel(98);
+    assert_eq!(trap_message(inst.call::<_, i64>(&mut store, "fine", 100)), "out of fuel");
+    store.set_fuel(99);
+    assert_eq!(inst.call::<_, i64>(&mut store, "fine", 100).unwrap(), 4950);
+    assert_eq!(store.fuel_remaining(), Some(0));
+}
+
+#[test]
 fn a_timeout_stops_an_infinite_loop() {
     let (mut store, inst) = hostile(Limits::default().timeout(Duration::from_millis(200)));
     assert_eq!(trap_message(inst.call::<_, ()>(&mut store, "spin", ())), "timeout");
@@ -244,6 +259,8 @@ fn a_timeout_stops_an_infinite_loop() {
 #[test]
 fn an_interrupt_from_another_thread_stops_a_call() {
     let (mut store, inst) = hostile(Limits::default());
+    // A call before the handle exists polls nothing; the calls after it do.
+    assert_eq!(inst.call::<_, i64>(&mut store, "fine", 10).unwrap(), 45);
     let handle = store.interrupt_handle();
     let t = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(50));

@@ -88,7 +88,7 @@ fn a_count_larger_than_the_file() {
 #[test]
 fn a_jump_to_offset_minus_one() {
     // At instruction 0, offset -2 lands on instruction -1: before the start.
-    let m = program(vec![], vec![Instr::with_bc(Op::Jmp, 0, (-2i32) as u32), ins(Op::RetVoid, 0, 0, 0)]);
+    let m = program(vec![], vec![Instr::with_bc(Op::Loop, 0, (-2i32) as u32), ins(Op::RetVoid, 0, 0, 0)]);
     let e = verify_err(&m);
     assert_eq!((e.function.clone().map(|f| f.0), e.instr), (Some(0), Some(0)));
     assert_has(&e.to_string(), &["function 0 (main), instruction 0", "leads to instruction -1, outside the function"]);
@@ -296,9 +296,41 @@ fn a_loop_that_reads_what_only_its_body_writes() {
     // top: print(s); s = "hi"; jump top — the first iteration reads an unwritten s.
     let m = program(
         vec![STR],
-        vec![ins(Op::Print, 0, 0, 1), Instr::with_bc(Op::LoadConst, 0, 0), Instr::with_bc(Op::Jmp, 0, (-3i32) as u32)],
+        vec![ins(Op::Print, 0, 0, 1), Instr::with_bc(Op::LoadConst, 0, 0), Instr::with_bc(Op::Loop, 0, (-3i32) as u32)],
     );
     assert_has(&verify_err(&m).to_string(), &["instruction 0", "may be read before it is written"]);
+}
+
+#[test]
+fn a_backward_jump_must_be_a_loop_jump() {
+    // `while true {}` written with a forward-jump opcode would turn without using fuel.
+    let m = program(vec![], vec![Instr::with_bc(Op::Jmp, 0, (-1i32) as u32)]);
+    assert_has(
+        &verify_err(&m).to_string(),
+        &["instruction 0", "jump offset -1 goes backward, which only a loop jump may do (here Loop)"],
+    );
+    let m = program(vec![INT], vec![Instr::new(Op::JmpIfLtIK, 0, 5, (-1i16) as u16), ins(Op::RetVoid, 0, 0, 0)]);
+    assert_has(&verify_err(&m).to_string(), &["goes backward", "(here LoopIfLtIK)"]);
+    // And a loop jump may not go forward.
+    let m = program(vec![INT], vec![Instr::new(Op::LoopIfLtIK, 0, 5, 0), ins(Op::RetVoid, 0, 0, 0)]);
+    assert_has(
+        &verify_err(&m).to_string(),
+        &["a loop jump must go backward, but its offset is 0 (a forward jump is JmpIfLtIK)"],
+    );
+}
+
+#[test]
+fn the_vm_internal_opcodes_are_refused() {
+    // CallNoFuel is what the VM runs for Call when nothing counts fuel: not for modules.
+    let mut m = program(vec![], vec![ins(Op::CallNoFuel, 0, 0, 0), ins(Op::RetVoid, 0, 0, 0)]);
+    assert_has(&verify_err(&m).to_string(), &["instruction 0", "is internal to the VM and never valid in a module"]);
+    m.functions[0].code[0] = ins(Op::Call, 0, 0, 0);
+    let mut bytes = encode(&m);
+    let call = [Op::Call as u8, 0, 0, 0, 0, 0, 0, 0];
+    let at = HEADER_LEN + bytes[HEADER_LEN..].windows(8).position(|w| w == call).expect("the call");
+    bytes[at] = Op::CallNoFuel as u8;
+    seal(&mut bytes);
+    assert_has(&decode_err(&bytes).to_string(), &[&format!("unknown opcode {}", Op::CallNoFuel as u8)]);
 }
 
 #[test]
@@ -307,7 +339,7 @@ fn falling_off_the_end() {
     assert_has(&verify_err(&m).to_string(), &["instruction 0", "control can run past the end of the function"]);
     // A conditional jump as the last instruction falls through too.
     let mut m =
-        program(vec![3], vec![Instr::with_bc(Op::LoadBool, 0, 1), Instr::with_bc(Op::JmpIf, 0, (-2i32) as u32)]);
+        program(vec![3], vec![Instr::with_bc(Op::LoadBool, 0, 1), Instr::with_bc(Op::LoopIf, 0, (-2i32) as u32)]);
     m.types.push(Type::Bool);
     assert_has(&verify_err(&m).to_string(), &["instruction 1", "control can run past the end"]);
     // Unreachable code at the end is fine, and a call of panic ends a path.
@@ -446,8 +478,8 @@ fn an_unverified_module_is_not_instantiated() {
 
 #[test]
 fn fuel_runs_out_in_an_endless_loop() {
-    // while true {}: one backward jump per iteration.
-    let m = program(vec![], vec![Instr::with_bc(Op::Jmp, 0, (-1i32) as u32)]);
+    // while true {}: one loop jump per iteration.
+    let m = program(vec![], vec![Instr::with_bc(Op::Loop, 0, (-1i32) as u32)]);
     let opts = RunOptions { fuel: Some(1000), ..RunOptions::default() };
     let mut vm = Vm::new(Arc::new(m), &HostFuncs::new(), Box::new(std::io::sink()), Box::new(std::io::sink()), opts)
         .expect("instantiates");
@@ -466,7 +498,7 @@ fn a_branch_whose_two_ways_are_one_loop_header() {
         vec![
             Instr::with_bc(Op::Jmp, 0, 1),
             Instr::with_bc(Op::JmpIfNot, 0, 0),
-            Instr::with_bc(Op::Jmp, 0, (-2i32) as u32),
+            Instr::with_bc(Op::Loop, 0, (-2i32) as u32),
         ],
     );
     m.types.push(Type::Bool);

@@ -227,31 +227,24 @@ impl Lowerer<'_> {
         self.patch_to(at, target);
     }
 
+    /// Points the jump at `at` to `target`: a backward target makes it the loop twin of
+    /// the jump (which uses fuel), a forward one the forward jump.
     pub(super) fn patch_to(&mut self, at: usize, target: usize) {
         let off = target as i64 - (at as i64 + 1);
         let ins = self.ctx().code[at];
-        match ins.op.format() {
-            kite_vm::bytecode::Format::ABJ | kite_vm::bytecode::Format::AsBJ => {
-                if let Ok(o) = i16::try_from(off) {
-                    self.ctx().code[at].c = o as u16;
-                } else {
-                    let span = Span::default();
-                    self.error(
-                        span,
-                        format!(
-                            "function '{}' is too large: a branch spans more than 32767 instructions",
-                            self.stack.last().map(|c| c.name.clone()).unwrap_or_default()
-                        ),
-                    );
-                }
-            }
-            _ => {
-                self.ctx().code[at] = Instr::with_bc(ins.op, ins.a, off as i32 as u32);
+        match ins.with_jump_offset(off) {
+            Some(patched) => self.ctx().code[at] = patched,
+            None => {
+                let name = self.stack.last().map(|c| c.name.clone()).unwrap_or_default();
+                self.error(
+                    Span::default(),
+                    format!("function '{name}' is too large: a branch spans more than 32767 instructions"),
+                );
             }
         }
     }
 
-    /// Emits a backward jump to `target`.
+    /// Emits a backward jump (the loop twin of `op`) to `target`.
     pub(super) fn jump_back(&mut self, op: Op, a: Reg, target: usize, span: Span) {
         let at = self.jump_fwd(op, a, span);
         self.patch_to(at, target);

@@ -88,7 +88,7 @@ fn inline_into(caller: &Function, all: &[Function], inlinable: &[bool]) -> Optio
         new_pc.push(code.len());
         let loc = caller.locs[old];
         if !is_site(ins) {
-            if is_jump(ins.op) {
+            if ins.op.is_jump() {
                 jumps.push((code.len(), old));
             }
             code.push(*ins);
@@ -128,20 +128,9 @@ fn inline_into(caller: &Function, all: &[Function], inlinable: &[bool]) -> Optio
     new_pc.push(code.len());
     for (at, old) in jumps {
         let ins = code[at];
-        let old_off = match ins.op.format() {
-            Format::ABJ | Format::AsBJ => ins.sc() as i64,
-            _ => ins.sbc() as i64,
-        };
-        let old_target = (old as i64 + 1 + old_off) as usize;
+        let old_target = (old as i64 + 1 + ins.jump_offset()) as usize;
         let off = new_pc[old_target] as i64 - (at as i64 + 1);
-        match ins.op.format() {
-            Format::ABJ | Format::AsBJ => code[at].c = i16::try_from(off).ok()? as u16,
-            _ => code[at] = Instr::with_bc(ins.op, ins.a, i32::try_from(off).ok()? as u32),
-        }
+        code[at] = ins.with_jump_offset(off)?;
     }
     Some(Function { regs, code, locs, ..caller.clone() })
-}
-
-fn is_jump(op: Op) -> bool {
-    matches!(op.format(), Format::J | Format::AJ | Format::ABJ | Format::AsBJ)
 }

@@ -290,7 +290,7 @@ pub fn decode_with_header(bytes: &[u8]) -> Result<(Module, Header), DecodeError>
 
     let n = r.count("function count", limits::MAX_FUNCTIONS, 7)?;
     for _ in 0..n {
-        m.functions.push(decode_function(&mut r)?);
+        m.functions.push(decode_function(&mut r, header.minor)?);
     }
 
     let n = r.count("export count", limits::MAX_FUNCTIONS, 2)?;
@@ -306,7 +306,11 @@ pub fn decode_with_header(bytes: &[u8]) -> Result<(Module, Header), DecodeError>
     Ok((m, header))
 }
 
-fn decode_function(r: &mut Reader<'_>) -> R<Function> {
+/// Before version 1.2 every jump opcode could jump either way; a backward one is read as
+/// its loop twin, which means the same (fuel was always charged at taken backward jumps).
+const FIRST_MINOR_WITH_LOOP_JUMPS: u16 = 2;
+
+fn decode_function(r: &mut Reader<'_>, minor: u16) -> R<Function> {
     let name = r.str("function name")?;
     let captures = r.type_ids("capture count", limits::MAX_PARAMS)?;
     let params = r.type_ids("parameter count", limits::MAX_PARAMS)?;
@@ -317,7 +321,7 @@ fn decode_function(r: &mut Reader<'_>) -> R<Function> {
     for _ in 0..n {
         let at = r.pos;
         let opb = r.u8("opcode")?;
-        let Some(op) = Op::from_u8(opb) else {
+        let Some(op) = Op::from_u8(opb).filter(|op| !op.is_internal()) else {
             return r.err(at, format!("unknown opcode {opb}"));
         };
         if r.u8("padding byte")? != 0 {
@@ -326,7 +330,11 @@ fn decode_function(r: &mut Reader<'_>) -> R<Function> {
         let a = r.u16("operand A")?;
         let b = r.u16("operand B")?;
         let c = r.u16("operand C")?;
-        code.push(Instr { op, a, b, c });
+        let mut ins = Instr { op, a, b, c };
+        if minor < FIRST_MINOR_WITH_LOOP_JUMPS && op.is_jump() {
+            ins = ins.with_jump_offset(ins.jump_offset()).unwrap_or(ins);
+        }
+        code.push(ins);
     }
     let at = r.pos;
     let runs = r.count("location run count", limits::MAX_CODE, 4)?;
@@ -402,20 +410,36 @@ mod tests {
     }
 
     #[test]
+    fn a_backward_jump_of_an_older_minor_version_is_read_as_a_loop_jump() {
+        let mut m = sample();
+        m.functions[0].code.insert(1, Instr::new(Op::JmpIfLtIK, 0, 5, (-2i16) as u16));
+        m.functions[0].code.insert(2, Instr::with_bc(Op::JmpIfNot, 0, 0));
+        m.functions[0].locs.extend([Loc { file: 0, line: 2, col: 3 }; 2]);
+        let mut bytes = encode(&m);
+        bytes[6..8].copy_from_slice(&1u16.to_le_bytes());
+        crate::bytecode::encode::seal(&mut bytes);
+        let code = decode(&bytes).unwrap().functions.remove(0).code;
+        assert_eq!(code[1], Instr::new(Op::LoopIfLtIK, 0, 5, (-2i16) as u16));
+        assert_eq!(code[2], Instr::with_bc(Op::JmpIfNot, 0, 0));
+        // From 1.2 on, the file says which jumps are loop jumps; the verifier checks it.
+        assert_eq!(decode(&encode(&m)).unwrap().functions[0].code[1].op, Op::JmpIfLtIK);
+    }
+
+    #[test]
     fn newer_major_version_names_both() {
         let mut bytes = encode(&sample());
         bytes[4] = 9;
         let e = decode(&bytes).unwrap_err();
         assert_eq!(e.offset, 4);
-        assert!(e.message.contains("version 9.1 ") && e.message.contains("1.0 to 1.1"), "{e}");
+        assert!(e.message.contains("version 9.2 ") && e.message.contains("1.0 to 1.2"), "{e}");
     }
 
     #[test]
     fn newer_minor_version_is_refused_naming_both() {
         let mut bytes = encode(&sample());
-        bytes[6] = 2;
+        bytes[6] = 3;
         let e = decode(&bytes).unwrap_err();
-        assert!(e.message.contains("version 1.2 ") && e.message.contains("1.0 to 1.1"), "{e}");
+        assert!(e.message.contains("version 1.3 ") && e.message.contains("1.0 to 1.2"), "{e}");
     }
 
     #[test]

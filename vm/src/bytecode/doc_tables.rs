@@ -46,7 +46,7 @@ fn format_name(f: Format) -> String {
 pub fn opcodes() -> String {
     let mut o = String::new();
     o.push_str("| # | opcode | format | meaning | typing rule |\n|---|---|---|---|---|\n");
-    for op in Op::ALL {
+    for op in Op::ALL.iter().filter(|op| !op.is_internal()) {
         let _ = writeln!(
             o,
             "| {} | `{}` | {} | `{}` | {} |",

@@ -15,6 +15,11 @@
 //!   first registers; the result (if the callee returns one) goes to `R[A]`.
 //! - Optionals of `int`, `float` and `bool` are boxed: `WrapOpt` boxes, `UnwrapBox` unboxes;
 //!   optionals of reference types are the reference or nil, so `Move` wraps them.
+//! - Jumps come in twins: each `Jmp…` jumps forward (offset ≥ 0) and its `Loop…` twin,
+//!   with the same test, jumps backward (offset < 0). Every cycle in a function's code
+//!   therefore passes a `Loop…` instruction, and a taken one uses one unit of fuel (as does
+//!   every call): that is what makes fuel bound every run. The target of every jump is an
+//!   instruction of the function.
 
 /// Operand formats. Each names how `a`, `b` and `c` are read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,21 +134,21 @@ macro_rules! for_each_op {
             IsNil(AB) "R[A] := R[B] == nil", "A: bool; B: T?";
             Not(AB) "R[A] := !R[B] (bool)", "A, B: bool";
 
-            Jmp(J) "pc += sBC", "the target is an instruction of the function";
-            JmpIf(AJ) "if R[A] { pc += sBC }", "A: bool";
-            JmpIfNot(AJ) "if !R[A] { pc += sBC }", "A: bool";
-            JmpIfNil(AJ) "if R[A] == nil { pc += sBC }", "A: T?";
-            JmpIfNotNil(AJ) "if R[A] != nil { pc += sBC }", "A: T?";
-            JmpIfLtI(ABJ) "if R[A] < R[B] { pc += sC } (int)", "A, B: int";
-            JmpIfNotLtI(ABJ) "if !(R[A] < R[B]) { pc += sC } (int)", "A, B: int";
-            JmpIfLeI(ABJ) "if R[A] <= R[B] { pc += sC } (int)", "A, B: int";
-            JmpIfNotLeI(ABJ) "if !(R[A] <= R[B]) { pc += sC } (int)", "A, B: int";
-            JmpIfEqI(ABJ) "if R[A] == R[B] { pc += sC } (int)", "A, B: int";
-            JmpIfNeI(ABJ) "if R[A] != R[B] { pc += sC } (int)", "A, B: int";
-            JmpIfLtF(ABJ) "if R[A] < R[B] { pc += sC } (float)", "A, B: float";
-            JmpIfLeF(ABJ) "if R[A] <= R[B] { pc += sC } (float)", "A, B: float";
-            JmpIfNotLtF(ABJ) "if !(R[A] < R[B]) { pc += sC } (float)", "A, B: float";
-            JmpIfNotLeF(ABJ) "if !(R[A] <= R[B]) { pc += sC } (float)", "A, B: float";
+            Jmp(J) "pc += sBC", "the offset is not negative";
+            JmpIf(AJ) "if R[A] { pc += sBC }", "A: bool; the offset is not negative";
+            JmpIfNot(AJ) "if !R[A] { pc += sBC }", "A: bool; the offset is not negative";
+            JmpIfNil(AJ) "if R[A] == nil { pc += sBC }", "A: T?; the offset is not negative";
+            JmpIfNotNil(AJ) "if R[A] != nil { pc += sBC }", "A: T?; the offset is not negative";
+            JmpIfLtI(ABJ) "if R[A] < R[B] { pc += sC } (int)", "A, B: int; the offset is not negative";
+            JmpIfNotLtI(ABJ) "if !(R[A] < R[B]) { pc += sC } (int)", "A, B: int; the offset is not negative";
+            JmpIfLeI(ABJ) "if R[A] <= R[B] { pc += sC } (int)", "A, B: int; the offset is not negative";
+            JmpIfNotLeI(ABJ) "if !(R[A] <= R[B]) { pc += sC } (int)", "A, B: int; the offset is not negative";
+            JmpIfEqI(ABJ) "if R[A] == R[B] { pc += sC } (int)", "A, B: int; the offset is not negative";
+            JmpIfNeI(ABJ) "if R[A] != R[B] { pc += sC } (int)", "A, B: int; the offset is not negative";
+            JmpIfLtF(ABJ) "if R[A] < R[B] { pc += sC } (float)", "A, B: float; the offset is not negative";
+            JmpIfLeF(ABJ) "if R[A] <= R[B] { pc += sC } (float)", "A, B: float; the offset is not negative";
+            JmpIfNotLtF(ABJ) "if !(R[A] < R[B]) { pc += sC } (float)", "A, B: float; the offset is not negative";
+            JmpIfNotLeF(ABJ) "if !(R[A] <= R[B]) { pc += sC } (float)", "A, B: float; the offset is not negative";
 
             Call(AFC) "R[A] := F[B](R[C], ...)", "F[B] has no captures; R[C..C+n]: its n parameter types; A: its result type (A = 0 if it has none)";
             CallClosure(ABC) "R[A] := R[B](R[C], ...) (closure or function value)", "B: fn(P1, ..., Pn) -> T; R[C..C+n]: P1, ..., Pn; A: T (A = 0 if there is no T)";
@@ -175,12 +180,36 @@ macro_rules! for_each_op {
             Concat(ABC) "R[A] := R[B] + R[C] (str)", "A, B, C: str";
             ToStr(AB) "R[A] := str(R[B]) (text of any value)", "A: str; B: any type";
             Print(BN) "print R[B], ..., R[B+C-1] separated by spaces, then a newline", "R[B..B+C]: any types";
-            JmpIfLtIK(AsBJ) "if R[A] < sB { pc += sC } (int)", "A: int";
-            JmpIfNotLtIK(AsBJ) "if !(R[A] < sB) { pc += sC } (int)", "A: int";
-            JmpIfLeIK(AsBJ) "if R[A] <= sB { pc += sC } (int)", "A: int";
-            JmpIfNotLeIK(AsBJ) "if !(R[A] <= sB) { pc += sC } (int)", "A: int";
-            JmpIfEqIK(AsBJ) "if R[A] == sB { pc += sC } (int)", "A: int";
-            JmpIfNeIK(AsBJ) "if R[A] != sB { pc += sC } (int)", "A: int";
+            JmpIfLtIK(AsBJ) "if R[A] < sB { pc += sC } (int)", "A: int; the offset is not negative";
+            JmpIfNotLtIK(AsBJ) "if !(R[A] < sB) { pc += sC } (int)", "A: int; the offset is not negative";
+            JmpIfLeIK(AsBJ) "if R[A] <= sB { pc += sC } (int)", "A: int; the offset is not negative";
+            JmpIfNotLeIK(AsBJ) "if !(R[A] <= sB) { pc += sC } (int)", "A: int; the offset is not negative";
+            JmpIfEqIK(AsBJ) "if R[A] == sB { pc += sC } (int)", "A: int; the offset is not negative";
+            JmpIfNeIK(AsBJ) "if R[A] != sB { pc += sC } (int)", "A: int; the offset is not negative";
+            Loop(J) "pc += sBC, a backward jump: one unit of fuel when taken", "the offset is negative";
+            LoopIf(AJ) "if R[A] { pc += sBC }, a backward jump: one unit of fuel when taken", "A: bool; the offset is negative";
+            LoopIfNot(AJ) "if !R[A] { pc += sBC }, a backward jump: one unit of fuel when taken", "A: bool; the offset is negative";
+            LoopIfNil(AJ) "if R[A] == nil { pc += sBC }, a backward jump: one unit of fuel when taken", "A: T?; the offset is negative";
+            LoopIfNotNil(AJ) "if R[A] != nil { pc += sBC }, a backward jump: one unit of fuel when taken", "A: T?; the offset is negative";
+            LoopIfLtI(ABJ) "if R[A] < R[B] { pc += sC } (int), a backward jump: one unit of fuel when taken", "A, B: int; the offset is negative";
+            LoopIfNotLtI(ABJ) "if !(R[A] < R[B]) { pc += sC } (int), a backward jump: one unit of fuel when taken", "A, B: int; the offset is negative";
+            LoopIfLeI(ABJ) "if R[A] <= R[B] { pc += sC } (int), a backward jump: one unit of fuel when taken", "A, B: int; the offset is negative";
+            LoopIfNotLeI(ABJ) "if !(R[A] <= R[B]) { pc += sC } (int), a backward jump: one unit of fuel when taken", "A, B: int; the offset is negative";
+            LoopIfEqI(ABJ) "if R[A] == R[B] { pc += sC } (int), a backward jump: one unit of fuel when taken", "A, B: int; the offset is negative";
+            LoopIfNeI(ABJ) "if R[A] != R[B] { pc += sC } (int), a backward jump: one unit of fuel when taken", "A, B: int; the offset is negative";
+            LoopIfLtF(ABJ) "if R[A] < R[B] { pc += sC } (float), a backward jump: one unit of fuel when taken", "A, B: float; the offset is negative";
+            LoopIfLeF(ABJ) "if R[A] <= R[B] { pc += sC } (float), a backward jump: one unit of fuel when taken", "A, B: float; the offset is negative";
+            LoopIfNotLtF(ABJ) "if !(R[A] < R[B]) { pc += sC } (float), a backward jump: one unit of fuel when taken", "A, B: float; the offset is negative";
+            LoopIfNotLeF(ABJ) "if !(R[A] <= R[B]) { pc += sC } (float), a backward jump: one unit of fuel when taken", "A, B: float; the offset is negative";
+            LoopIfLtIK(AsBJ) "if R[A] < sB { pc += sC } (int), a backward jump: one unit of fuel when taken", "A: int; the offset is negative";
+            LoopIfNotLtIK(AsBJ) "if !(R[A] < sB) { pc += sC } (int), a backward jump: one unit of fuel when taken", "A: int; the offset is negative";
+            LoopIfLeIK(AsBJ) "if R[A] <= sB { pc += sC } (int), a backward jump: one unit of fuel when taken", "A: int; the offset is negative";
+            LoopIfNotLeIK(AsBJ) "if !(R[A] <= sB) { pc += sC } (int), a backward jump: one unit of fuel when taken", "A: int; the offset is negative";
+            LoopIfEqIK(AsBJ) "if R[A] == sB { pc += sC } (int), a backward jump: one unit of fuel when taken", "A: int; the offset is negative";
+            LoopIfNeIK(AsBJ) "if R[A] != sB { pc += sC } (int), a backward jump: one unit of fuel when taken", "A: int; the offset is negative";
+
+            CallNoFuel(AFC) "Call without using fuel (internal)", "never in a module";
+            CallClosureNoFuel(ABC) "CallClosure without using fuel (internal)", "never in a module";
         }
     };
 }
@@ -224,6 +253,59 @@ macro_rules! define_ops {
 
 for_each_op!(define_ops);
 
+/// Every forward jump with its loop twin: the same test, jumping backward, using one unit
+/// of fuel when taken.
+pub const JUMP_TWINS: [(Op, Op); 21] = [
+    (Op::Jmp, Op::Loop),
+    (Op::JmpIf, Op::LoopIf),
+    (Op::JmpIfNot, Op::LoopIfNot),
+    (Op::JmpIfNil, Op::LoopIfNil),
+    (Op::JmpIfNotNil, Op::LoopIfNotNil),
+    (Op::JmpIfLtI, Op::LoopIfLtI),
+    (Op::JmpIfNotLtI, Op::LoopIfNotLtI),
+    (Op::JmpIfLeI, Op::LoopIfLeI),
+    (Op::JmpIfNotLeI, Op::LoopIfNotLeI),
+    (Op::JmpIfEqI, Op::LoopIfEqI),
+    (Op::JmpIfNeI, Op::LoopIfNeI),
+    (Op::JmpIfLtF, Op::LoopIfLtF),
+    (Op::JmpIfLeF, Op::LoopIfLeF),
+    (Op::JmpIfNotLtF, Op::LoopIfNotLtF),
+    (Op::JmpIfNotLeF, Op::LoopIfNotLeF),
+    (Op::JmpIfLtIK, Op::LoopIfLtIK),
+    (Op::JmpIfNotLtIK, Op::LoopIfNotLtIK),
+    (Op::JmpIfLeIK, Op::LoopIfLeIK),
+    (Op::JmpIfNotLeIK, Op::LoopIfNotLeIK),
+    (Op::JmpIfEqIK, Op::LoopIfEqIK),
+    (Op::JmpIfNeIK, Op::LoopIfNeIK),
+];
+
+/// Operations the VM uses only in its own copy of the code for runs that count no fuel
+/// (see `interp::code`); no file or module may contain them.
+pub const INTERNAL: [Op; 2] = [Op::CallNoFuel, Op::CallClosureNoFuel];
+
+impl Op {
+    /// Whether only the VM's own code may use this operation (see [`INTERNAL`]).
+    pub fn is_internal(self) -> bool {
+        INTERNAL.contains(&self)
+    }
+    /// Whether this is a jump (forward or loop).
+    pub fn is_jump(self) -> bool {
+        matches!(self.format(), Format::J | Format::AJ | Format::ABJ | Format::AsBJ)
+    }
+    /// Whether this is a loop jump: a backward jump that uses fuel when taken.
+    pub fn is_loop(self) -> bool {
+        JUMP_TWINS.iter().any(|&(_, l)| l == self)
+    }
+    /// The forward twin of a loop jump; any other operation itself.
+    pub fn forward(self) -> Op {
+        JUMP_TWINS.iter().find(|&&(_, l)| l == self).map_or(self, |&(f, _)| f)
+    }
+    /// The loop twin of a forward jump; any other operation itself.
+    pub fn backward(self) -> Op {
+        JUMP_TWINS.iter().find(|&&(f, _)| f == self).map_or(self, |&(_, l)| l)
+    }
+}
+
 /// One pre-decoded instruction: 8 bytes, fixed size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]
@@ -261,6 +343,22 @@ impl Instr {
     #[inline(always)]
     pub fn sc(self) -> i16 {
         self.c as i16
+    }
+    /// A jump's offset (`sC` or `sBC`, by format), relative to the next instruction.
+    pub fn jump_offset(self) -> i64 {
+        match self.op.format() {
+            Format::ABJ | Format::AsBJ => self.sc() as i64,
+            _ => self.sbc() as i64,
+        }
+    }
+    /// This jump with offset `off`, as the forward jump or its loop twin as `off` says;
+    /// `None` if `off` does not fit the operand.
+    pub fn with_jump_offset(self, off: i64) -> Option<Instr> {
+        let op = if off < 0 { self.op.forward().backward() } else { self.op.forward() };
+        match self.op.format() {
+            Format::ABJ | Format::AsBJ => Some(Instr { op, c: i16::try_from(off).ok()? as u16, ..self }),
+            _ => Some(Instr::with_bc(op, self.a, i32::try_from(off).ok()? as u32)),
+        }
     }
 }
 
@@ -347,6 +445,33 @@ mod tests {
     #[test]
     fn instr_is_eight_bytes() {
         assert_eq!(std::mem::size_of::<Instr>(), 8);
+    }
+
+    #[test]
+    fn every_jump_has_a_loop_twin_of_its_format() {
+        for op in Op::ALL.iter().copied().filter(|op| op.is_jump()) {
+            let (f, l) = (op.forward(), op.backward());
+            assert_eq!(op.is_loop(), op == l, "{op:?}");
+            assert_ne!(f, l, "{op:?}");
+            assert_eq!(f.format(), l.format());
+            assert_eq!(f.backward(), l);
+            assert_eq!(l.forward(), f);
+        }
+        assert_eq!(Op::AddI.forward(), Op::AddI);
+        assert_eq!(Op::AddI.backward(), Op::AddI);
+        assert!(!Op::AddI.is_loop());
+    }
+
+    #[test]
+    fn the_offset_picks_the_direction() {
+        let j = Instr::new(Op::JmpIfLtI, 1, 2, 0);
+        let back = j.with_jump_offset(-3).unwrap();
+        assert_eq!((back.op, back.jump_offset(), back.a, back.b), (Op::LoopIfLtI, -3, 1, 2));
+        let fwd = back.with_jump_offset(0).unwrap();
+        assert_eq!((fwd.op, fwd.jump_offset()), (Op::JmpIfLtI, 0));
+        assert!(j.with_jump_offset(40_000).is_none());
+        let far = Instr::with_bc(Op::JmpIf, 4, 0).with_jump_offset(-40_000).unwrap();
+        assert_eq!((far.op, far.a, far.jump_offset()), (Op::LoopIf, 4, -40_000));
     }
 
     #[test]

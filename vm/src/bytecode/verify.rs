@@ -19,9 +19,11 @@
 //!   Registers start as 0 in a new frame, which is a valid int, float, bool and nil, but
 //!   not a valid reference.
 //! - **Control** — every jump lands on an instruction of its function (instructions have
-//!   one size, so a jump cannot land inside one); no reachable instruction lets control
-//!   run past the last one (the last reachable instruction of each path is `Ret`,
-//!   `RetVoid`, `Jmp`, or a call of the `panic` built-in, which never returns).
+//!   one size, so a jump cannot land inside one); a jump goes backward if and only if it is
+//!   a loop jump (`Loop…`), so every cycle of the code passes one and a run without calls
+//!   uses a unit of fuel per turn of any loop; no reachable instruction lets control run
+//!   past the last one (the last reachable instruction of each path is `Ret`, `RetVoid`,
+//!   `Jmp`, `Loop`, or a call of the `panic` built-in, which never returns).
 //! - **Indices** — every constant, global, function, struct, field, import, built-in and
 //!   math function an instruction names exists; calls pass exactly the callee's
 //!   parameters (by type, in order) and take its result in a register of its result type.
@@ -873,6 +875,19 @@ impl<'a, 'm> InstrCheck<'a, 'm> {
         }
     }
     fn target(&self, off: i64) -> Res<u32> {
+        let op = self.ins.op;
+        if off < 0 && !op.is_loop() {
+            return self.err(format!(
+                "jump offset {off} goes backward, which only a loop jump may do (here {}): a backward jump must use fuel",
+                op.backward().name()
+            ));
+        }
+        if off >= 0 && op.is_loop() {
+            return self.err(format!(
+                "a loop jump must go backward, but its offset is {off} (a forward jump is {})",
+                op.forward().name()
+            ));
+        }
         let t = self.pc as i64 + 1 + off;
         if t < 0 || t >= self.f.code.len() as i64 {
             return self.err(format!(
@@ -1023,13 +1038,21 @@ impl<'a, 'm> InstrCheck<'a, 'm> {
                 self.write_base(a, Bool)?;
                 self.optional(b, tb)?;
             }
-            Op::Jmp => {
+            // A loop jump is checked as its forward twin; `target` checks the direction.
+            Op::Jmp | Op::Loop => {
                 let t = self.target(self.ins.sbc() as i64)?;
                 self.eff.flow = Flow::Goto(t);
             }
-            Op::JmpIf | Op::JmpIfNot | Op::JmpIfNil | Op::JmpIfNotNil => {
+            Op::JmpIf
+            | Op::JmpIfNot
+            | Op::JmpIfNil
+            | Op::JmpIfNotNil
+            | Op::LoopIf
+            | Op::LoopIfNot
+            | Op::LoopIfNil
+            | Op::LoopIfNotNil => {
                 let ta = self.read(a)?;
-                if matches!(op, Op::JmpIf | Op::JmpIfNot) {
+                if matches!(op.forward(), Op::JmpIf | Op::JmpIfNot) {
                     self.base(a, ta, Bool)?;
                 } else {
                     self.optional(a, ta)?;
@@ -1046,8 +1069,18 @@ impl<'a, 'm> InstrCheck<'a, 'm> {
             | Op::JmpIfLtF
             | Op::JmpIfLeF
             | Op::JmpIfNotLtF
-            | Op::JmpIfNotLeF => {
-                let want = if matches!(op, Op::JmpIfLtF | Op::JmpIfLeF | Op::JmpIfNotLtF | Op::JmpIfNotLeF) {
+            | Op::JmpIfNotLeF
+            | Op::LoopIfLtI
+            | Op::LoopIfNotLtI
+            | Op::LoopIfLeI
+            | Op::LoopIfNotLeI
+            | Op::LoopIfEqI
+            | Op::LoopIfNeI
+            | Op::LoopIfLtF
+            | Op::LoopIfLeF
+            | Op::LoopIfNotLtF
+            | Op::LoopIfNotLeF => {
+                let want = if matches!(op.forward(), Op::JmpIfLtF | Op::JmpIfLeF | Op::JmpIfNotLtF | Op::JmpIfNotLeF) {
                     Float
                 } else {
                     Int
@@ -1057,10 +1090,24 @@ impl<'a, 'm> InstrCheck<'a, 'm> {
                 let t = self.target(self.ins.sc() as i64)?;
                 self.eff.flow = Flow::Branch(t);
             }
-            Op::JmpIfLtIK | Op::JmpIfNotLtIK | Op::JmpIfLeIK | Op::JmpIfNotLeIK | Op::JmpIfEqIK | Op::JmpIfNeIK => {
+            Op::JmpIfLtIK
+            | Op::JmpIfNotLtIK
+            | Op::JmpIfLeIK
+            | Op::JmpIfNotLeIK
+            | Op::JmpIfEqIK
+            | Op::JmpIfNeIK
+            | Op::LoopIfLtIK
+            | Op::LoopIfNotLtIK
+            | Op::LoopIfLeIK
+            | Op::LoopIfNotLeIK
+            | Op::LoopIfEqIK
+            | Op::LoopIfNeIK => {
                 self.read_base(a, Int)?;
                 let t = self.target(self.ins.sc() as i64)?;
                 self.eff.flow = Flow::Branch(t);
+            }
+            Op::CallNoFuel | Op::CallClosureNoFuel => {
+                return self.err(format!("opcode {} is internal to the VM and never valid in a module", op as u8));
             }
             Op::Call => {
                 let Some(callee) = self.v.m.functions.get(b as usize) else {

@@ -9,22 +9,21 @@ use crate::heap::{array_of, map_of, str_of, BoxObj, ClosureObj, MapObj, StructOb
 use crate::runtime::format::{key_text, write_value};
 use crate::runtime::trap::Trap;
 
-/// The state of the executing frame, cached in locals.
+/// The state of the executing frame that every instruction uses, cached in locals. The
+/// rest (base, function) is read from the frame where it is needed: fewer values live
+/// across the loop leaves the hot ones in machine registers.
 struct Cur {
     code: *const Instr,
     pc: usize,
-    base: usize,
-    nregs: usize,
-    func: u32,
 }
 
 impl Vm {
     /// Runs until the frame count drops back to `entry`; returns the last frame's result.
     pub(crate) fn run(&mut self, entry: usize) -> Result<u64, Trap> {
-        // Two copies of the loop: the metered one counts fuel and polls the interrupt
-        // flag; the other pays nothing for them.
-        let r = if self.metered() { self.run_inner::<true>(entry) } else { self.run_inner::<false>(entry) };
-        match r {
+        // Runs that count fuel run the verified code; the others its copy without fuel
+        // (see `code.rs`). Both are the same loop.
+        self.code.select(self.metered(), &self.module, &mut self.meta);
+        match self.run_inner(entry) {
             Ok(v) => Ok(v),
             Err(t) => Err(self.unwind(t, entry)),
         }
@@ -34,7 +33,7 @@ impl Vm {
     fn load_cur(&self) -> Cur {
         let f = *self.frames.last().expect("a frame");
         let m = &self.meta[f.func as usize];
-        Cur { code: m.code, pc: f.pc, base: f.base, nregs: m.nregs, func: f.func }
+        Cur { code: m.code, pc: f.pc }
     }
 
     #[inline(always)]
@@ -46,9 +45,10 @@ impl Vm {
 
     // `!(x < y)` is deliberate in the float branches: it is true for NaN operands.
     #[allow(clippy::neg_cmp_op_on_partial_ord)]
-    fn run_inner<const METERED: bool>(&mut self, entry: usize) -> Result<u64, Trap> {
+    #[inline(never)]
+    fn run_inner(&mut self, entry: usize) -> Result<u64, Trap> {
         let mut cur = self.load_cur();
-        let mut regs: *mut u64 = self.stack.as_mut_ptr().wrapping_add(cur.base);
+        let mut regs: *mut u64 = self.stack.as_mut_ptr().wrapping_add(self.frames.last().expect("a frame").base);
 
         // Safety (for every `unsafe` in this loop): the module passed `verify::verify`
         // (Vm::new runs it), and this loop relies on exactly these of its rules (the names
@@ -72,6 +72,10 @@ impl Vm {
         // - Indices: constants, globals, functions, structs, built-ins and math functions
         //   named by operands exist, so `get_unchecked` is in bounds and the
         //   `unreachable_unchecked` arms cannot be reached.
+        // The copy of the code that counts no fuel (`code.rs`) has the verified code's
+        // operands and jump targets, and its twins mean the same apart from fuel, so the
+        // rules hold of it too. And on this loop's own invariant: it runs only while the
+        // frame it entered with (or one it pushed) is on the stack, so `frame!()` has a frame.
         macro_rules! r {
             ($i:expr) => {
                 *regs.add($i as usize)
@@ -87,10 +91,16 @@ impl Vm {
                 f64::from_bits(*regs.add($i as usize))
             };
         }
+        // The running frame (its function and register base).
+        macro_rules! frame {
+            () => {
+                *self.frames.last().unwrap_unchecked()
+            };
+        }
         macro_rules! reload {
             () => {{
                 cur = self.load_cur();
-                regs = self.stack.as_mut_ptr().add(cur.base);
+                regs = self.stack.as_mut_ptr().add(frame!().base);
             }};
         }
         macro_rules! trap {
@@ -117,28 +127,77 @@ impl Vm {
                 }
             };
         }
-        // One unit of fuel per call and per taken backward jump (every loop has one), in
-        // the metered loop: a countdown whose refill (every ~1000 units) also polls the
-        // interrupt flag.
+        // One unit of fuel per `Call`, `CallClosure` and taken `Loop…` jump (every cycle has
+        // one): a countdown whose refill (every ~1000 units) also polls the interrupt flag.
+        // Runs without fuel or interrupts run the copy of the code without these (their
+        // `…NoFuel` and `Jmp…` twins), so they never get here.
         macro_rules! burn_fuel {
             () => {
-                if METERED {
-                    // One read-modify-write and a branch on its borrow.
-                    let (left, empty) = self.ticks.overflowing_sub(1);
-                    self.ticks = left;
-                    if empty {
-                        tri!(self.refill_one());
-                    }
+                // One decrement and a branch on its borrow.
+                let (left, empty) = self.ticks.overflowing_sub(1);
+                self.ticks = left;
+                if empty {
+                    tri!(self.refill_one());
                 }
             };
         }
         macro_rules! jump {
+            ($off:expr) => {
+                cur.pc = (cur.pc as isize + $off as isize) as usize
+            };
+        }
+        macro_rules! loop_jump {
             ($off:expr) => {{
-                let off = $off as isize;
-                if off < 0 {
-                    burn_fuel!();
+                burn_fuel!();
+                jump!($off)
+            }};
+        }
+
+        // The bodies of `Call` and `CallClosure`, which their no-fuel twins share.
+        macro_rules! call {
+            ($a:ident, $b:ident, $c:ident) => {{
+                let callee = $b as u32;
+                let m = self.meta.get_unchecked(callee as usize);
+                let (np, n, code) = (m.nparams, m.nregs, m.code);
+                let caller = frame!();
+                let new_base = caller.base + self.meta.get_unchecked(caller.func as usize).nregs;
+                if new_base + n > self.stack.len() || self.frames.len() >= self.opts.max_depth {
+                    self.save_pc(cur.pc);
+                    tri!(self.push_frame(callee, new_base, $a));
+                    let src = caller.base + $c as usize;
+                    self.stack.copy_within(src..src + np, new_base);
+                    reload!();
+                    continue;
                 }
-                cur.pc = (cur.pc as isize + off) as usize
+                self.frames.last_mut().unwrap_unchecked().pc = cur.pc;
+                self.frames.push(super::Frame { func: callee, base: new_base, pc: 0, ret_dst: $a });
+                let src = regs.add($c as usize);
+                let dst = self.stack.as_mut_ptr().add(new_base);
+                for i in 0..np {
+                    *dst.add(i) = *src.add(i);
+                }
+                for i in np..n {
+                    *dst.add(i) = 0;
+                }
+                cur = Cur { code, pc: 0 };
+                regs = dst;
+            }};
+        }
+        macro_rules! call_closure {
+            ($a:ident, $b:ident, $c:ident) => {{
+                let clo = r!($b) as *const ClosureObj;
+                let callee = (*clo).hdr.aux;
+                let caller = frame!();
+                let new_base = caller.base + self.meta.get_unchecked(caller.func as usize).nregs;
+                self.save_pc(cur.pc);
+                tri!(self.push_frame(callee, new_base, $a));
+                let m = self.meta.get_unchecked(callee as usize);
+                let (np, nc) = (m.nparams, m.ncaptures);
+                let src = caller.base + $c as usize;
+                self.stack.copy_within(src..src + np, new_base);
+                let caps = &(*clo).captures;
+                self.stack[new_base + np..new_base + np + nc].copy_from_slice(&caps[..nc]);
+                reload!();
             }};
         }
 
@@ -232,12 +291,14 @@ impl Vm {
                     Op::LeS => r!(a) = (str_of(r!(b)).as_bytes() <= str_of(r!(c)).as_bytes()) as u64,
                     Op::EqRef => r!(a) = (r!(b) == r!(c)) as u64,
                     Op::EqOpt => {
-                        let ty = self.reg_type(cur.func, b);
+                        let ty = self.reg_type(frame!().func, b);
                         r!(a) = self.opt_eq(r!(b), r!(c), ty) as u64;
                     }
                     Op::IsNil => r!(a) = (r!(b) == 0) as u64,
                     Op::Not => r!(a) = (r!(b) == 0) as u64,
 
+                    // Forward jumps, then their loop twins: the same tests, jumping back and
+                    // using fuel. The verifier made the directions so (Control).
                     Op::Jmp => jump!(ins.sbc()),
                     Op::JmpIf => {
                         if r!(a) != 0 {
@@ -309,90 +370,153 @@ impl Vm {
                             jump!(ins.sc())
                         }
                     }
-
                     Op::JmpIfLtIK => {
-                        let k = ins.sb() as i64;
-                        if ri!(a) < k {
+                        if ri!(a) < ins.sb() as i64 {
                             jump!(ins.sc())
                         }
                     }
                     Op::JmpIfNotLtIK => {
-                        let k = ins.sb() as i64;
-                        if ri!(a) >= k {
+                        if ri!(a) >= ins.sb() as i64 {
                             jump!(ins.sc())
                         }
                     }
                     Op::JmpIfLeIK => {
-                        let k = ins.sb() as i64;
-                        if ri!(a) <= k {
+                        if ri!(a) <= ins.sb() as i64 {
                             jump!(ins.sc())
                         }
                     }
                     Op::JmpIfNotLeIK => {
-                        let k = ins.sb() as i64;
-                        if ri!(a) > k {
+                        if ri!(a) > ins.sb() as i64 {
                             jump!(ins.sc())
                         }
                     }
                     Op::JmpIfEqIK => {
-                        let k = ins.sb() as i64;
-                        if ri!(a) == k {
+                        if ri!(a) == ins.sb() as i64 {
                             jump!(ins.sc())
                         }
                     }
                     Op::JmpIfNeIK => {
-                        let k = ins.sb() as i64;
-                        if ri!(a) != k {
+                        if ri!(a) != ins.sb() as i64 {
                             jump!(ins.sc())
+                        }
+                    }
+                    Op::Loop => loop_jump!(ins.sbc()),
+                    Op::LoopIf => {
+                        if r!(a) != 0 {
+                            loop_jump!(ins.sbc())
+                        }
+                    }
+                    Op::LoopIfNot => {
+                        if r!(a) == 0 {
+                            loop_jump!(ins.sbc())
+                        }
+                    }
+                    Op::LoopIfNil => {
+                        if r!(a) == 0 {
+                            loop_jump!(ins.sbc())
+                        }
+                    }
+                    Op::LoopIfNotNil => {
+                        if r!(a) != 0 {
+                            loop_jump!(ins.sbc())
+                        }
+                    }
+                    Op::LoopIfLtI => {
+                        if ri!(a) < ri!(b) {
+                            loop_jump!(ins.sc())
+                        }
+                    }
+                    Op::LoopIfNotLtI => {
+                        if ri!(a) >= ri!(b) {
+                            loop_jump!(ins.sc())
+                        }
+                    }
+                    Op::LoopIfLeI => {
+                        if ri!(a) <= ri!(b) {
+                            loop_jump!(ins.sc())
+                        }
+                    }
+                    Op::LoopIfNotLeI => {
+                        if ri!(a) > ri!(b) {
+                            loop_jump!(ins.sc())
+                        }
+                    }
+                    Op::LoopIfEqI => {
+                        if r!(a) == r!(b) {
+                            loop_jump!(ins.sc())
+                        }
+                    }
+                    Op::LoopIfNeI => {
+                        if r!(a) != r!(b) {
+                            loop_jump!(ins.sc())
+                        }
+                    }
+                    Op::LoopIfLtF => {
+                        if rf!(a) < rf!(b) {
+                            loop_jump!(ins.sc())
+                        }
+                    }
+                    Op::LoopIfLeF => {
+                        if rf!(a) <= rf!(b) {
+                            loop_jump!(ins.sc())
+                        }
+                    }
+                    Op::LoopIfNotLtF => {
+                        if !(rf!(a) < rf!(b)) {
+                            loop_jump!(ins.sc())
+                        }
+                    }
+                    Op::LoopIfNotLeF => {
+                        if !(rf!(a) <= rf!(b)) {
+                            loop_jump!(ins.sc())
+                        }
+                    }
+                    Op::LoopIfLtIK => {
+                        if ri!(a) < ins.sb() as i64 {
+                            loop_jump!(ins.sc())
+                        }
+                    }
+                    Op::LoopIfNotLtIK => {
+                        if ri!(a) >= ins.sb() as i64 {
+                            loop_jump!(ins.sc())
+                        }
+                    }
+                    Op::LoopIfLeIK => {
+                        if ri!(a) <= ins.sb() as i64 {
+                            loop_jump!(ins.sc())
+                        }
+                    }
+                    Op::LoopIfNotLeIK => {
+                        if ri!(a) > ins.sb() as i64 {
+                            loop_jump!(ins.sc())
+                        }
+                    }
+                    Op::LoopIfEqIK => {
+                        if ri!(a) == ins.sb() as i64 {
+                            loop_jump!(ins.sc())
+                        }
+                    }
+                    Op::LoopIfNeIK => {
+                        if ri!(a) != ins.sb() as i64 {
+                            loop_jump!(ins.sc())
                         }
                     }
 
                     Op::Call => {
                         burn_fuel!();
-                        let callee = b as u32;
-                        let m = self.meta.get_unchecked(callee as usize);
-                        let (np, n, code) = (m.nparams, m.nregs, m.code);
-                        let new_base = cur.base + cur.nregs;
-                        if new_base + n > self.stack.len() || self.frames.len() >= self.opts.max_depth {
-                            self.save_pc(cur.pc);
-                            tri!(self.push_frame(callee, new_base, a));
-                            let src = cur.base + c as usize;
-                            self.stack.copy_within(src..src + np, new_base);
-                            reload!();
-                            continue;
-                        }
-                        self.frames.last_mut().unwrap_unchecked().pc = cur.pc;
-                        self.frames.push(super::Frame { func: callee, base: new_base, pc: 0, ret_dst: a });
-                        let src = regs.add(c as usize);
-                        let dst = self.stack.as_mut_ptr().add(new_base);
-                        for i in 0..np {
-                            *dst.add(i) = *src.add(i);
-                        }
-                        for i in np..n {
-                            *dst.add(i) = 0;
-                        }
-                        cur = Cur { code, pc: 0, base: new_base, nregs: n, func: callee };
-                        regs = dst;
+                        call!(a, b, c)
                     }
+                    Op::CallNoFuel => call!(a, b, c),
                     Op::CallClosure => {
                         burn_fuel!();
-                        let clo = r!(b) as *const ClosureObj;
-                        let callee = (*clo).hdr.aux;
-                        let new_base = cur.base + cur.nregs;
-                        self.save_pc(cur.pc);
-                        tri!(self.push_frame(callee, new_base, a));
-                        let m = self.meta.get_unchecked(callee as usize);
-                        let (np, nc) = (m.nparams, m.ncaptures);
-                        let src = cur.base + c as usize;
-                        self.stack.copy_within(src..src + np, new_base);
-                        let caps = &(*clo).captures;
-                        self.stack[new_base + np..new_base + np + nc].copy_from_slice(&caps[..nc]);
-                        reload!();
+                        call_closure!(a, b, c)
                     }
+                    Op::CallClosureNoFuel => call_closure!(a, b, c),
                     Op::CallHost => {
                         self.save_pc(cur.pc);
-                        let v = tri!(self.call_host(cur.func, cur.base, b, c));
-                        regs = self.stack.as_mut_ptr().add(cur.base);
+                        let f = frame!();
+                        let v = tri!(self.call_host(f.func, f.base, b, c));
+                        regs = self.stack.as_mut_ptr().add(f.base);
                         if self.module.imports[b as usize].ret.is_some() {
                             r!(a) = v;
                         }
@@ -405,8 +529,12 @@ impl Vm {
                             Some(x) => x,
                             None => std::hint::unreachable_unchecked(),
                         };
-                        let v = tri!(self.builtin(bi, cur.func, cur.base, a, c));
-                        regs = self.stack.as_mut_ptr().add(cur.base);
+                        // A built-in may run guest code (sort_by's comparator), which uses
+                        // `self.ticks`.
+                        let f = frame!();
+                        let v = self.builtin(bi, f.func, f.base, a, c);
+                        let v = tri!(v);
+                        regs = self.stack.as_mut_ptr().add(f.base);
                         if let Some(v) = v {
                             r!(a) = v;
                         }
@@ -419,7 +547,7 @@ impl Vm {
                         }
                         let f = *self.frames.last().unwrap_unchecked();
                         let m = self.meta.get_unchecked(f.func as usize);
-                        cur = Cur { code: m.code, pc: f.pc, base: f.base, nregs: m.nregs, func: f.func };
+                        cur = Cur { code: m.code, pc: f.pc };
                         regs = self.stack.as_mut_ptr().add(f.base);
                         if ins.op == Op::Ret {
                             r!(done.ret_dst) = v;
@@ -439,14 +567,14 @@ impl Vm {
 
                     Op::NewArray => {
                         gc_point!();
-                        let elem_ref = self.elem_is_ref(cur.func, a);
+                        let elem_ref = self.elem_is_ref(frame!().func, a);
                         let items = std::slice::from_raw_parts(regs.add(b as usize), c as usize).to_vec();
                         r!(a) = self.heap.alloc_array(items, elem_ref);
                     }
                     Op::ArrayRepeat => {
                         gc_point!();
                         let n = ri!(c);
-                        let elem_ref = self.elem_is_ref(cur.func, a);
+                        let elem_ref = self.elem_is_ref(frame!().func, a);
                         let v = tri!(self.repeat_array(r!(b), n, elem_ref));
                         r!(a) = v;
                     }
@@ -486,7 +614,7 @@ impl Vm {
                     }
                     Op::NewMap => {
                         gc_point!();
-                        let (kk, vref) = self.map_kinds(cur.func, a);
+                        let (kk, vref) = self.map_kinds(frame!().func, a);
                         r!(a) = self.heap.alloc_map(MapObj::new(kk, vref));
                     }
                     Op::MapGet => {
@@ -495,7 +623,7 @@ impl Vm {
                         match m.map.get(&k) {
                             Some(&v) => r!(a) = v,
                             None => {
-                                let kt = self.reg_type(cur.func, c);
+                                let kt = self.reg_type(frame!().func, c);
                                 trap!(Trap::new(format!("key not found: {}", key_text(&self.module, r!(c), kt))));
                             }
                         }
@@ -563,14 +691,15 @@ impl Vm {
                     }
                     Op::ToStr => {
                         gc_point!();
-                        let ty = self.reg_type(cur.func, b);
+                        let ty = self.reg_type(frame!().func, b);
                         let mut s = String::new();
                         write_value(&mut s, &self.module, r!(b), ty);
                         r!(a) = self.heap.alloc_string(s);
                     }
                     Op::Print => {
                         self.save_pc(cur.pc);
-                        tri!(self.print_line(cur.func, cur.base, b, c, false));
+                        let f = frame!();
+                        tri!(self.print_line(f.func, f.base, b, c, false));
                     }
                 }
             }

@@ -5,6 +5,7 @@
 //! references); each function's register types say which are references, which gives the
 //! collector precise roots.
 
+mod code;
 mod dispatch;
 
 use crate::bytecode::{verify, Const, Kind, Module, Type, VerifyError};
@@ -17,7 +18,8 @@ use std::sync::Arc;
 
 /// Per-function facts the interpreter needs at every call.
 pub(crate) struct FuncMeta {
-    /// The function's code, owned by the VM's `Arc<Module>`.
+    /// The function's code: the module's (owned by the VM's `Arc<Module>`) or its copy
+    /// that uses no fuel (owned by `Vm::code`); see `code.rs`.
     pub code: *const crate::bytecode::Instr,
     pub nregs: usize,
     pub nparams: usize,
@@ -101,7 +103,7 @@ pub struct Vm {
     /// Fuel left (`u64::MAX` when the run has no limit, which cannot run out in practice),
     /// apart from what was moved to `ticks`.
     pub(crate) fuel: u64,
-    /// The metered dispatch loop's countdown: fuel taken from `fuel` in chunks of up to
+    /// The countdown of fuel-counting runs: fuel taken from `fuel` in chunks of up to
     /// [`TICK_CHUNK`] and not used yet. When it reaches 0, `refill` polls the interrupt
     /// flag and takes the next chunk, so the flag costs nothing per instruction.
     pub(crate) ticks: u64,
@@ -113,6 +115,8 @@ pub struct Vm {
     pub(crate) line: String,
     /// The value of each function without captures, made on first use.
     fn_values: Vec<u64>,
+    /// The code with and without fuel counting; `meta[..].code` points at one of them.
+    pub(crate) code: code::Code,
 }
 
 impl Vm {
@@ -208,6 +212,7 @@ impl Vm {
             native_depth: 0,
             line: String::new(),
             fn_values: vec![0; m.functions.len()],
+            code: code::Code::new(m),
             module,
         })
     }
@@ -241,8 +246,9 @@ impl Vm {
         self.opts.fuel.map(|_| self.fuel + self.ticks)
     }
 
-    /// Whether runs use the metered dispatch loop: with a fuel limit or an interrupt flag.
-    /// Without either, calls and backward jumps cost nothing extra.
+    /// Whether runs count fuel (and so poll the interrupt flag): with a fuel limit or an
+    /// interrupt flag. Other runs run the copy of the code that uses no fuel (`code.rs`),
+    /// so calls and loop jumps cost them nothing extra.
     #[inline]
     pub(crate) fn metered(&self) -> bool {
         self.opts.fuel.is_some() || self.interrupt.is_some()
