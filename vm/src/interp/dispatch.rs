@@ -152,6 +152,20 @@ impl Vm {
                 jump!($off)
             }};
         }
+        macro_rules! jump_if {
+            ($cond:expr, $off:expr) => {
+                if $cond {
+                    jump!($off)
+                }
+            };
+        }
+        macro_rules! loop_if {
+            ($cond:expr, $off:expr) => {
+                if $cond {
+                    loop_jump!($off)
+                }
+            };
+        }
 
         // The bodies of `Call` and `CallClosure`, which their no-fuel twins share.
         macro_rules! call {
@@ -297,210 +311,50 @@ impl Vm {
                     Op::IsNil => r!(a) = (r!(b) == 0) as u64,
                     Op::Not => r!(a) = (r!(b) == 0) as u64,
 
-                    // Forward jumps, then their loop twins: the same tests, jumping back and
-                    // using fuel. The verifier made the directions so (Control).
+                    // Each jump next to its loop twin: the same test; the twin jumps back and
+                    // uses fuel. The verifier made the directions so (Control).
                     Op::Jmp => jump!(ins.sbc()),
-                    Op::JmpIf => {
-                        if r!(a) != 0 {
-                            jump!(ins.sbc())
-                        }
-                    }
-                    Op::JmpIfNot => {
-                        if r!(a) == 0 {
-                            jump!(ins.sbc())
-                        }
-                    }
-                    Op::JmpIfNil => {
-                        if r!(a) == 0 {
-                            jump!(ins.sbc())
-                        }
-                    }
-                    Op::JmpIfNotNil => {
-                        if r!(a) != 0 {
-                            jump!(ins.sbc())
-                        }
-                    }
-                    Op::JmpIfLtI => {
-                        if ri!(a) < ri!(b) {
-                            jump!(ins.sc())
-                        }
-                    }
-                    Op::JmpIfNotLtI => {
-                        if ri!(a) >= ri!(b) {
-                            jump!(ins.sc())
-                        }
-                    }
-                    Op::JmpIfLeI => {
-                        if ri!(a) <= ri!(b) {
-                            jump!(ins.sc())
-                        }
-                    }
-                    Op::JmpIfNotLeI => {
-                        if ri!(a) > ri!(b) {
-                            jump!(ins.sc())
-                        }
-                    }
-                    Op::JmpIfEqI => {
-                        if r!(a) == r!(b) {
-                            jump!(ins.sc())
-                        }
-                    }
-                    Op::JmpIfNeI => {
-                        if r!(a) != r!(b) {
-                            jump!(ins.sc())
-                        }
-                    }
-                    Op::JmpIfLtF => {
-                        if rf!(a) < rf!(b) {
-                            jump!(ins.sc())
-                        }
-                    }
-                    Op::JmpIfLeF => {
-                        if rf!(a) <= rf!(b) {
-                            jump!(ins.sc())
-                        }
-                    }
-                    Op::JmpIfNotLtF => {
-                        if !(rf!(a) < rf!(b)) {
-                            jump!(ins.sc())
-                        }
-                    }
-                    Op::JmpIfNotLeF => {
-                        if !(rf!(a) <= rf!(b)) {
-                            jump!(ins.sc())
-                        }
-                    }
-                    Op::JmpIfLtIK => {
-                        if ri!(a) < ins.sb() as i64 {
-                            jump!(ins.sc())
-                        }
-                    }
-                    Op::JmpIfNotLtIK => {
-                        if ri!(a) >= ins.sb() as i64 {
-                            jump!(ins.sc())
-                        }
-                    }
-                    Op::JmpIfLeIK => {
-                        if ri!(a) <= ins.sb() as i64 {
-                            jump!(ins.sc())
-                        }
-                    }
-                    Op::JmpIfNotLeIK => {
-                        if ri!(a) > ins.sb() as i64 {
-                            jump!(ins.sc())
-                        }
-                    }
-                    Op::JmpIfEqIK => {
-                        if ri!(a) == ins.sb() as i64 {
-                            jump!(ins.sc())
-                        }
-                    }
-                    Op::JmpIfNeIK => {
-                        if ri!(a) != ins.sb() as i64 {
-                            jump!(ins.sc())
-                        }
-                    }
                     Op::Loop => loop_jump!(ins.sbc()),
-                    Op::LoopIf => {
-                        if r!(a) != 0 {
-                            loop_jump!(ins.sbc())
-                        }
-                    }
-                    Op::LoopIfNot => {
-                        if r!(a) == 0 {
-                            loop_jump!(ins.sbc())
-                        }
-                    }
-                    Op::LoopIfNil => {
-                        if r!(a) == 0 {
-                            loop_jump!(ins.sbc())
-                        }
-                    }
-                    Op::LoopIfNotNil => {
-                        if r!(a) != 0 {
-                            loop_jump!(ins.sbc())
-                        }
-                    }
-                    Op::LoopIfLtI => {
-                        if ri!(a) < ri!(b) {
-                            loop_jump!(ins.sc())
-                        }
-                    }
-                    Op::LoopIfNotLtI => {
-                        if ri!(a) >= ri!(b) {
-                            loop_jump!(ins.sc())
-                        }
-                    }
-                    Op::LoopIfLeI => {
-                        if ri!(a) <= ri!(b) {
-                            loop_jump!(ins.sc())
-                        }
-                    }
-                    Op::LoopIfNotLeI => {
-                        if ri!(a) > ri!(b) {
-                            loop_jump!(ins.sc())
-                        }
-                    }
-                    Op::LoopIfEqI => {
-                        if r!(a) == r!(b) {
-                            loop_jump!(ins.sc())
-                        }
-                    }
-                    Op::LoopIfNeI => {
-                        if r!(a) != r!(b) {
-                            loop_jump!(ins.sc())
-                        }
-                    }
-                    Op::LoopIfLtF => {
-                        if rf!(a) < rf!(b) {
-                            loop_jump!(ins.sc())
-                        }
-                    }
-                    Op::LoopIfLeF => {
-                        if rf!(a) <= rf!(b) {
-                            loop_jump!(ins.sc())
-                        }
-                    }
-                    Op::LoopIfNotLtF => {
-                        if !(rf!(a) < rf!(b)) {
-                            loop_jump!(ins.sc())
-                        }
-                    }
-                    Op::LoopIfNotLeF => {
-                        if !(rf!(a) <= rf!(b)) {
-                            loop_jump!(ins.sc())
-                        }
-                    }
-                    Op::LoopIfLtIK => {
-                        if ri!(a) < ins.sb() as i64 {
-                            loop_jump!(ins.sc())
-                        }
-                    }
-                    Op::LoopIfNotLtIK => {
-                        if ri!(a) >= ins.sb() as i64 {
-                            loop_jump!(ins.sc())
-                        }
-                    }
-                    Op::LoopIfLeIK => {
-                        if ri!(a) <= ins.sb() as i64 {
-                            loop_jump!(ins.sc())
-                        }
-                    }
-                    Op::LoopIfNotLeIK => {
-                        if ri!(a) > ins.sb() as i64 {
-                            loop_jump!(ins.sc())
-                        }
-                    }
-                    Op::LoopIfEqIK => {
-                        if ri!(a) == ins.sb() as i64 {
-                            loop_jump!(ins.sc())
-                        }
-                    }
-                    Op::LoopIfNeIK => {
-                        if ri!(a) != ins.sb() as i64 {
-                            loop_jump!(ins.sc())
-                        }
-                    }
+                    Op::JmpIf => jump_if!(r!(a) != 0, ins.sbc()),
+                    Op::LoopIf => loop_if!(r!(a) != 0, ins.sbc()),
+                    Op::JmpIfNot => jump_if!(r!(a) == 0, ins.sbc()),
+                    Op::LoopIfNot => loop_if!(r!(a) == 0, ins.sbc()),
+                    Op::JmpIfNil => jump_if!(r!(a) == 0, ins.sbc()),
+                    Op::LoopIfNil => loop_if!(r!(a) == 0, ins.sbc()),
+                    Op::JmpIfNotNil => jump_if!(r!(a) != 0, ins.sbc()),
+                    Op::LoopIfNotNil => loop_if!(r!(a) != 0, ins.sbc()),
+                    Op::JmpIfLtI => jump_if!(ri!(a) < ri!(b), ins.sc()),
+                    Op::LoopIfLtI => loop_if!(ri!(a) < ri!(b), ins.sc()),
+                    Op::JmpIfNotLtI => jump_if!(ri!(a) >= ri!(b), ins.sc()),
+                    Op::LoopIfNotLtI => loop_if!(ri!(a) >= ri!(b), ins.sc()),
+                    Op::JmpIfLeI => jump_if!(ri!(a) <= ri!(b), ins.sc()),
+                    Op::LoopIfLeI => loop_if!(ri!(a) <= ri!(b), ins.sc()),
+                    Op::JmpIfNotLeI => jump_if!(ri!(a) > ri!(b), ins.sc()),
+                    Op::LoopIfNotLeI => loop_if!(ri!(a) > ri!(b), ins.sc()),
+                    Op::JmpIfEqI => jump_if!(r!(a) == r!(b), ins.sc()),
+                    Op::LoopIfEqI => loop_if!(r!(a) == r!(b), ins.sc()),
+                    Op::JmpIfNeI => jump_if!(r!(a) != r!(b), ins.sc()),
+                    Op::LoopIfNeI => loop_if!(r!(a) != r!(b), ins.sc()),
+                    Op::JmpIfLtF => jump_if!(rf!(a) < rf!(b), ins.sc()),
+                    Op::LoopIfLtF => loop_if!(rf!(a) < rf!(b), ins.sc()),
+                    Op::JmpIfLeF => jump_if!(rf!(a) <= rf!(b), ins.sc()),
+                    Op::LoopIfLeF => loop_if!(rf!(a) <= rf!(b), ins.sc()),
+                    Op::JmpIfNotLtF => jump_if!(!(rf!(a) < rf!(b)), ins.sc()),
+                    Op::LoopIfNotLtF => loop_if!(!(rf!(a) < rf!(b)), ins.sc()),
+                    Op::JmpIfNotLeF => jump_if!(!(rf!(a) <= rf!(b)), ins.sc()),
+                    Op::LoopIfNotLeF => loop_if!(!(rf!(a) <= rf!(b)), ins.sc()),
+                    Op::JmpIfLtIK => jump_if!(ri!(a) < ins.sb() as i64, ins.sc()),
+                    Op::LoopIfLtIK => loop_if!(ri!(a) < ins.sb() as i64, ins.sc()),
+                    Op::JmpIfNotLtIK => jump_if!(ri!(a) >= ins.sb() as i64, ins.sc()),
+                    Op::LoopIfNotLtIK => loop_if!(ri!(a) >= ins.sb() as i64, ins.sc()),
+                    Op::JmpIfLeIK => jump_if!(ri!(a) <= ins.sb() as i64, ins.sc()),
+                    Op::LoopIfLeIK => loop_if!(ri!(a) <= ins.sb() as i64, ins.sc()),
+                    Op::JmpIfNotLeIK => jump_if!(ri!(a) > ins.sb() as i64, ins.sc()),
+                    Op::LoopIfNotLeIK => loop_if!(ri!(a) > ins.sb() as i64, ins.sc()),
+                    Op::JmpIfEqIK => jump_if!(ri!(a) == ins.sb() as i64, ins.sc()),
+                    Op::LoopIfEqIK => loop_if!(ri!(a) == ins.sb() as i64, ins.sc()),
+                    Op::JmpIfNeIK => jump_if!(ri!(a) != ins.sb() as i64, ins.sc()),
+                    Op::LoopIfNeIK => loop_if!(ri!(a) != ins.sb() as i64, ins.sc()),
 
                     Op::Call => {
                         burn_fuel!();
