@@ -12,7 +12,7 @@ use std::process::ExitCode;
 /// would write. Exit code 2 if the file cannot be read, decoded or compiled, or does not
 /// verify (the report is printed first in that last case).
 pub fn run(file: &Path) -> ExitCode {
-    let bytes = if file.extension().is_some_and(|e| e == "bc") {
+    let bytes = if crate::load::is_bytecode(file) {
         match std::fs::read(file) {
             Ok(b) => b,
             Err(e) => return fail(&format!("cannot read {}: {e}", file.display())),
@@ -21,7 +21,7 @@ pub fn run(file: &Path) -> ExitCode {
         match kite_compiler::compile_file(file) {
             Ok(m) => encode(&m),
             Err(e) => {
-                eprint!("{e}");
+                crate::output::to_stderr(&e.to_string());
                 return ExitCode::from(2);
             }
         }
@@ -31,7 +31,9 @@ pub fn run(file: &Path) -> ExitCode {
         Err(e) => return fail(&format!("{}: invalid bytecode {e}", file.display())),
     };
     let verified = verify(&m);
-    print!("{}", report(file, bytes.len(), &header, &m, &verified));
+    if let Err(code) = crate::output::to_stdout(&report(file, bytes.len(), &header, &m, &verified)) {
+        return code;
+    }
     match verified {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&format!("{}: invalid bytecode: {e}", file.display())),
@@ -39,7 +41,7 @@ pub fn run(file: &Path) -> ExitCode {
 }
 
 fn fail(msg: &str) -> ExitCode {
-    eprintln!("error: {msg}");
+    crate::output::error_line(msg);
     ExitCode::from(2)
 }
 

@@ -1,12 +1,14 @@
 //! `vm`: build, check, disassemble and run Kite programs.
 
 mod inspect;
+mod load;
+mod output;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use kite::{Capabilities, Config, Engine, Error, Limits, Linker, Store};
 use kite_vm::bytecode::{decode::decode, disasm::disassemble, encode::encode, verify, Module};
 use kite_vm::interp::DEFAULT_MAX_DEPTH;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -30,6 +32,7 @@ enum Command {
     ///
     /// Exit code: 0 on success (or the value `fn main() -> int` returns), 1 on a trap,
     /// 2 on a usage, compile or load error, 3 when a resource limit is hit.
+    #[command(override_usage = "vm run [OPTIONS] [--] FILE [ARGS]...")]
     Run(RunArgs),
     /// Compile a .kite program to a .bc bytecode file.
     Build {
@@ -102,18 +105,30 @@ struct RunArgs {
     /// Maximum call depth before `stack overflow` (exit code 3).
     #[arg(long, default_value_t = DEFAULT_MAX_DEPTH, value_name = "N")]
     max_depth: usize,
-    /// Stop with `timeout` (exit code 3) after this much wall-clock time: a number with
-    /// ms, s or m (500ms, 2s, 1m). Default: no limit.
+    /// Stop with `timeout` (exit code 3) after this much wall-clock time: a number with a
+    /// unit, ms, s or m (500ms, 2s, 1.5m), at least 1ms. Default: no limit.
     #[arg(long, value_name = "TIME", value_parser = parse_duration)]
     timeout: Option<Duration>,
-    /// The program: FILE.kite or FILE.bc.
-    file: PathBuf,
-    /// Arguments for the program (`env.args()`).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    args: Vec<String>,
+    /// The program (FILE.kite or FILE.bc), then its arguments (`env.args()`). Every word
+    /// after the program file is the program's, even one that looks like a flag: flags for
+    /// `vm run` go before the file (`--` may end them explicitly).
+    #[arg(value_name = "FILE", required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true)]
+    program: Vec<String>,
+}
+
+impl RunArgs {
+    /// The program file.
+    fn file(&self) -> PathBuf {
+        PathBuf::from(&self.program[0])
+    }
+    /// The program's own arguments: every word after the file.
+    fn program_args(&self) -> Vec<String> {
+        self.program[1..].to_vec()
+    }
 }
 
 fn main() -> ExitCode {
+    output::restore_sigpipe();
     let cli = Cli::parse();
     if !needs_deep_stack(&cli) {
         return real_main(cli);
@@ -123,7 +138,7 @@ fn main() -> ExitCode {
     match child.map(|h| h.join()) {
         Ok(Ok(code)) => code,
         _ => {
-            eprintln!("error: internal error");
+            output::error_line("internal error");
             ExitCode::from(EXIT_USAGE)
         }
     }
@@ -132,13 +147,13 @@ fn main() -> ExitCode {
 /// Whether the command compiles source (which recurses deeply); running bytecode does not.
 fn needs_deep_stack(cli: &Cli) -> bool {
     let file = match &cli.command {
-        Command::Run(args) => &args.file,
-        Command::Disasm { file } | Command::Inspect { file } => file,
+        Command::Run(args) => args.file(),
+        Command::Disasm { file } | Command::Inspect { file } => file.clone(),
         Command::Build { .. } | Command::Check { .. } => return true,
         #[allow(unreachable_patterns)]
         _ => return false,
     };
-    file.extension().is_none_or(|e| e != "bc")
+    !load::is_bytecode(&file)
 }
 
 fn real_main(cli: Cli) -> ExitCode {
@@ -160,10 +175,10 @@ fn real_main(cli: Cli) -> ExitCode {
             Err(code) => code,
         },
         Command::Disasm { file } => match load(&file) {
-            Ok(m) => {
-                print!("{}", disassemble(&m));
-                ExitCode::SUCCESS
-            }
+            Ok(m) => match output::to_stdout(&disassemble(&m)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(code) => code,
+            },
             Err(code) => code,
         },
         Command::Inspect { file } => inspect::run(&file),
@@ -171,20 +186,20 @@ fn real_main(cli: Cli) -> ExitCode {
 }
 
 fn fail(msg: &str) -> ExitCode {
-    eprintln!("error: {msg}");
+    output::error_line(msg);
     ExitCode::from(EXIT_USAGE)
 }
 
 fn compile(file: &Path) -> Result<Module, ExitCode> {
     kite_compiler::compile_file(file).map_err(|e| {
-        eprint!("{e}");
+        output::to_stderr(&e.to_string());
         ExitCode::from(EXIT_USAGE)
     })
 }
 
-/// A module from a .bc file, or compiled from source.
+/// A module from a bytecode file (recognized by its magic bytes), or compiled from source.
 fn load(file: &Path) -> Result<Module, ExitCode> {
-    if file.extension().is_some_and(|e| e == "bc") {
+    if load::is_bytecode(file) {
         let bytes = std::fs::read(file).map_err(|e| fail(&format!("cannot read {}: {e}", file.display())))?;
         let m = decode(&bytes).map_err(|e| fail(&format!("{}: invalid bytecode {e}", file.display())))?;
         verify(&m).map_err(|e| fail(&format!("{}: invalid bytecode: {e}", file.display())))?;
@@ -207,10 +222,12 @@ fn parse_size(s: &str) -> Result<usize, String> {
     n.checked_mul(mult).ok_or_else(|| format!("{s:?} is too large"))
 }
 
-/// `2s` → 2 seconds (ms, s and m suffixes; no suffix: seconds).
+/// `2s` → 2 seconds. A unit is required (`ms`, `s` or `m`), and the time must be at least
+/// one millisecond: the watchdog's resolution. Anything else is a usage error naming the
+/// accepted forms, never a limit that is silently not enforced.
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
-    let bad = || format!("{s:?} is not a time such as 500ms, 2s or 1m");
+    let forms = "a time of at least 1ms with a unit: 500ms, 2s, 1.5m";
     let (num, unit) = if let Some(n) = t.strip_suffix("ms") {
         (n, 0.001)
     } else if let Some(n) = t.strip_suffix('s') {
@@ -218,10 +235,14 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     } else if let Some(n) = t.strip_suffix('m') {
         (n, 60.0)
     } else {
-        (t, 1.0)
+        return Err(format!("{s:?} has no unit: expected {forms}"));
     };
-    let x: f64 = num.parse().map_err(|_| bad())?;
-    Duration::try_from_secs_f64(x * unit).map_err(|_| bad())
+    let x: f64 = num.trim().parse().map_err(|_| format!("{s:?} is not {forms}"))?;
+    let d = Duration::try_from_secs_f64(x * unit).map_err(|_| format!("{s:?} is not {forms}"))?;
+    if d < Duration::from_millis(1) {
+        return Err(format!("{s:?} is too short: expected {forms}"));
+    }
+    Ok(d)
 }
 
 fn run(args: RunArgs) -> ExitCode {
@@ -232,8 +253,8 @@ fn run(args: RunArgs) -> ExitCode {
         }
     }
     let engine = Engine::new(Config::default());
-    let file = &args.file;
-    let module = if file.extension().is_some_and(|e| e == "bc") {
+    let file = &args.file();
+    let module = if load::is_bytecode(file) {
         let bytes = match std::fs::read(file) {
             Ok(b) => b,
             Err(e) => return fail(&format!("cannot read {}: {e}", file.display())),
@@ -245,7 +266,7 @@ fn run(args: RunArgs) -> ExitCode {
     let module = match module {
         Ok(m) => m,
         Err(Error::Compile(e)) => {
-            eprint!("{e}");
+            output::to_stderr(&e.to_string());
             return ExitCode::from(EXIT_USAGE);
         }
         Err(e) => return fail(&format!("{}: {e}", file.display())),
@@ -259,7 +280,7 @@ fn run(args: RunArgs) -> ExitCode {
     for d in &args.allow_write {
         caps = caps.allow_write(d);
     }
-    match args.allow_env {
+    match args.allow_env.clone() {
         Some(names) if names.is_empty() => caps = caps.allow_env_all(),
         Some(names) => {
             for n in names {
@@ -286,31 +307,33 @@ fn run(args: RunArgs) -> ExitCode {
     }
 
     let mut store = Store::new(&engine, caps, limits);
-    store.set_args(args.args);
+    store.set_args(args.program_args());
     store.set_seed(args.seed);
     store.set_stdout(BufWriter::with_capacity(1 << 16, std::io::stdout()));
     let linker = Linker::new(&engine);
     let started = std::time::Instant::now();
-    let result = linker.instantiate(&mut store, &module).and_then(|inst| inst.run_main(&mut store));
-    store.flush();
+    let mut result = linker.instantiate(&mut store, &module).and_then(|inst| inst.run_main(&mut store));
+    if let (Ok(_), Err(e)) = (&result, store.flush()) {
+        result = Err(Error::Trap(kite::Trap::new(format!("cannot write output: {e}"))));
+    }
     if args.stats {
         let st = store.stats();
         let fuel = match (args.fuel, st.fuel_used) {
             (_, Some(used)) => format!("fuel used {used}, "),
             _ => String::new(),
         };
-        eprintln!(
-            "stats: time {:.3}s, {fuel}peak heap {} bytes, allocated {} bytes, gc cycles {}",
+        output::to_stderr(&format!(
+            "stats: time {:.3}s, {fuel}peak heap {} bytes, allocated {} bytes, gc cycles {}\n",
             started.elapsed().as_secs_f64(),
             st.peak_heap_bytes,
             st.allocated_bytes,
             st.gc_cycles
-        );
+        ));
     }
     match result {
         Ok(code) => ExitCode::from(code as u8),
         Err(Error::Trap(trap)) => {
-            let _ = std::io::stderr().write_all(trap.to_string().as_bytes());
+            output::to_stderr(&trap.to_string());
             ExitCode::from(trap.exit_code() as u8)
         }
         Err(e) => fail(&e.to_string()),
@@ -331,8 +354,10 @@ mod tests {
         assert_eq!(parse_duration("200ms"), Ok(Duration::from_millis(200)));
         assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
         assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
-        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
-        assert!(parse_duration("-1s").is_err());
-        assert!(parse_duration("soon").is_err());
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("1ms"), Ok(Duration::from_millis(1)));
+        for bad in ["-1s", "soon", "1", "1.5", "0s", "0ms", "0.000001s", "0.5ms", "NaNs", "infs", ""] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -172,3 +172,69 @@ fn bad_flags_and_missing_imports_are_usage_errors() {
     }
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// Runs `vm run FLAGS prog.kite ARGS` in `dir`.
+fn run_with_args(dir: &Path, flags: &[&str], src: &str, args: &[&str]) -> Run {
+    std::fs::write(dir.join("prog.kite"), src).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_vm"))
+        .arg("run")
+        .args(flags)
+        .arg("prog.kite")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run vm");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn words_after_the_program_file_are_the_programs_and_grant_nothing() {
+    let d = workdir("args");
+    // The program prints its arguments, then uses every capability a flag could grant.
+    let src = "fn main() {\n    print(env.args());\n    print(fs.read(\"secret.txt\"));\n}\n";
+    for word in [
+        "--allow-read=.",
+        "--allow-read",
+        "--allow-write=.",
+        "--allow-env",
+        "--allow-time",
+        "--fuel=1",
+        "--max-memory=1K",
+        "--max-depth=1",
+        "--timeout=1ms",
+        "--seed=3",
+        "--stats",
+        "--tier=interp",
+        "--help",
+        "-h",
+        "--",
+        "-",
+    ] {
+        let r = run_with_args(&d, &[], src, &[word, "x"]);
+        assert_eq!(r.stdout, format!("[{word:?}, \"x\"]\n"), "{word}: {}", r.stderr);
+        assert_eq!(r.code, 1, "{word}: {}", r.stderr);
+        assert_eq!(
+            first_line(&r.stderr),
+            "error: capability denied: fs.read \"secret.txt\" is outside the readable folders (grant with --allow-read=DIR)",
+            "{word}"
+        );
+    }
+    let env = run_with_args(&d, &[], "fn main() { print(env.get(\"HOME\")); }", &["--allow-env"]);
+    assert!(first_line(&env.stderr).starts_with("error: capability denied: env.get"), "{}", env.stderr);
+    let time = run_with_args(&d, &[], "fn main() { print(time.mono_ns() > 0); }", &["--allow-time"]);
+    assert!(first_line(&time.stderr).starts_with("error: capability denied: time.mono_ns"), "{}", time.stderr);
+    // Flags before the file still apply; `--` may end them.
+    let r = run_with_args(&d, &["--allow-read=."], src, &["a"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "[\"a\"]\nsecret\n"), "{}", r.stderr);
+    let r = run_with_args(&d, &["--allow-read=.", "--"], src, &["--fuel=1"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "[\"--fuel=1\"]\nsecret\n"), "{}", r.stderr);
+    // `vm run --help` still explains itself.
+    let help = Command::new(env!("CARGO_BIN_EXE_vm")).args(["run", "--help"]).output().unwrap();
+    assert!(help.status.success());
+    assert!(String::from_utf8_lossy(&help.stdout).contains("Every word after the program file is the program's"));
+    let _ = std::fs::remove_dir_all(&d);
+}

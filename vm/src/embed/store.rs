@@ -182,10 +182,11 @@ impl Store {
         s
     }
 
-    /// Flushes the program's output.
-    pub fn flush(&mut self) {
-        let _ = self.out.flush();
-        let _ = self.err.flush();
+    /// Flushes the program's output; an error says output was lost.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        let out = self.out.flush();
+        let err = self.err.flush();
+        out.and(err)
     }
 
     /// Adds an instance and runs its global initializers.
@@ -225,11 +226,16 @@ impl Store {
         });
         let r = f(vm);
         drop(ticket);
+        // Output the program wrote and the host could not take is an error of the call.
+        let flushed = vm.out.flush().and(vm.err.flush());
+        let r = match (r, flushed) {
+            (Ok(_), Err(e)) => Err(Trap::new(format!("cannot write output: {e}"))),
+            (r, _) => r,
+        };
         if let (Some(before), Some(left)) = (self.fuel, vm.fuel_left()) {
             self.fuel_used += before - left;
             self.fuel = Some(left);
         }
-        vm.flush();
         std::mem::swap(&mut vm.out, &mut self.out);
         std::mem::swap(&mut vm.err, &mut self.err);
         std::mem::swap(&mut vm.ctx, &mut self.ctx);

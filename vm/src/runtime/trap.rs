@@ -72,7 +72,7 @@ impl fmt::Display for Trap {
     /// trace longer than 50 frames (deep recursion), the first 40 and the last 10 are
     /// shown, with a line saying how many were left out.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "error: {}", self.message)?;
+        writeln!(f, "error: {}", printable(&self.message))?;
         let n = self.trace.len();
         for (i, fr) in self.trace.iter().enumerate() {
             if n > TRACE_HEAD + TRACE_TAIL && i >= TRACE_HEAD && i < n - TRACE_TAIL {
@@ -81,10 +81,51 @@ impl fmt::Display for Trap {
                 }
                 continue;
             }
-            writeln!(f, "  at {} ({}:{}:{})", fr.function, fr.file, fr.line, fr.col)?;
+            writeln!(f, "  at {} ({}:{}:{})", printable(&fr.function), printable(&fr.file), fr.line, fr.col)?;
         }
         Ok(())
     }
 }
 
 impl std::error::Error for Trap {}
+
+/// `s` as one line of a trap report: control characters other than `\t` (newlines,
+/// carriage returns, escape sequences) and the bidirectional-text overrides are written as
+/// `\n`, `\r` or `\u{..}` escapes, so a message chosen by the program (`panic`, `assert`)
+/// or a file name cannot print something that looks like another line of the report.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        (c.is_control() && c != '\t') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_cannot_forge_trace_lines() {
+        let mut t = Trap::new("panic: boom\n  at main (x.kite:1:1)\r\u{1b}[2K\tend\u{202e}");
+        t.trace.push(TraceFrame { function: "f\nx".into(), file: "a\u{7}.kite".into(), line: 2, col: 3 });
+        let text = t.to_string();
+        assert_eq!(
+            text,
+            "error: panic: boom\\n  at main (x.kite:1:1)\\r\\u{1b}[2K\tend\\u{202e}\n  at f\\nx (a\\u{7}.kite:2:3)\n"
+        );
+        assert_eq!(text.lines().count(), 2);
+        assert_eq!(printable("plain text, tabs\tand unicode é"), "plain text, tabs\tand unicode é");
+    }
+}
