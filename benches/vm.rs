@@ -33,7 +33,7 @@ fn run(engine: &Engine, linker: &Linker, module: &Module, args: &[String]) -> i3
         .instantiate(&mut store, module)
         .and_then(|inst| inst.run_main(&mut store))
         .unwrap_or_else(|e| panic!("run failed: {e}"));
-    store.flush();
+    let _ = store.flush();
     code
 }
 

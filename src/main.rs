@@ -4,10 +4,12 @@ mod inspect;
 mod load;
 mod output;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{Parser, Subcommand};
 use kite::{Capabilities, Config, Engine, Error, Limits, Linker, Store};
 use kite_vm::bytecode::{decode::decode, disasm::disassemble, encode::encode, verify, Module};
-use kite_vm::interp::DEFAULT_MAX_DEPTH;
+use kite_vm::exec::Tier;
+use kite_vm::sandbox::DEFAULT_MAX_DEPTH;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -60,16 +62,10 @@ enum Command {
     },
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum Tier {
-    /// The interpreter.
-    Interp,
-}
-
 #[derive(clap::Args)]
 struct RunArgs {
     /// Execution tier.
-    #[arg(long, value_enum, default_value = "interp")]
+    #[arg(long, default_value = "interp", value_name = "TIER", value_parser = tier_parser())]
     tier: Tier,
     /// Seed of the `rand` module (runs with the same seed print the same numbers).
     #[arg(long, default_value_t = 0, value_name = "N")]
@@ -245,14 +241,19 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// `--tier`: the tiers the VM has, with what each does.
+fn tier_parser() -> impl TypedValueParser<Value = Tier> {
+    PossibleValuesParser::new(Tier::ALL.iter().map(|t| PossibleValue::new(t.name()).help(t.description())))
+        .map(|name| Tier::from_name(&name).unwrap_or_default())
+}
+
 fn run(args: RunArgs) -> ExitCode {
-    let Tier::Interp = args.tier;
     for (flag, dirs) in [("--allow-read", &args.allow_read), ("--allow-write", &args.allow_write)] {
         if let Some(d) = dirs.iter().find(|d| !d.is_dir()) {
             return fail(&format!("{flag}={}: no such folder", d.display()));
         }
     }
-    let engine = Engine::new(Config::default());
+    let engine = Engine::new(Config::default().tier(args.tier));
     let file = &args.file();
     let module = if load::is_bytecode(file) {
         let bytes = match std::fs::read(file) {

@@ -2,8 +2,9 @@
 //! the language's rules give (wrapping `+ - *`, truncating `/`, `%` with the dividend's
 //! sign, low-6-bit shift counts, arithmetic `>>`, IEEE floats), for random expressions.
 
+use kite_vm::bytecode::VerifiedModule;
 use kite_vm::host::HostFuncs;
-use kite_vm::interp::{RunOptions, Vm};
+use kite_vm::runtime::{RunOptions, Vm};
 use proptest::prelude::*;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -95,16 +96,12 @@ impl Write for Shared {
 fn run(src: &str) -> Result<String, String> {
     let module = kite_compiler::compile_source("prop.kite", src).map_err(|e| format!("compile error:\n{e}\n{src}"))?;
     let buf = Shared(Arc::new(Mutex::new(Vec::new())));
-    let mut vm = Vm::new(
-        Arc::new(module),
-        &HostFuncs::new(),
-        Box::new(buf.clone()),
-        Box::new(std::io::sink()),
-        RunOptions::default(),
-    )
-    .map_err(|e| e.to_string())?;
+    let module = VerifiedModule::new(module).map_err(|e| e.to_string())?;
+    let mut vm =
+        Vm::new(module, &HostFuncs::new(), Box::new(buf.clone()), Box::new(std::io::sink()), RunOptions::default())
+            .map_err(|e| e.to_string())?;
     let r = vm.run_main();
-    vm.flush();
+    let _ = vm.flush();
     r.map_err(|t| t.message)?;
     let bytes = buf.0.lock().expect("buffer").clone();
     Ok(String::from_utf8(bytes).expect("utf-8"))

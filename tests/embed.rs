@@ -120,6 +120,30 @@ fn a_panicking_host_function_is_a_trap() {
 }
 
 #[test]
+fn a_panicking_raw_host_function_is_a_trap_and_the_store_stays_usable() {
+    let engine = Engine::default();
+    let src = "extern \"app\" fn boom(x: int) -> int;\nfn f(x: int) -> int { print(\"before\", x); return boom(x); }\nfn main() {}";
+    let module = compile(&engine, src);
+    let mut linker = Linker::new(&engine);
+    linker
+        .func_raw("app", "boom", vec![kite::ValType::Int], Some(kite::ValType::Int), |_, args| match args[0] {
+            Val::Int(0) => panic!("raw kaboom"),
+            Val::Int(x) => Ok(Val::Int(x * 2)),
+            _ => Ok(Val::Nil),
+        })
+        .unwrap();
+    let (mut store, out) = store(&engine, Limits::default());
+    let inst = linker.instantiate(&mut store, &module).unwrap();
+    let err = inst.call::<_, i64>(&mut store, "f", 0i64).unwrap_err();
+    let trap = err.trap().expect("a trap");
+    assert_eq!(trap.message, "host function \"app.boom\" panicked");
+    assert_eq!(trap.trace[0].function, "f");
+    // The store's output and context were given back: the next call runs and prints.
+    assert_eq!(inst.call::<_, i64>(&mut store, "f", 21i64).unwrap(), 42);
+    assert_eq!(out.text(), "before 0\nbefore 21\n");
+}
+
+#[test]
 fn a_missing_or_mismatched_import_fails_before_anything_runs() {
     let engine = Engine::default();
     let module = compile(

@@ -9,9 +9,10 @@
 
 use kite_vm::bytecode::decode::decode;
 use kite_vm::bytecode::encode::{encode_with_map, seal, EncodeMap, HEADER_LEN, MAGIC, VERSION_MAJOR, VERSION_MINOR};
+use kite_vm::bytecode::VerifiedModule;
 use kite_vm::bytecode::{verify, Module, Op};
 use kite_vm::host::{HostFunc, HostFuncs, Val, ValType};
-use kite_vm::interp::{RunOptions, Vm};
+use kite_vm::runtime::{RunOptions, Vm};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -314,7 +315,11 @@ pub fn run_bounded(m: Module) -> Outcome {
     #[allow(clippy::needless_update)]
     let opts = RunOptions { max_depth: MAX_DEPTH, fuel: Some(FUEL), ..RunOptions::default() };
     let sink = || Box::new(std::io::sink());
-    match Vm::new(Arc::new(m), &host, sink(), sink(), opts) {
+    let m = match VerifiedModule::new(m) {
+        Ok(m) => m,
+        Err(e) => return Outcome::Link(format!("invalid bytecode: {e}")),
+    };
+    match Vm::new(m, &host, sink(), sink(), opts) {
         Err(e) => Outcome::Link(e.to_string()),
         Ok(mut vm) => {
             vm.heap.set_limit(MAX_HEAP);

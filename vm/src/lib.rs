@@ -10,6 +10,8 @@ pub mod bytecode;
 #[cfg(feature = "runtime")]
 pub mod embed;
 #[cfg(feature = "runtime")]
+pub mod exec;
+#[cfg(feature = "runtime")]
 pub mod heap;
 #[cfg(feature = "runtime")]
 pub mod host;

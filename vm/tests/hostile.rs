@@ -5,9 +5,10 @@
 use kite_vm::bytecode::decode::{decode, DecodeError};
 use kite_vm::bytecode::encode::{encode, seal, HEADER_LEN, MAGIC, VERSION_MAJOR, VERSION_MINOR};
 use kite_vm::bytecode::verify::limits::MAX_TYPE_DEPTH;
+use kite_vm::bytecode::VerifiedModule;
 use kite_vm::bytecode::*;
 use kite_vm::host::{HostFunc, HostFuncs, LinkError, Val, ValType};
-use kite_vm::interp::{InstantiateError, RunOptions, Vm};
+use kite_vm::runtime::{RunOptions, Vm};
 use std::sync::Arc;
 
 const INT: TypeId = 0;
@@ -125,10 +126,10 @@ fn a_call_to_an_import_with_a_different_signature() {
         Err(e) => panic!("unexpected error {e}"),
         Ok(_) => panic!("resolved"),
     }
-    let vm = Vm::new(Arc::new(m), &host, Box::new(std::io::sink()), Box::new(std::io::sink()), RunOptions::default());
+    let m = VerifiedModule::new(m).expect("verifies");
+    let vm = Vm::new(m, &host, Box::new(std::io::sink()), Box::new(std::io::sink()), RunOptions::default());
     match vm {
-        Err(InstantiateError::Link(e)) => assert_eq!(e.to_string(), expected),
-        Err(e) => panic!("unexpected error {e}"),
+        Err(e) => assert_eq!(e.to_string(), expected),
         Ok(_) => panic!("instantiated"),
     }
 }
@@ -460,19 +461,12 @@ fn reserved_operands_must_be_zero() {
 }
 
 #[test]
-fn an_unverified_module_is_not_instantiated() {
+fn an_unverified_module_cannot_become_a_verified_one() {
+    // `Vm::new` takes only a `VerifiedModule`, which only the verifier makes.
     let m = program(vec![STR], vec![ins(Op::Print, 0, 0, 1), ins(Op::RetVoid, 0, 0, 0)]);
-    let vm = Vm::new(
-        Arc::new(m),
-        &HostFuncs::new(),
-        Box::new(std::io::sink()),
-        Box::new(std::io::sink()),
-        RunOptions::default(),
-    );
-    match vm {
-        Err(e @ InstantiateError::Invalid(_)) => assert_has(&e.to_string(), &["invalid bytecode: function 0 (main)"]),
-        Err(e) => panic!("unexpected error {e}"),
-        Ok(_) => panic!("instantiated"),
+    match VerifiedModule::new(m) {
+        Err(e) => assert_has(&e.to_string(), &["function 0 (main)"]),
+        Ok(_) => panic!("verified"),
     }
 }
 
@@ -481,7 +475,8 @@ fn fuel_runs_out_in_an_endless_loop() {
     // while true {}: one loop jump per iteration.
     let m = program(vec![], vec![Instr::with_bc(Op::Loop, 0, (-1i32) as u32)]);
     let opts = RunOptions { fuel: Some(1000), ..RunOptions::default() };
-    let mut vm = Vm::new(Arc::new(m), &HostFuncs::new(), Box::new(std::io::sink()), Box::new(std::io::sink()), opts)
+    let m = VerifiedModule::new(m).expect("verifies");
+    let mut vm = Vm::new(m, &HostFuncs::new(), Box::new(std::io::sink()), Box::new(std::io::sink()), opts)
         .expect("instantiates");
     let t = vm.run_main().expect_err("runs out of fuel");
     assert_eq!(t.message, "out of fuel");

@@ -7,6 +7,7 @@ use super::Lowerer;
 use crate::ast::{Expr, ExprKind, Span};
 use crate::types::Ty;
 use kite_stdlib::signatures::{self, SigTy};
+use kite_vm::bytecode::builtins::Pat;
 use kite_vm::bytecode::{Builtin, MathFn, Op};
 
 /// How a built-in method is lowered.
@@ -340,18 +341,9 @@ impl Lowerer<'_> {
             }
             "int" => self.convert(name, args, Ty::Float, Ty::Int, Op::FloatToInt, span, hint),
             "float" => self.convert(name, args, Ty::Int, Ty::Float, Op::IntToFloat, span, hint),
-            "write" => self.builtin_fn(name, Builtin::Write, &[Ty::Str], Ty::Void, args, span, hint),
-            "parse_int" => self.builtin_fn(name, Builtin::ParseInt, &[Ty::Str], Ty::opt(Ty::Int), args, span, hint),
-            "parse_float" => {
-                self.builtin_fn(name, Builtin::ParseFloat, &[Ty::Str], Ty::opt(Ty::Float), args, span, hint)
-            }
-            "fixed" => self.builtin_fn(name, Builtin::Fixed, &[Ty::Float, Ty::Int], Ty::Str, args, span, hint),
-            "chr" => self.builtin_fn(name, Builtin::Chr, &[Ty::Int], Ty::Str, args, span, hint),
-            "ord" => self.builtin_fn(name, Builtin::Ord, &[Ty::Str], Ty::Int, args, span, hint),
-            "panic" => self.builtin_fn(name, Builtin::Panic, &[Ty::Str], Ty::Void, args, span, hint),
             "assert" => {
                 if args.len() == 2 {
-                    self.builtin_fn(name, Builtin::AssertMsg, &[Ty::Bool, Ty::Str], Ty::Void, args, span, hint)
+                    self.builtin_fn(name, Builtin::AssertMsg, args, span, hint)
                 } else {
                     if args.len() != 1 {
                         self.error(
@@ -359,8 +351,12 @@ impl Lowerer<'_> {
                             format!("function 'assert' takes 1 or 2 arguments, but {} were given", args.len()),
                         );
                     }
-                    self.builtin_fn(name, Builtin::Assert, &[Ty::Bool], Ty::Void, args, span, hint)
+                    self.builtin_fn(name, Builtin::Assert, args, span, hint)
                 }
+            }
+            _ if Builtin::function(name).is_some() => {
+                let b = Builtin::function(name).expect("checked");
+                self.builtin_fn(name, b, args, span, hint)
             }
             _ => unreachable!("every name in builtins::FUNCTIONS is handled"),
         }
@@ -395,18 +391,12 @@ impl Lowerer<'_> {
         Val { ty: to, reg: dst }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn builtin_fn(
-        &mut self,
-        name: &str,
-        b: Builtin,
-        params: &[Ty],
-        ret: Ty,
-        args: &[Expr],
-        span: Span,
-        hint: Option<Reg>,
-    ) -> Val {
-        let first = self.args(name, params, args, span);
+    /// A call of a global built-in function, typed by the built-in table.
+    fn builtin_fn(&mut self, name: &str, b: Builtin, args: &[Expr], span: Span, hint: Option<Reg>) -> Val {
+        let sig = b.sig();
+        let params: Vec<Ty> = sig.params.iter().map(|p| pat_ty(*p, &Ty::Void)).collect();
+        let ret = sig.ret.map_or(Ty::Void, |p| pat_ty(p, &Ty::Void));
+        let first = self.args(name, &params, args, span);
         self.emit_call(Op::CallBuiltin, b as u16, first, &ret, span, hint)
     }
 
@@ -519,83 +509,81 @@ impl Lowerer<'_> {
     }
 
     /// The built-in methods of `str`, arrays and maps. Params include the receiver for
-    /// `Builtin` lowerings and exclude it for `Op`/`Push` ones.
+    /// `Builtin` lowerings and exclude it for `Op`/`Push` ones. Methods that are built-ins
+    /// are typed by the built-in table (`Builtin::sig`); `len`, `push` and `get` are
+    /// instructions.
     fn builtin_method(&mut self, recv: &Ty, name: &str, span: Span) -> Option<MethodSig> {
-        use Builtin as B;
-        let s = |params: Vec<Ty>, ret: Ty, b: Builtin| MethodSig { params, ret, lowering: Lowering::Builtin(b) };
-        let r = recv.clone();
-        Some(match (recv, name) {
-            (Ty::Str, "len") => MethodSig { params: vec![], ret: Ty::Int, lowering: Lowering::Op(Op::StrLen) },
-            (Ty::Str, "slice") => s(vec![r, Ty::Int, Ty::Int], Ty::Str, B::StrSlice),
-            (Ty::Str, "byte") => s(vec![r, Ty::Int], Ty::Int, B::StrByte),
-            (Ty::Str, "find") => s(vec![r, Ty::Str], Ty::Int, B::StrFind),
-            (Ty::Str, "contains") => s(vec![r, Ty::Str], Ty::Bool, B::StrContains),
-            (Ty::Str, "starts_with") => s(vec![r, Ty::Str], Ty::Bool, B::StrStartsWith),
-            (Ty::Str, "ends_with") => s(vec![r, Ty::Str], Ty::Bool, B::StrEndsWith),
-            (Ty::Str, "split") => s(vec![r, Ty::Str], Ty::array(Ty::Str), B::StrSplit),
-            (Ty::Str, "trim") => s(vec![r], Ty::Str, B::StrTrim),
-            (Ty::Str, "upper") => s(vec![r], Ty::Str, B::StrUpper),
-            (Ty::Str, "lower") => s(vec![r], Ty::Str, B::StrLower),
-            (Ty::Str, "replace") => s(vec![r, Ty::Str, Ty::Str], Ty::Str, B::StrReplace),
-            (Ty::Str, "repeat") => s(vec![r, Ty::Int], Ty::Str, B::StrRepeat),
-            (Ty::Str, "chars") => s(vec![r], Ty::array(Ty::Str), B::StrChars),
-            (Ty::Str, "bytes") => s(vec![r], Ty::array(Ty::Int), B::StrBytes),
-            (Ty::Array(_), "len") => MethodSig { params: vec![], ret: Ty::Int, lowering: Lowering::Op(Op::ArrayLen) },
+        let op = |params: Vec<Ty>, ret: Ty, op: Op| MethodSig { params, ret, lowering: Lowering::Op(op) };
+        match (recv, name) {
+            (Ty::Str, "len") => return Some(op(vec![], Ty::Int, Op::StrLen)),
+            (Ty::Array(_), "len") => return Some(op(vec![], Ty::Int, Op::ArrayLen)),
             (Ty::Array(e), "push") => {
-                MethodSig { params: vec![(**e).clone()], ret: Ty::Void, lowering: Lowering::Push }
+                return Some(MethodSig { params: vec![(**e).clone()], ret: Ty::Void, lowering: Lowering::Push })
             }
-            (Ty::Array(e), "pop") => s(vec![r], (**e).clone(), B::ArrayPop),
-            (Ty::Array(e), "insert") => s(vec![r, Ty::Int, (**e).clone()], Ty::Void, B::ArrayInsert),
-            (Ty::Array(e), "remove") => s(vec![r, Ty::Int], (**e).clone(), B::ArrayRemove),
-            (Ty::Array(_), "slice") => s(vec![r.clone(), Ty::Int, Ty::Int], r, B::ArraySlice),
-            (Ty::Array(_), "clear") => s(vec![r], Ty::Void, B::ArrayClear),
-            (Ty::Array(_), "reverse") => s(vec![r], Ty::Void, B::ArrayReverse),
-            (Ty::Array(e), "contains" | "index_of") => {
-                if !e.is_value_eq() {
-                    self.error(
-                        span,
-                        format!("{name}() needs an array of int, float, bool or str, not {}", self.show(recv)),
-                    );
-                }
-                if name == "contains" {
-                    s(vec![r, (**e).clone()], Ty::Bool, B::ArrayContains)
-                } else {
-                    s(vec![r, (**e).clone()], Ty::Int, B::ArrayIndexOf)
-                }
-            }
-            (Ty::Array(e), "sort") => {
-                if !matches!(**e, Ty::Int | Ty::Str | Ty::Float) {
-                    self.error(
-                        span,
-                        format!("sort() needs an array of int, float or str, not {} (use sort_by)", self.show(recv)),
-                    );
-                }
-                s(vec![r], Ty::Void, B::ArraySort)
-            }
-            (Ty::Array(e), "sort_by") => {
-                let cmp = Ty::Fn(vec![(**e).clone(), (**e).clone()], Box::new(Ty::Int));
-                s(vec![r, cmp], Ty::Void, B::ArraySortBy)
-            }
-            (Ty::Array(e), "join") => {
-                if **e != Ty::Str {
-                    self.error(span, format!("join() needs an array of str, not {}", self.show(recv)));
-                }
-                s(vec![r, Ty::Str], Ty::Str, B::ArrayJoin)
-            }
-            (Ty::Map(..), "len") => s(vec![r], Ty::Int, B::MapLen),
             // `V?`, or `V` itself when the values are optional (there is no `V??`).
-            (Ty::Map(k, v), "get") => MethodSig {
-                params: vec![(**k).clone()],
-                ret: Ty::opt_flat((**v).clone()),
-                lowering: Lowering::Op(Op::MapGetOpt),
-            },
-            (Ty::Map(k, _), "has") => s(vec![r, (**k).clone()], Ty::Bool, B::MapHas),
-            (Ty::Map(k, v), "remove") => s(vec![r, (**k).clone()], Ty::opt_flat((**v).clone()), B::MapRemove),
-            (Ty::Map(k, _), "keys") => s(vec![r], Ty::array((**k).clone()), B::MapKeys),
-            (Ty::Map(_, v), "values") => s(vec![r], Ty::array((**v).clone()), B::MapValues),
-            (Ty::Map(..), "clear") => s(vec![r], Ty::Void, B::MapClear),
+            (Ty::Map(k, v), "get") => return Some(op(vec![(**k).clone()], Ty::opt_flat((**v).clone()), Op::MapGetOpt)),
+            (Ty::Array(e), "contains" | "index_of") if !e.is_value_eq() => {
+                self.error(
+                    span,
+                    format!("{name}() needs an array of int, float, bool or str, not {}", self.show(recv)),
+                );
+            }
+            (Ty::Array(e), "sort") if !matches!(**e, Ty::Int | Ty::Str | Ty::Float) => {
+                self.error(
+                    span,
+                    format!("sort() needs an array of int, float or str, not {} (use sort_by)", self.show(recv)),
+                );
+            }
+            (Ty::Array(e), "join") if **e != Ty::Str => {
+                self.error(span, format!("join() needs an array of str, not {}", self.show(recv)));
+                let sig = MethodSig {
+                    params: vec![recv.clone(), Ty::Str],
+                    ret: Ty::Str,
+                    lowering: Lowering::Builtin(Builtin::ArrayJoin),
+                };
+                return Some(sig);
+            }
+            _ => {}
+        }
+        let kind = match recv {
+            Ty::Str => "str",
+            Ty::Array(_) => "array",
+            Ty::Map(..) => "map",
             _ => return None,
-        })
+        };
+        let b = Builtin::method(kind, name)?;
+        let sig = b.sig();
+        let params = sig.params.iter().map(|p| pat_ty(*p, recv)).collect();
+        let ret = sig.ret.map_or(Ty::Void, |p| pat_ty(p, recv));
+        Some(MethodSig { params, ret, lowering: Lowering::Builtin(b) })
+    }
+}
+
+/// The type a built-in's signature pattern stands for, given the receiver's type (which
+/// binds an array's `E`, a map's `K` and `V`).
+fn pat_ty(p: Pat, recv: &Ty) -> Ty {
+    let (elem, key, val) = match recv {
+        Ty::Array(e) => ((**e).clone(), Ty::Error, Ty::Error),
+        Ty::Map(k, v) => (Ty::Error, (**k).clone(), (**v).clone()),
+        _ => (Ty::Error, Ty::Error, Ty::Error),
+    };
+    match p {
+        Pat::Int => Ty::Int,
+        Pat::Float => Ty::Float,
+        Pat::Bool => Ty::Bool,
+        Pat::Str => Ty::Str,
+        Pat::OptInt => Ty::opt(Ty::Int),
+        Pat::OptFloat => Ty::opt(Ty::Float),
+        Pat::StrArray => Ty::array(Ty::Str),
+        Pat::IntArray => Ty::array(Ty::Int),
+        Pat::Array | Pat::SameArray | Pat::Map => recv.clone(),
+        Pat::Elem => elem,
+        Pat::Compare => Ty::Fn(vec![elem.clone(), elem], Box::new(Ty::Int)),
+        Pat::Key => key,
+        Pat::Val => val,
+        Pat::OptVal => Ty::opt_flat(val),
+        Pat::KeyArray => Ty::array(key),
+        Pat::ValArray => Ty::array(val),
     }
 }
 

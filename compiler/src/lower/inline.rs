@@ -6,7 +6,7 @@
 //! same), allocate (so collections happen at the same points) or call (so depth limits are
 //! the same). Fuel is counted on the bytecode that runs, the same in every tier.
 
-use kite_vm::bytecode::{Format, Function, Instr, Module, Op};
+use kite_vm::bytecode::{Function, Instr, Module, Op};
 use std::collections::HashSet;
 
 /// Callees longer than this are not inlined.
@@ -35,21 +35,18 @@ fn is_inlinable(f: &Function) -> bool {
     // Registers known to hold a non-zero int (a divisor that cannot trap).
     let mut nonzero: HashSet<u16> = HashSet::new();
     for ins in body {
-        use Op::*;
         let ok = match ins.op {
-            Move | LoadConst | LoadBool | LoadNil | AddI | SubI | MulI | AndI | OrI | XorI | ShlI | ShrI | AddIImm
-            | NegI | BitNotI | AddF | SubF | MulF | DivF | RemF | NegF | IntToFloat | FloatToInt | Math | Pow
-            | Atan2 | MinI | MaxI | MinF | MaxF | AbsI | EqI | NeI | LtI | LeI | EqF | NeF | LtF | LeF | EqB | NeB
-            | EqS | NeS | LtS | LeS | EqRef | IsNil | Not | GetField => true,
-            LoadInt => {
+            Op::LoadInt => {
                 if ins.sbc() != 0 {
                     nonzero.insert(ins.a);
                     continue;
                 }
                 true
             }
-            DivI | RemI => nonzero.contains(&ins.c),
-            _ => false,
+            // Division traps only on a zero divisor.
+            Op::DivI | Op::RemI => nonzero.contains(&ins.c),
+            // What the opcode table says cannot trap, allocate, call, jump or return.
+            op => op.is_plain(),
         };
         if !ok {
             return false;
@@ -57,17 +54,6 @@ fn is_inlinable(f: &Function) -> bool {
         nonzero.remove(&ins.a);
     }
     true
-}
-
-/// The register operands of an instruction of the allowed kinds, as (is_a, is_b, is_c).
-fn reg_operands(op: Op) -> (bool, bool, bool) {
-    match op.format() {
-        Format::A | Format::AK | Format::AsBC => (true, false, false),
-        Format::AB => (true, true, false),
-        Format::ABC => (true, true, true),
-        Format::ABsC | Format::ABF | Format::ABM => (true, true, false),
-        _ => (false, false, false),
-    }
 }
 
 /// `caller` with its calls to inlinable functions replaced by their bodies, or `None`
@@ -106,7 +92,7 @@ fn inline_into(caller: &Function, all: &[Function], inlinable: &[bool]) -> Optio
         let map = |r: u16| if r < np { ins.c + r } else { (fresh + r as usize) as u16 };
         let (body, last) = callee.code.split_at(callee.code.len() - 1);
         for b in body {
-            let (ra, rb, rc) = reg_operands(b.op);
+            let (ra, rb, rc) = b.op.format().register_operands();
             let mut n = *b;
             if ra {
                 n.a = map(b.a);

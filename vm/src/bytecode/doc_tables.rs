@@ -3,9 +3,9 @@
 //! functions. A test compares them with the document, so it cannot drift; run it with
 //! `KITE_UPDATE_DOCS=1` to rewrite the document's generated parts.
 
+use super::builtins::builtin_sig;
 use super::builtins::Builtin;
 use super::opcodes::{Format, MathFn, Op};
-use super::verify::builtin_sig;
 use std::fmt::Write;
 
 fn cell(s: &str) -> String {
@@ -38,6 +38,18 @@ fn format_text(f: Format) -> &'static str {
     }
 }
 
+/// The property letters of the opcode table (`W T A C B F R`), `—` for none.
+fn props_text(op: Op) -> String {
+    use super::opcodes::props::*;
+    let letters = [(W, 'W'), (T, 'T'), (A, 'A'), (C, 'C'), (B, 'B'), (F, 'F'), (R, 'R')];
+    let s: String = letters.iter().filter(|(bit, _)| op.has(*bit)).map(|(_, l)| *l).collect();
+    if s.is_empty() {
+        "—".into()
+    } else {
+        s
+    }
+}
+
 fn format_name(f: Format) -> String {
     format!("{f:?}")
 }
@@ -45,14 +57,15 @@ fn format_name(f: Format) -> String {
 /// The opcode table.
 pub fn opcodes() -> String {
     let mut o = String::new();
-    o.push_str("| # | opcode | format | meaning | typing rule |\n|---|---|---|---|---|\n");
+    o.push_str("| # | opcode | format | may | meaning | typing rule |\n|---|---|---|---|---|---|\n");
     for op in Op::ALL.iter().filter(|op| !op.is_internal()) {
         let _ = writeln!(
             o,
-            "| {} | `{}` | {} | `{}` | {} |",
+            "| {} | `{}` | {} | {} | `{}` | {} |",
             *op as u8,
             op.name(),
             format_name(op.format()),
+            props_text(*op),
             cell(op.meaning()),
             cell(op.typing())
         );

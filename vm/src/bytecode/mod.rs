@@ -13,4 +13,4 @@ pub mod verify;
 pub use builtins::Builtin;
 pub use module::*;
 pub use opcodes::{Format, Instr, MathFn, Op};
-pub use verify::{verify, VerifyError};
+pub use verify::{verify, VerifiedModule, VerifyError};

@@ -37,7 +37,7 @@
 //! [`limits::WORK_BASE`] plus [`limits::WORK_PER_INSTR`] per instruction, and a module that
 //! needs more is refused as too large to verify.
 
-use super::builtins::Builtin;
+use super::builtins::{builtin_sig, Builtin, Pat};
 use super::disasm::instr_text;
 use super::module::*;
 use super::opcodes::{Format, Instr, MathFn, Op};
@@ -105,137 +105,33 @@ fn module_err<T>(message: impl Into<String>) -> Res<T> {
     Err(VerifyError { function: None, instr: None, message: message.into() })
 }
 
-/// A parameter or result of a built-in, as the verifier matches it against the caller's
-/// register types. `E` is the element type of the array argument; `K` and `V` are the key
-/// and value types of the map argument (always the first argument).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pat {
-    Int,
-    Float,
-    Bool,
-    Str,
-    /// `int?`
-    OptInt,
-    /// `float?`
-    OptFloat,
-    /// `[str]`
-    StrArray,
-    /// `[int]`
-    IntArray,
-    /// `[E]`: any array type; binds `E`.
-    Array,
-    /// `E`
-    Elem,
-    /// The same type as the `[E]` argument.
-    SameArray,
-    /// `fn(E, E) -> int`
-    Compare,
-    /// `{K: V}`: any map type; binds `K` and `V`.
-    Map,
-    /// `K`
-    Key,
-    /// `V`
-    Val,
-    /// `V?`, or `V` itself when `V` is optional.
-    OptVal,
-    /// `[K]`
-    KeyArray,
-    /// `[V]`
-    ValArray,
-}
+/// A module the verifier accepted. Only the verifier makes one ([`VerifiedModule::new`]),
+/// and it cannot be changed afterwards, so code that takes a `VerifiedModule` (the VM, the
+/// embedding API, the JIT) may rely on every rule of the module docs without checking
+/// again. Cheap to clone (the module is shared).
+#[derive(Clone, Debug)]
+pub struct VerifiedModule(std::sync::Arc<Module>);
 
-impl fmt::Display for Pat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Pat::Int => "int",
-            Pat::Float => "float",
-            Pat::Bool => "bool",
-            Pat::Str => "str",
-            Pat::OptInt => "int?",
-            Pat::OptFloat => "float?",
-            Pat::StrArray => "[str]",
-            Pat::IntArray => "[int]",
-            Pat::Array => "[E]",
-            Pat::Elem => "E",
-            Pat::SameArray => "[E]",
-            Pat::Compare => "fn(E, E) -> int",
-            Pat::Map => "{K: V}",
-            Pat::Key => "K",
-            Pat::Val => "V",
-            Pat::OptVal => "V?",
-            Pat::KeyArray => "[K]",
-            Pat::ValArray => "[V]",
-        })
+impl VerifiedModule {
+    /// Verifies `m`.
+    pub fn new(m: Module) -> Result<VerifiedModule, VerifyError> {
+        VerifiedModule::from_arc(std::sync::Arc::new(m))
+    }
+    /// Verifies a shared module.
+    pub fn from_arc(m: std::sync::Arc<Module>) -> Result<VerifiedModule, VerifyError> {
+        verify(&m)?;
+        Ok(VerifiedModule(m))
+    }
+    /// The module, shared.
+    pub fn shared(&self) -> &std::sync::Arc<Module> {
+        &self.0
     }
 }
 
-/// The signature of a built-in: what the verifier checks at `CallBuiltin`.
-#[derive(Clone, Copy, Debug)]
-pub struct BuiltinSig {
-    pub params: &'static [Pat],
-    pub ret: Option<Pat>,
-}
-
-impl fmt::Display for BuiltinSig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("(")?;
-        for (i, p) in self.params.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            write!(f, "{p}")?;
-        }
-        f.write_str(")")?;
-        if let Some(r) = self.ret {
-            write!(f, " -> {r}")?;
-        }
-        Ok(())
-    }
-}
-
-/// The signature of built-in `b`. `eprint` (variadic: any types, count in operand A)
-/// has an empty one.
-pub fn builtin_sig(b: Builtin) -> BuiltinSig {
-    use Builtin as B;
-    use Pat::*;
-    let s = |params: &'static [Pat], ret: Option<Pat>| BuiltinSig { params, ret };
-    match b {
-        B::Write => s(&[Str], None),
-        B::ParseInt => s(&[Str], Some(OptInt)),
-        B::ParseFloat => s(&[Str], Some(OptFloat)),
-        B::Fixed => s(&[Float, Int], Some(Str)),
-        B::Chr => s(&[Int], Some(Str)),
-        B::Ord => s(&[Str], Some(Int)),
-        B::Assert => s(&[Bool], None),
-        B::AssertMsg => s(&[Bool, Str], None),
-        B::Panic => s(&[Str], None),
-        B::StrSlice => s(&[Str, Int, Int], Some(Str)),
-        B::StrByte => s(&[Str, Int], Some(Int)),
-        B::StrFind => s(&[Str, Str], Some(Int)),
-        B::StrContains | B::StrStartsWith | B::StrEndsWith => s(&[Str, Str], Some(Bool)),
-        B::StrSplit => s(&[Str, Str], Some(StrArray)),
-        B::StrTrim | B::StrUpper | B::StrLower => s(&[Str], Some(Str)),
-        B::StrReplace => s(&[Str, Str, Str], Some(Str)),
-        B::StrRepeat => s(&[Str, Int], Some(Str)),
-        B::StrChars => s(&[Str], Some(StrArray)),
-        B::StrBytes => s(&[Str], Some(IntArray)),
-        B::ArrayPop => s(&[Array], Some(Elem)),
-        B::ArrayInsert => s(&[Array, Int, Elem], None),
-        B::ArrayRemove => s(&[Array, Int], Some(Elem)),
-        B::ArraySlice => s(&[Array, Int, Int], Some(SameArray)),
-        B::ArrayClear | B::ArrayReverse | B::ArraySort => s(&[Array], None),
-        B::ArrayContains => s(&[Array, Elem], Some(Bool)),
-        B::ArrayIndexOf => s(&[Array, Elem], Some(Int)),
-        B::ArraySortBy => s(&[Array, Compare], None),
-        B::ArrayJoin => s(&[StrArray, Str], Some(Str)),
-        B::MapLen => s(&[Map], Some(Int)),
-        B::MapHas => s(&[Map, Key], Some(Bool)),
-        B::MapRemove => s(&[Map, Key], Some(OptVal)),
-        B::MapKeys => s(&[Map], Some(KeyArray)),
-        B::MapValues => s(&[Map], Some(ValArray)),
-        B::MapClear => s(&[Map], None),
-        B::EPrint => s(&[], None),
-        B::CheckExit => s(&[Int], None),
+impl std::ops::Deref for VerifiedModule {
+    type Target = Module;
+    fn deref(&self) -> &Module {
+        &self.0
     }
 }
 

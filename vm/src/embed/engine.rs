@@ -4,14 +4,7 @@ use super::watchdog::Watchdog;
 use std::fmt;
 use std::sync::Arc;
 
-/// How programs are executed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Tier {
-    /// The interpreter.
-    #[default]
-    Interp,
-}
+pub use crate::exec::Tier;
 
 /// Settings shared by every module and store made from an [`Engine`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

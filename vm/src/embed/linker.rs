@@ -3,8 +3,8 @@
 use super::typed::IntoFunc;
 use super::{Engine, Error, Instance, Module, Store};
 use crate::host::{Caller, HostFunc, HostFuncs, LinkError, Val, ValType};
-use crate::interp::{InstantiateError, RunOptions, Vm};
 use crate::runtime::trap::Trap;
+use crate::runtime::{RunOptions, Vm};
 use std::fmt;
 use std::sync::Arc;
 
@@ -117,12 +117,9 @@ impl Linker {
         }
         let out = Box::new(std::io::sink());
         let err = Box::new(std::io::sink());
-        let vm = Vm::new(Arc::clone(module.shared()), &self.funcs, out, err, RunOptions::default()).map_err(
-            |e| match e {
-                InstantiateError::Invalid(v) => Error::Invalid(v),
-                InstantiateError::Link(l) => Error::Link(l),
-            },
-        )?;
+        let tier = self.engine.config().get_tier();
+        let vm = Vm::new_in(tier, module.verified().clone(), &self.funcs, out, err, RunOptions::default())
+            .map_err(Error::Link)?;
         store.add_instance(vm, module)
     }
 }

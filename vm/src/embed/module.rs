@@ -3,15 +3,14 @@
 use super::{Engine, Error};
 use crate::bytecode::decode::decode;
 use crate::bytecode::encode::encode;
-use crate::bytecode::{self, verify, TypeId};
+use crate::bytecode::{self, TypeId, VerifiedModule};
 use std::fmt;
-use std::sync::Arc;
 
 /// A verified bytecode module, ready to instantiate in any store of its engine. Cheap to
 /// clone; `Send` and `Sync`.
 #[derive(Clone)]
 pub struct Module {
-    inner: Arc<bytecode::Module>,
+    inner: VerifiedModule,
 }
 
 impl fmt::Debug for Module {
@@ -63,8 +62,7 @@ impl Module {
     /// Verifies a module built in memory (as the compiler returns it).
     pub fn from_bytecode(engine: &Engine, module: bytecode::Module) -> Result<Module, Error> {
         let _ = engine;
-        verify(&module)?;
-        Ok(Module { inner: Arc::new(module) })
+        Ok(Module { inner: VerifiedModule::new(module)? })
     }
 
     /// The bytecode, as `vm build` would write it.
@@ -77,7 +75,8 @@ impl Module {
         &self.inner
     }
 
-    pub(crate) fn shared(&self) -> &Arc<bytecode::Module> {
+    /// The module as the verifier accepted it.
+    pub fn verified(&self) -> &VerifiedModule {
         &self.inner
     }
 

@@ -5,8 +5,9 @@ use super::typed::{Params, Results};
 use super::{Engine, Error, Module};
 use crate::bytecode::Type;
 use crate::host::{signature, HostContext, Val, ValType};
-use crate::interp::Vm;
-use crate::runtime::trap::Trap;
+use crate::runtime::trap::{Trap, TrapCode};
+use crate::runtime::RunOptions;
+use crate::runtime::Vm;
 use crate::sandbox::{Capabilities, Interrupt, Limits, Sandbox};
 use std::fmt;
 use std::io::{BufRead, Write};
@@ -202,21 +203,16 @@ impl Store {
         Ok(Instance { store: self.id, index })
     }
 
-    /// Runs `f` on instance `index` with the store's output, sandbox and limits.
+    /// Runs `f` on instance `index` with the store's output, sandbox and limits. What it
+    /// swaps into the instance (output streams, host context) is swapped back by a guard,
+    /// so the store stays whole even if `f` unwinds.
     fn run<T>(&mut self, index: usize, f: impl FnOnce(&mut Vm) -> Result<T, Trap>) -> Result<T, Error> {
         let others: usize =
-            self.instances.iter().enumerate().filter(|(i, _)| *i != index).map(|(_, vm)| vm.heap.bytes).sum();
+            self.instances.iter().enumerate().filter(|(i, _)| *i != index).map(|(_, vm)| vm.heap.used()).sum();
         let timeout = self.limits.get_timeout();
-        let vm = &mut self.instances[index];
-        std::mem::swap(&mut vm.out, &mut self.out);
-        std::mem::swap(&mut vm.err, &mut self.err);
-        std::mem::swap(&mut vm.ctx, &mut self.ctx);
-        vm.opts.max_depth = self.limits.get_max_depth();
-        vm.opts.fuel = self.fuel;
-        vm.fuel = self.fuel.unwrap_or(u64::MAX);
-        vm.ticks = 0;
-        vm.interrupt = (self.interruptible || timeout.is_some()).then(|| Arc::clone(&self.interrupt));
-        vm.heap.set_limit(self.limits.get_max_memory().map_or(usize::MAX, |m| m.saturating_sub(others)));
+        let opts = RunOptions { max_depth: self.limits.get_max_depth(), fuel: self.fuel };
+        let interrupt = (self.interruptible || timeout.is_some()).then(|| Arc::clone(&self.interrupt));
+        let limit = self.limits.get_max_memory().map_or(usize::MAX, |m| m.saturating_sub(others));
         let ticket = timeout.map(|t| {
             self.interrupt.clear_timeout();
             // A deadline too far to represent is no deadline (a century from now).
@@ -224,21 +220,25 @@ impl Store {
             let deadline = now.checked_add(t).unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400));
             self.engine.watchdog().arm(deadline, Arc::clone(&self.interrupt))
         });
+        let mut lent = Lent::new(self, index);
+        let vm = lent.vm();
+        vm.set_options(opts);
+        vm.interrupt = interrupt;
+        vm.heap.set_limit(limit);
         let r = f(vm);
-        drop(ticket);
         // Output the program wrote and the host could not take is an error of the call.
-        let flushed = vm.out.flush().and(vm.err.flush());
+        let flushed = vm.flush();
+        let left = vm.fuel_left();
+        drop(lent);
+        drop(ticket);
         let r = match (r, flushed) {
-            (Ok(_), Err(e)) => Err(Trap::new(format!("cannot write output: {e}"))),
+            (Ok(_), Err(e)) => Err(Trap::from(TrapCode::Output(e.to_string()))),
             (r, _) => r,
         };
-        if let (Some(before), Some(left)) = (self.fuel, vm.fuel_left()) {
+        if let (Some(before), Some(left)) = (self.fuel, left) {
             self.fuel_used += before - left;
             self.fuel = Some(left);
         }
-        std::mem::swap(&mut vm.out, &mut self.out);
-        std::mem::swap(&mut vm.err, &mut self.err);
-        std::mem::swap(&mut vm.ctx, &mut self.ctx);
         r.map_err(Error::Trap)
     }
 
@@ -345,7 +345,7 @@ impl Instance {
     /// code (`main`'s value, or 0 when it returns nothing).
     pub fn run_main(&self, store: &mut Store) -> Result<i32, Error> {
         store.check(self)?;
-        let m = Arc::clone(&store.instances[self.index].module);
+        let m = store.instances[self.index].module.clone();
         let Some(main) = m.main else {
             return Err(Error::NoExport { name: "main".into() });
         };
@@ -358,7 +358,7 @@ impl Instance {
 
     fn call_func(&self, store: &mut Store, func: u32, args: Vec<Val>) -> Result<Val, Error> {
         store.run(self.index, |vm| {
-            let m = Arc::clone(&vm.module);
+            let m = vm.module.clone();
             let f = &m.functions[func as usize];
             // Allocation never collects, so the arguments stay alive until the call puts
             // them in registers.
@@ -383,3 +383,33 @@ const _: () = {
     send::<Module>();
     send::<InterruptHandle>();
 };
+
+/// A store's output streams and host context, lent to one of its instances for a call;
+/// dropping it gives them back (also when the call unwinds).
+struct Lent<'s> {
+    store: &'s mut Store,
+    index: usize,
+}
+
+impl<'s> Lent<'s> {
+    fn new(store: &'s mut Store, index: usize) -> Lent<'s> {
+        let vm = &mut store.instances[index];
+        std::mem::swap(&mut vm.out, &mut store.out);
+        std::mem::swap(&mut vm.err, &mut store.err);
+        std::mem::swap(&mut vm.ctx, &mut store.ctx);
+        Lent { store, index }
+    }
+
+    fn vm(&mut self) -> &mut Vm {
+        &mut self.store.instances[self.index]
+    }
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        let vm = &mut self.store.instances[self.index];
+        std::mem::swap(&mut vm.out, &mut self.store.out);
+        std::mem::swap(&mut vm.err, &mut self.store.err);
+        std::mem::swap(&mut vm.ctx, &mut self.store.ctx);
+    }
+}

@@ -59,10 +59,102 @@ impl StrObj {
     }
 }
 
+/// An array: a header and a growable buffer of words, laid out as native code reads it
+/// (`ptr`, `len`, `cap` at fixed offsets, see [`ArrayObj::PTR_OFFSET`]): an element load
+/// is `if i < len { ptr[i] }`. The buffer is a `Vec<u64>`'s allocation taken apart, so it
+/// is put back together for operations that change its length or capacity
+/// ([`ArrayObj::vec_mut`]).
 #[repr(C)]
 pub struct ArrayObj {
     pub hdr: Header,
-    pub items: Vec<u64>,
+    ptr: *mut u64,
+    len: usize,
+    cap: usize,
+}
+
+impl ArrayObj {
+    /// Byte offset of the element pointer.
+    pub const PTR_OFFSET: usize = std::mem::offset_of!(ArrayObj, ptr);
+    /// Byte offset of the length.
+    pub const LEN_OFFSET: usize = std::mem::offset_of!(ArrayObj, len);
+    /// Byte offset of the capacity.
+    pub const CAP_OFFSET: usize = std::mem::offset_of!(ArrayObj, cap);
+
+    fn new(items: Vec<u64>, elem_ref: bool) -> ArrayObj {
+        let mut items = std::mem::ManuallyDrop::new(items);
+        ArrayObj {
+            hdr: Header { kind: ObjKind::Array, marked: false, aux: elem_ref as u32 },
+            ptr: items.as_mut_ptr(),
+            len: items.len(),
+            cap: items.capacity(),
+        }
+    }
+    /// The elements.
+    #[inline(always)]
+    pub fn items(&self) -> &[u64] {
+        // Safety: `ptr`, `len` and `cap` are the parts of a live `Vec<u64>` (see `new` and
+        // `VecGuard::drop`), so `ptr[..len]` are initialized words.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+    /// The elements, to change in place.
+    #[inline(always)]
+    pub fn items_mut(&mut self) -> &mut [u64] {
+        // Safety: as in `items`; `&mut self` makes the access unique.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+    /// The number of elements.
+    #[inline(always)]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    /// Whether the array has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// How many elements fit before the buffer must grow.
+    #[inline(always)]
+    pub fn capacity(&self) -> usize {
+        self.cap
+    }
+    /// Whether the elements are references.
+    pub fn elem_is_ref(&self) -> bool {
+        self.hdr.aux != 0
+    }
+    /// The buffer as a `Vec`, for operations that change its length or capacity; the
+    /// array takes the parts back when the guard is dropped.
+    pub fn vec_mut(&mut self) -> VecGuard<'_> {
+        // Safety: the parts are those of a live `Vec<u64>`; the guard owns that `Vec` until
+        // it gives the (possibly new) parts back, and `&mut self` keeps anyone else out.
+        let v = unsafe { Vec::from_raw_parts(self.ptr, self.len, self.cap) };
+        VecGuard { arr: self, v: std::mem::ManuallyDrop::new(v) }
+    }
+}
+
+/// An array's buffer as a `Vec`, borrowed (see [`ArrayObj::vec_mut`]).
+pub struct VecGuard<'a> {
+    arr: &'a mut ArrayObj,
+    v: std::mem::ManuallyDrop<Vec<u64>>,
+}
+
+impl std::ops::Deref for VecGuard<'_> {
+    type Target = Vec<u64>;
+    fn deref(&self) -> &Vec<u64> {
+        &self.v
+    }
+}
+
+impl std::ops::DerefMut for VecGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Vec<u64> {
+        &mut self.v
+    }
+}
+
+impl Drop for VecGuard<'_> {
+    fn drop(&mut self) {
+        self.arr.ptr = self.v.as_mut_ptr();
+        self.arr.len = self.v.len();
+        self.arr.cap = self.v.capacity();
+    }
 }
 
 #[repr(C)]
@@ -147,6 +239,10 @@ pub struct Heap {
     objects: Vec<*mut Header>,
     /// Estimated bytes of all objects alive or not yet collected.
     pub bytes: usize,
+    /// Bytes of the VM's own buffers that grow with the program (the register stack and
+    /// frames, the collector's mark stack): they count against the limit like objects, but
+    /// a collection does not free them.
+    pub vm_bytes: usize,
     /// Collect when `bytes` goes past this. Never above `limit`.
     pub threshold: usize,
     /// The memory limit: past it, after a collection, the program traps with
@@ -154,6 +250,8 @@ pub struct Heap {
     limit: usize,
     layouts: Layouts,
     mark_stack: Vec<*mut Header>,
+    /// Bytes of the mark stack already counted in `vm_bytes`.
+    mark_bytes: usize,
     pub stats: HeapStats,
 }
 
@@ -174,10 +272,12 @@ impl Heap {
         Heap {
             objects: Vec::new(),
             bytes: 0,
+            vm_bytes: 0,
             threshold: MIN_THRESHOLD,
             limit: usize::MAX,
             layouts,
             mark_stack: Vec::new(),
+            mark_bytes: 0,
             stats: HeapStats::default(),
         }
     }
@@ -194,11 +294,23 @@ impl Heap {
         self.threshold = self.threshold.max(MIN_THRESHOLD).min(limit);
     }
 
+    /// Bytes in use: objects and the VM's own buffers.
+    #[inline]
+    pub fn used(&self) -> usize {
+        self.bytes.saturating_add(self.vm_bytes)
+    }
+
     /// Bytes one allocation may still take: what the limit leaves, and never more than
     /// [`MAX_OBJECT_BYTES`].
     #[inline]
     pub fn room(&self) -> usize {
-        self.limit.saturating_sub(self.bytes).min(MAX_OBJECT_BYTES)
+        self.limit.saturating_sub(self.used()).min(MAX_OBJECT_BYTES)
+    }
+
+    /// Records `size` more bytes of the VM's own buffers (see [`Heap::vm_bytes`]).
+    pub fn account_vm(&mut self, size: usize) {
+        self.vm_bytes = self.vm_bytes.saturating_add(size);
+        self.stats.peak_bytes = self.stats.peak_bytes.max(self.used());
     }
 
     /// Whether an allocation of `more` bytes fits under the limit.
@@ -210,7 +322,7 @@ impl Heap {
     /// True when the next safepoint should collect.
     #[inline(always)]
     pub fn should_collect(&self) -> bool {
-        self.bytes > self.threshold
+        self.used() > self.threshold
     }
 
     fn track(&mut self, hdr: *mut Header, size: usize) -> u64 {
@@ -224,8 +336,8 @@ impl Heap {
     pub fn account(&mut self, size: usize) {
         self.bytes = self.bytes.saturating_add(size);
         self.stats.allocated_bytes += size as u64;
-        if self.bytes > self.stats.peak_bytes {
-            self.stats.peak_bytes = self.bytes;
+        if self.used() > self.stats.peak_bytes {
+            self.stats.peak_bytes = self.used();
         }
     }
 
@@ -273,10 +385,7 @@ impl Heap {
 
     pub fn alloc_array(&mut self, items: Vec<u64>, elem_ref: bool) -> u64 {
         let size = std::mem::size_of::<ArrayObj>() + items.capacity() * 8;
-        let p = Box::into_raw(Box::new(ArrayObj {
-            hdr: Header { kind: ObjKind::Array, marked: false, aux: elem_ref as u32 },
-            items,
-        }));
+        let p = Box::into_raw(Box::new(ArrayObj::new(items, elem_ref)));
         self.track(p as *mut Header, size)
     }
 
@@ -337,79 +446,37 @@ impl Heap {
         }
         self.drain_marks();
         self.sweep();
+        // The mark stack holds at most one word per object that holds references; what it
+        // grew to is VM memory from now on.
+        let mark_bytes = self.mark_stack.capacity() * 8;
+        if mark_bytes > self.mark_bytes {
+            self.vm_bytes = self.vm_bytes.saturating_add(mark_bytes - self.mark_bytes);
+            self.mark_bytes = mark_bytes;
+        }
         self.stats.collections += 1;
-        self.threshold = self.bytes.saturating_mul(2).max(MIN_THRESHOLD).min(self.limit);
+        self.threshold = self.used().saturating_mul(2).max(MIN_THRESHOLD).min(self.limit);
     }
 
     #[inline]
     fn mark_root(&mut self, r: u64) {
-        if r == 0 {
-            return;
-        }
-        let h = r as *mut Header;
-        // Safety: every root is nil or a live object of this heap.
-        unsafe {
-            if !(*h).marked {
-                (*h).marked = true;
-                // Strings and boxes hold no references: nothing to trace later.
-                if !matches!((*h).kind, ObjKind::Str | ObjKind::Box) {
-                    self.mark_stack.push(h);
-                }
-            }
-        }
+        mark(&mut self.mark_stack, r);
     }
 
     fn drain_marks(&mut self) {
         while let Some(h) = self.mark_stack.pop() {
-            // Safety: only live objects are pushed; their kinds say how to read them.
-            unsafe {
-                match (*h).kind {
-                    ObjKind::Str | ObjKind::Box => {}
-                    ObjKind::Array => {
-                        if (*h).aux != 0 {
-                            let a = &*(h as *const ArrayObj);
-                            for i in 0..a.items.len() {
-                                let r = a.items[i];
-                                self.mark_root(r);
-                            }
-                        }
-                    }
-                    ObjKind::Map => {
-                        let m = &*(h as *const MapObj);
-                        let (kr, vr) = (m.key_is_ref(), m.val_is_ref);
-                        for (k, v) in m.map.iter() {
-                            if kr {
-                                self.mark_root(k.raw());
-                            }
-                            if vr {
-                                self.mark_root(*v);
-                            }
-                        }
-                    }
-                    ObjKind::Struct => {
-                        let s = h as *mut StructObj;
-                        let sid = (*h).aux as usize;
-                        let n = self.layouts.struct_refs.get(sid).map_or(0, |v| v.len());
-                        for k in 0..n {
-                            let i = self.layouts.struct_refs[sid][k] as usize;
-                            let r = *StructObj::field(s, i);
-                            self.mark_root(r);
-                        }
-                    }
-                    ObjKind::Closure => {
-                        let c = &*(h as *const ClosureObj);
-                        let f = (*h).aux as usize;
-                        let n = self.layouts.closure_refs.get(f).map_or(0, |v| v.len());
-                        for k in 0..n {
-                            let i = self.layouts.closure_refs[f][k] as usize;
-                            if let Some(&r) = c.captures.get(i) {
-                                self.mark_root(r);
-                            }
-                        }
-                    }
-                }
-            }
+            let stack = &mut self.mark_stack;
+            // Safety: only live objects are pushed.
+            unsafe { trace_edges(&self.layouts, h, |r| mark(stack, r)) };
         }
+    }
+
+    /// Calls `f` with every reference object `h` holds (see [`trace_edges`]).
+    ///
+    /// # Safety
+    /// `h` is a live object of this heap.
+    pub unsafe fn trace(&self, h: *const Header, f: impl FnMut(u64)) {
+        // Safety: the caller's promise.
+        unsafe { trace_edges(&self.layouts, h, f) }
     }
 
     fn sweep(&mut self) {
@@ -439,6 +506,76 @@ impl Heap {
     }
 }
 
+/// Calls `f` with every reference object `h` holds (its edges in the object graph):
+/// the reference elements of an array, the string keys and reference values of a map,
+/// the reference fields of a struct, the reference captures of a closure. Strings and
+/// boxes hold none. The collector marks through it; anything else that walks the heap
+/// (a snapshot) sees the same edges. Nil references (0) are passed too.
+///
+/// # Safety
+/// `h` is a live object of the heap whose layouts are `layouts`.
+pub unsafe fn trace_edges(layouts: &Layouts, h: *const Header, mut f: impl FnMut(u64)) {
+    // Safety: `h` is live (the caller's promise); its kind says how to read it.
+    unsafe {
+        match (*h).kind {
+            ObjKind::Str | ObjKind::Box => {}
+            ObjKind::Array => {
+                let a = &*(h as *const ArrayObj);
+                if a.elem_is_ref() {
+                    a.items().iter().for_each(|&r| f(r));
+                }
+            }
+            ObjKind::Map => {
+                let m = &*(h as *const MapObj);
+                let (kr, vr) = (m.key_is_ref(), m.val_is_ref);
+                for (k, v) in m.map.iter() {
+                    if kr {
+                        f(k.raw());
+                    }
+                    if vr {
+                        f(*v);
+                    }
+                }
+            }
+            ObjKind::Struct => {
+                let s = h as *mut StructObj;
+                let refs = layouts.struct_refs.get((*h).aux as usize).map_or(&[][..], |v| v);
+                for &i in refs {
+                    f(*StructObj::field(s, i as usize));
+                }
+            }
+            ObjKind::Closure => {
+                let c = &*(h as *const ClosureObj);
+                let refs = layouts.closure_refs.get((*h).aux as usize).map_or(&[][..], |v| v);
+                for &i in refs {
+                    if let Some(&r) = c.captures.get(i as usize) {
+                        f(r);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Marks `r` (a reference or 0) and queues it for tracing if it holds references.
+#[inline]
+fn mark(stack: &mut Vec<*mut Header>, r: u64) {
+    if r == 0 {
+        return;
+    }
+    let h = r as *mut Header;
+    // Safety: every reference reached from a root is nil or a live object of this heap.
+    unsafe {
+        if !(*h).marked {
+            (*h).marked = true;
+            // Strings and boxes hold no references: nothing to trace later.
+            if !matches!((*h).kind, ObjKind::Str | ObjKind::Box) {
+                stack.push(h);
+            }
+        }
+    }
+}
+
 /// Safety: `h` is a live object.
 #[allow(clippy::needless_borrow, dangerous_implicit_autorefs)]
 unsafe fn object_size(h: *mut Header) -> usize {
@@ -446,7 +583,7 @@ unsafe fn object_size(h: *mut Header) -> usize {
     unsafe {
         match (*h).kind {
             ObjKind::Str => StrObj::layout((*(h as *const StrObj)).len).size(),
-            ObjKind::Array => std::mem::size_of::<ArrayObj>() + (*(h as *const ArrayObj)).items.capacity() * 8,
+            ObjKind::Array => std::mem::size_of::<ArrayObj>() + (*(h as *const ArrayObj)).capacity() * 8,
             ObjKind::Map => std::mem::size_of::<MapObj>() + (*(h as *const MapObj)).heap_size(),
             ObjKind::Struct => std::mem::size_of::<StructObj>() + 8 * (*(h as *const StructObj)).len as usize,
             ObjKind::Closure => std::mem::size_of::<ClosureObj>() + 8 * (*(h as *const ClosureObj)).captures.len(),
@@ -461,7 +598,10 @@ unsafe fn free_object(h: *mut Header) {
     unsafe {
         match (*h).kind {
             ObjKind::Str => alloc::dealloc(h as *mut u8, StrObj::layout((*(h as *const StrObj)).len)),
-            ObjKind::Array => drop(Box::from_raw(h as *mut ArrayObj)),
+            ObjKind::Array => {
+                let a = Box::from_raw(h as *mut ArrayObj);
+                drop(Vec::from_raw_parts(a.ptr, a.len, a.cap));
+            }
             ObjKind::Map => drop(Box::from_raw(h as *mut MapObj)),
             ObjKind::Struct => {
                 let n = (*(h as *const StructObj)).len as usize;

@@ -4,11 +4,11 @@
 //! register types.
 
 use super::text;
-use super::trap::Trap;
+use super::trap::{Trap, TrapCode};
+use super::vm::Vm;
 use crate::bytecode::{Builtin, Kind, Type, TypeId};
 use crate::heap::{array_of, map_of, str_of, BoxObj, StrObj};
 use crate::host::{Caller, Val};
-use crate::interp::Vm;
 use std::io::Write;
 
 /// Arguments of one built-in call: the caller's function and the first argument's index
@@ -24,19 +24,19 @@ struct Args {
 impl Vm {
     #[inline]
     fn arg(&self, a: Args, i: usize) -> u64 {
-        self.stack[a.first + i]
+        self.regs()[a.first + i]
     }
     fn arg_int(&self, a: Args, i: usize) -> i64 {
         self.arg(a, i) as i64
     }
     fn arg_str(&self, a: Args, i: usize) -> &str {
         // Safety: the verifier checks every `CallBuiltin` argument against the built-in's
-        // signature (`verify::builtin_sig`), which says `str` for each argument read here,
+        // signature (`Builtin::sig`), which says `str` for each argument read here,
         // and definite assignment guarantees the register was written: a live string.
         unsafe { str_of(self.arg(a, i)) }
     }
     fn arg_type(&self, a: Args, i: usize) -> TypeId {
-        self.reg_type(a.func, a.reg + i as u16)
+        self.funcs.meta[a.func as usize].regs[(a.reg + i as u16) as usize].0
     }
     /// The element type of the array argument `i`.
     fn elem_type(&self, a: Args, i: usize) -> TypeId {
@@ -60,26 +60,43 @@ impl Vm {
         self.heap.alloc_array(items, true)
     }
 
+    /// `CallBuiltin`: runs built-in `b` with arguments in registers `c..` of the innermost
+    /// frame and puts its result (if it has one) in `R[A]` (for a variadic built-in, `A`
+    /// is the argument count). A safepoint; `sort_by` runs the program's comparator, so the
+    /// register stack may move.
+    ///
+    /// # Safety
+    /// The instruction passed the verifier and its frame is the innermost.
+    pub(crate) unsafe fn op_call_builtin(&mut self, a_op: u16, b: u16, c: u16) -> Result<(), Trap> {
+        self.safepoint()?;
+        // Safety: the built-in index was verified (Indices).
+        let bi = match Builtin::from_u16(b) {
+            Some(x) => x,
+            None => unsafe { std::hint::unreachable_unchecked() },
+        };
+        // Safety: a frame is pushed (the caller's promise).
+        let f = unsafe { self.top() };
+        if let Some(v) = self.builtin(bi, f.func, f.base, a_op, c)? {
+            // The frame is still the innermost (a comparator's frames are gone), but the
+            // register stack may have moved: write through the frame's base.
+            self.set_reg(f.base, a_op, v);
+        }
+        Ok(())
+    }
+
     /// Runs built-in `b` with arguments in registers `c..` of the current frame; returns
     /// the result word for register `a`, if the built-in has one.
-    pub(crate) fn builtin(
-        &mut self,
-        b: Builtin,
-        func: u32,
-        base: usize,
-        a_op: u16,
-        c: u16,
-    ) -> Result<Option<u64>, Trap> {
+    fn builtin(&mut self, b: Builtin, func: u32, base: usize, a_op: u16, c: u16) -> Result<Option<u64>, Trap> {
         let a = Args { func, first: base + c as usize, reg: c };
         use Builtin as B;
         let v = match b {
             B::Write => {
                 let s = self.arg_str(a, 0).to_owned();
-                self.out.write_all(s.as_bytes()).map_err(|e| Trap::new(format!("cannot write output: {e}")))?;
+                self.out.write_all(s.as_bytes()).map_err(|e| Trap::from(TrapCode::Output(e.to_string())))?;
                 return Ok(None);
             }
             B::EPrint => {
-                self.print_line(func, base, c, a_op, true)?;
+                self.print_line(c, a_op, true)?;
                 return Ok(None);
             }
             B::ParseInt => {
@@ -94,7 +111,7 @@ impl Vm {
                 let x = f64::from_bits(self.arg(a, 0));
                 let d = self.arg_int(a, 1);
                 if !(0..=100).contains(&d) {
-                    return Err(Trap::new(format!("fixed: digits out of range: {d}")));
+                    return Err(TrapCode::FixedDigitsOutOfRange(d).into());
                 }
                 let mut s = String::new();
                 text::format_fixed(x, d as usize, &mut s);
@@ -105,7 +122,7 @@ impl Vm {
                 let ch = u32::try_from(code).ok().and_then(char::from_u32);
                 match ch {
                     Some(ch) => self.new_str(ch.to_string()),
-                    None => return Err(Trap::new(format!("invalid char code: {code}"))),
+                    None => return Err(TrapCode::InvalidCharCode(code).into()),
                 }
             }
             B::Ord => {
@@ -113,26 +130,26 @@ impl Vm {
                 let mut it = s.chars();
                 match (it.next(), it.next()) {
                     (Some(ch), None) => ch as u64,
-                    _ => return Err(Trap::new("ord of a string that is not one character")),
+                    _ => return Err(TrapCode::OrdNotOneChar.into()),
                 }
             }
             B::Assert => {
                 if self.arg(a, 0) == 0 {
-                    return Err(Trap::new("assertion failed"));
+                    return Err(TrapCode::AssertionFailed.into());
                 }
                 return Ok(None);
             }
             B::AssertMsg => {
                 if self.arg(a, 0) == 0 {
-                    return Err(Trap::new(format!("assertion failed: {}", self.arg_str(a, 1))));
+                    return Err(TrapCode::AssertionFailedWith(self.arg_str(a, 1).to_owned()).into());
                 }
                 return Ok(None);
             }
-            B::Panic => return Err(Trap::new(format!("panic: {}", self.arg_str(a, 0)))),
+            B::Panic => return Err(TrapCode::Panic(self.arg_str(a, 0).to_owned()).into()),
             B::CheckExit => {
                 let v = self.arg_int(a, 0);
                 if !(0..=255).contains(&v) {
-                    return Err(Trap::new(format!("exit code out of range: {v}")));
+                    return Err(TrapCode::ExitCodeOutOfRange(v).into());
                 }
                 return Ok(None);
             }
@@ -141,7 +158,7 @@ impl Vm {
                 let (lo, hi) = (self.arg_int(a, 1), self.arg_int(a, 2));
                 let r = slice_range(lo, hi, s.len())?;
                 if !s.is_char_boundary(r.start) || !s.is_char_boundary(r.end) {
-                    return Err(Trap::new("invalid char boundary"));
+                    return Err(TrapCode::InvalidCharBoundary.into());
                 }
                 let out = s[r].to_owned();
                 self.new_str(out)
@@ -163,7 +180,7 @@ impl Vm {
             B::StrEndsWith => self.arg_str(a, 0).ends_with(self.arg_str(a, 1)) as u64,
             B::StrSplit => {
                 if self.arg_str(a, 1).is_empty() {
-                    return Err(Trap::new("empty separator"));
+                    return Err(TrapCode::EmptySeparator.into());
                 }
                 // Safety: both arguments are live strings (verified register types); they stay
                 // alive and unchanged while this built-in runs (no collection happens inside it).
@@ -206,17 +223,17 @@ impl Vm {
             B::StrRepeat => {
                 let n = self.arg_int(a, 1);
                 if n < 0 {
-                    return Err(Trap::new(format!("negative repeat count: {n}")));
+                    return Err(TrapCode::NegativeRepeatCount(n).into());
                 }
                 let total = (self.arg_str(a, 0).len() as u128) * (n as u128);
                 if total > isize::MAX as u128 {
-                    return Err(Trap::limit("out of memory"));
+                    return Err(TrapCode::OutOfMemory.into());
                 }
                 self.reserve_heap(total as usize)?;
                 let s = self.arg_str(a, 0);
                 let mut out = String::new();
                 if out.try_reserve_exact(total as usize).is_err() {
-                    return Err(Trap::limit("out of memory"));
+                    return Err(TrapCode::OutOfMemory.into());
                 }
                 for _ in 0..n {
                     out.push_str(s);
@@ -239,62 +256,68 @@ impl Vm {
                 // argument 0 an array type (`[E]`), and definite assignment makes it non-nil,
                 // so it is a live array object. No other reference to its items is held.
                 let arr = unsafe { array_of(self.arg(a, 0)) };
-                match arr.items.pop() {
+                match arr.vec_mut().pop() {
                     Some(v) => v,
-                    None => return Err(Trap::new("pop from empty array")),
+                    None => return Err(TrapCode::PopFromEmpty.into()),
                 }
             }
             B::ArrayInsert => {
                 let arr = unsafe { array_of(self.arg(a, 0)) };
                 let i = self.arg_int(a, 1);
-                if i < 0 || i as usize > arr.items.len() {
-                    return Err(Trap::index_out_of_bounds(i, arr.items.len()));
+                if i < 0 || i as usize > arr.len() {
+                    return Err(Trap::index_out_of_bounds(i, arr.len()));
                 }
-                if arr.items.len() == arr.items.capacity() {
-                    self.reserve_heap(arr.items.capacity().max(4) * 8)?;
+                if arr.len() == arr.capacity() {
+                    self.reserve_heap(arr.capacity().max(4) * 8)?;
                 }
                 // Safety: the same live array (collecting does not move objects).
                 let arr = unsafe { array_of(self.arg(a, 0)) };
-                let before = arr.items.capacity();
-                if arr.items.try_reserve(1).is_err() {
-                    return Err(Trap::limit("out of memory"));
+                let before = arr.capacity();
+                let x = self.arg(a, 2);
+                let mut v = arr.vec_mut();
+                if v.try_reserve(1).is_err() {
+                    return Err(TrapCode::OutOfMemory.into());
                 }
-                arr.items.insert(i as usize, self.arg(a, 2));
-                let grown = arr.items.capacity() - before;
+                self.burn_work(v.len() - i as usize)?;
+                v.insert(i as usize, x);
+                let grown = v.capacity() - before;
+                drop(v);
                 self.heap.account(grown * 8);
                 return Ok(None);
             }
             B::ArrayRemove => {
                 let arr = unsafe { array_of(self.arg(a, 0)) };
                 let i = self.arg_int(a, 1);
-                if i < 0 || i as usize >= arr.items.len() {
-                    return Err(Trap::index_out_of_bounds(i, arr.items.len()));
+                if i < 0 || i as usize >= arr.len() {
+                    return Err(Trap::index_out_of_bounds(i, arr.len()));
                 }
-                arr.items.remove(i as usize)
+                self.burn_work(arr.len() - i as usize)?;
+                // Safety: the same live array.
+                unsafe { array_of(self.arg(a, 0)) }.vec_mut().remove(i as usize)
             }
             B::ArraySlice => {
                 let arr = unsafe { array_of(self.arg(a, 0)) };
-                let r = slice_range(self.arg_int(a, 1), self.arg_int(a, 2), arr.items.len())?;
+                let r = slice_range(self.arg_int(a, 1), self.arg_int(a, 2), arr.len())?;
                 self.reserve_heap(r.len() * 8)?;
                 // Safety: the same live array (collecting does not move objects).
                 let arr = unsafe { array_of(self.arg(a, 0)) };
-                let items = arr.items[r].to_vec();
-                let elem_ref = arr.hdr.aux != 0;
+                let items = arr.items()[r].to_vec();
+                let elem_ref = arr.elem_is_ref();
                 self.heap.alloc_array(items, elem_ref)
             }
             B::ArrayClear => {
-                unsafe { array_of(self.arg(a, 0)) }.items.clear();
+                unsafe { array_of(self.arg(a, 0)) }.vec_mut().clear();
                 return Ok(None);
             }
             B::ArrayReverse => {
-                unsafe { array_of(self.arg(a, 0)) }.items.reverse();
+                unsafe { array_of(self.arg(a, 0)) }.items_mut().reverse();
                 return Ok(None);
             }
             B::ArrayContains | B::ArrayIndexOf => {
                 let et = self.elem_type(a, 0);
                 let x = self.arg(a, 1);
                 let arr = unsafe { array_of(self.arg(a, 0)) };
-                let pos = arr.items.iter().position(|&y| self.value_eq(et, x, y));
+                let pos = arr.items().iter().position(|&y| self.value_eq(et, x, y));
                 if b == B::ArrayContains {
                     pos.is_some() as u64
                 } else {
@@ -305,12 +328,14 @@ impl Vm {
                 let et = self.elem_type(a, 0);
                 let arr = unsafe { array_of(self.arg(a, 0)) };
                 match self.module.ty(et) {
-                    Type::Int => arr.items.sort_by_key(|&v| v as i64),
-                    Type::Float => arr.items.sort_by(|&x, &y| float_sort_key(x).total_cmp(&float_sort_key(y))),
+                    Type::Int => arr.items_mut().sort_by_key(|&v| v as i64),
+                    Type::Float => arr.items_mut().sort_by(|&x, &y| float_sort_key(x).total_cmp(&float_sort_key(y))),
                     // Safety: elements of a [str] are live strings: every instruction and
                     // built-in that stores into an array checks the value against the
                     // element type (NewArray, ArrayRepeat, SetIndex, ArrayPush, insert).
-                    Type::Str => arr.items.sort_by(|&x, &y| unsafe { str_of(x).as_bytes().cmp(str_of(y).as_bytes()) }),
+                    Type::Str => {
+                        arr.items_mut().sort_by(|&x, &y| unsafe { str_of(x).as_bytes().cmp(str_of(y).as_bytes()) })
+                    }
                     _ => {}
                 }
                 return Ok(None);
@@ -323,14 +348,15 @@ impl Vm {
                 let sep = self.arg_str(a, 1);
                 let arr = unsafe { array_of(self.arg(a, 0)) };
                 // Safety: as below, elements of a [str] are live strings.
-                let total = arr.items.iter().fold(sep.len().saturating_mul(arr.items.len()), |t, &x| {
-                    t.saturating_add(unsafe { str_of(x) }.len())
-                });
+                let total = arr
+                    .items()
+                    .iter()
+                    .fold(sep.len().saturating_mul(arr.len()), |t, &x| t.saturating_add(unsafe { str_of(x) }.len()));
                 self.reserve_heap(total)?;
                 let sep = self.arg_str(a, 1);
                 let arr = unsafe { array_of(self.arg(a, 0)) };
                 let mut out = String::new();
-                for (i, &s) in arr.items.iter().enumerate() {
+                for (i, &s) in arr.items().iter().enumerate() {
                     if i > 0 {
                         out.push_str(sep);
                     }
@@ -393,7 +419,7 @@ impl Vm {
     fn sort_by(&mut self, arr_ref: u64, cmp: u64) -> Result<(), Trap> {
         // Safety: sort_by's signature is `([E], fn(E, E) -> int)`: argument 0 is a live
         // array (definite assignment makes it non-nil).
-        let items: Vec<u64> = unsafe { array_of(arr_ref) }.items.clone();
+        let items: Vec<u64> = unsafe { array_of(arr_ref) }.items().to_vec();
         // Keep the elements and the comparator alive while the comparator runs.
         let mark = self.temp_roots.len();
         self.temp_roots.extend_from_slice(&items);
@@ -405,8 +431,9 @@ impl Vm {
         r?;
         // Safety: still the same live array (it was rooted through the call).
         let arr = unsafe { array_of(arr_ref) };
-        arr.items.clear();
-        arr.items.extend_from_slice(&v);
+        let mut items = arr.vec_mut();
+        items.clear();
+        items.extend_from_slice(&v);
         Ok(())
     }
 
@@ -446,21 +473,31 @@ impl Vm {
         Ok(())
     }
 
-    /// Calls host import `imp` with arguments in registers `c..` of the current frame.
-    pub(crate) fn call_host(&mut self, func: u32, base: usize, imp: u16, c: u16) -> Result<u64, Trap> {
-        let m = std::sync::Arc::clone(&self.module);
+    /// `CallHost`: calls host import `imp` with arguments in registers `c..` of the
+    /// innermost frame, and puts its result (if it has one) in `R[A]`. A panic in the host
+    /// function does not cross into the program: it becomes the trap `host function
+    /// "module.name" panicked`, and the VM stays usable. A safepoint afterwards (the result
+    /// may be large).
+    ///
+    /// # Safety
+    /// The instruction passed the verifier and its frame is the innermost.
+    pub(crate) unsafe fn op_call_host(&mut self, a: u16, imp: u16, c: u16) -> Result<(), Trap> {
+        let m = self.module.clone();
         let import = &m.imports[imp as usize];
+        // Safety: a frame is pushed (the caller's promise).
+        let base = unsafe { self.top() }.base;
         let args: Vec<Val> =
-            import.params.iter().enumerate().map(|(i, &t)| self.to_val(self.stack[base + c as usize + i], t)).collect();
-        let _ = func;
+            import.params.iter().enumerate().map(|(i, &t)| self.to_val(self.reg(base, c + i as u16), t)).collect();
         let f = self.host[imp as usize].callback.clone();
         let room = self.heap.room();
         let mut caller = Caller::new(&mut *self.out, &mut self.ctx, room);
-        let r = f(&mut caller, args)?;
-        match import.ret {
-            Some(t) => self.from_val(&r, t),
-            None => Ok(0),
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut caller, args)))
+            .map_err(|_| Trap::from(TrapCode::HostPanicked(format!("{}.{}", import.module, import.name))))??;
+        if let Some(t) = import.ret {
+            let v = self.from_val(&r, t)?;
+            self.set_reg(base, a, v);
         }
+        self.safepoint()
     }
 
     /// A register word of type `t` as a host value.
@@ -475,7 +512,7 @@ impl Vm {
                 Type::Float => Val::Float(f64::from_bits(v)),
                 Type::Bool => Val::Bool(v != 0),
                 Type::Str => Val::Str(str_of(v).to_owned()),
-                Type::Array(e) => Val::Array(array_of(v).items.iter().map(|&x| self.to_val(x, *e)).collect()),
+                Type::Array(e) => Val::Array(array_of(v).items().iter().map(|&x| self.to_val(x, *e)).collect()),
                 Type::Optional(e) => {
                     if v == 0 {
                         Val::Nil
@@ -492,7 +529,7 @@ impl Vm {
 
     /// A host value as a register word of type `t`, allocating as needed.
     pub fn from_val(&mut self, v: &Val, t: TypeId) -> Result<u64, Trap> {
-        let m = std::sync::Arc::clone(&self.module);
+        let m = self.module.clone();
         let bad = || Trap::new(format!("host function returned {v:?}, which is not a {}", m.type_name(t)));
         Ok(match (m.ty(t), v) {
             (Type::Int, Val::Int(i)) => *i as u64,
@@ -529,7 +566,7 @@ fn strings_size(n: usize, text: usize) -> usize {
 /// The range `lo..hi` if it lies within `0..=len`, else the slice trap.
 fn slice_range(lo: i64, hi: i64, len: usize) -> Result<std::ops::Range<usize>, Trap> {
     if lo < 0 || hi < lo || hi as u64 > len as u64 {
-        return Err(Trap::new(format!("slice out of bounds: {lo}..{hi}, length {len}")));
+        return Err(TrapCode::SliceOutOfBounds { lo, hi, len }.into());
     }
     Ok(lo as usize..hi as usize)
 }

@@ -1,4 +1,8 @@
 //! Traps: runtime errors that stop a program, with the stack trace at the point of failure.
+//!
+//! Every trap the VM raises is a [`TrapCode`], and this file is the one place that renders
+//! a code as the message users see, so every tier prints the same text. A trap raised by
+//! native code waits in the VM's pending-trap slot until the code returns to Rust.
 
 use std::fmt;
 
@@ -10,6 +14,117 @@ pub enum TrapKind {
     Error,
     /// A resource limit: fuel, memory, call depth or time (exit code 3).
     Limit,
+}
+
+/// Why a program stopped. [`TrapCode::message`] is the text users see.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TrapCode {
+    /// `division by zero` (integer `/` and `%`).
+    DivisionByZero,
+    /// `index out of bounds: index I, length N`.
+    IndexOutOfBounds { index: i64, len: usize },
+    /// `slice out of bounds: LO..HI, length N`.
+    SliceOutOfBounds { lo: i64, hi: i64, len: usize },
+    /// `key not found: K`, with the key's text as `print` shows it inside a container.
+    KeyNotFound(String),
+    /// `unwrapped nil` (`x!` on nil).
+    UnwrappedNil,
+    /// `pop from empty array`.
+    PopFromEmpty,
+    /// `assertion failed`.
+    AssertionFailed,
+    /// `assertion failed: MSG`.
+    AssertionFailedWith(String),
+    /// `panic: MSG`.
+    Panic(String),
+    /// `invalid char boundary` (`str.slice` inside a character).
+    InvalidCharBoundary,
+    /// `negative array length: N` (`[x; n]`).
+    NegativeArrayLength(i64),
+    /// `negative repeat count: N` (`str.repeat`).
+    NegativeRepeatCount(i64),
+    /// `empty separator` (`str.split("")`).
+    EmptySeparator,
+    /// `invalid char code: N` (`chr`).
+    InvalidCharCode(i64),
+    /// `ord of a string that is not one character`.
+    OrdNotOneChar,
+    /// `fixed: digits out of range: N`.
+    FixedDigitsOutOfRange(i64),
+    /// `exit code out of range: N` (`main` returned a value outside 0..=255).
+    ExitCodeOutOfRange(i64),
+    /// `global 'NAME' is used before it is initialized`.
+    GlobalUninitialized(String),
+    /// `cannot write output: ERROR`.
+    Output(String),
+    /// `host function "NAME" panicked`.
+    HostPanicked(String),
+    /// `the module has no main function`.
+    NoMain,
+    /// Any other error with its message: a denied capability (`capability denied: ...`),
+    /// a host function's error (`app.lookup: ...`).
+    Message(String),
+    /// `out of fuel`.
+    OutOfFuel,
+    /// `out of memory`.
+    OutOfMemory,
+    /// `stack overflow`.
+    StackOverflow,
+    /// `timeout`.
+    Timeout,
+    /// `interrupted`.
+    Interrupted,
+    /// Any other resource limit, with its message.
+    Limit(String),
+}
+
+impl TrapCode {
+    /// Whether a resource limit stopped the program.
+    pub fn kind(&self) -> TrapKind {
+        match self {
+            TrapCode::OutOfFuel
+            | TrapCode::OutOfMemory
+            | TrapCode::StackOverflow
+            | TrapCode::Timeout
+            | TrapCode::Interrupted
+            | TrapCode::Limit(_) => TrapKind::Limit,
+            _ => TrapKind::Error,
+        }
+    }
+
+    /// The message users see (`vm run` prints it after `error: `).
+    pub fn message(&self) -> String {
+        match self {
+            TrapCode::DivisionByZero => "division by zero".into(),
+            TrapCode::IndexOutOfBounds { index, len } => format!("index out of bounds: index {index}, length {len}"),
+            TrapCode::SliceOutOfBounds { lo, hi, len } => format!("slice out of bounds: {lo}..{hi}, length {len}"),
+            TrapCode::KeyNotFound(k) => format!("key not found: {k}"),
+            TrapCode::UnwrappedNil => "unwrapped nil".into(),
+            TrapCode::PopFromEmpty => "pop from empty array".into(),
+            TrapCode::AssertionFailed => "assertion failed".into(),
+            TrapCode::AssertionFailedWith(m) => format!("assertion failed: {m}"),
+            TrapCode::Panic(m) => format!("panic: {m}"),
+            TrapCode::InvalidCharBoundary => "invalid char boundary".into(),
+            TrapCode::NegativeArrayLength(n) => format!("negative array length: {n}"),
+            TrapCode::NegativeRepeatCount(n) => format!("negative repeat count: {n}"),
+            TrapCode::EmptySeparator => "empty separator".into(),
+            TrapCode::InvalidCharCode(c) => format!("invalid char code: {c}"),
+            TrapCode::OrdNotOneChar => "ord of a string that is not one character".into(),
+            TrapCode::FixedDigitsOutOfRange(d) => format!("fixed: digits out of range: {d}"),
+            TrapCode::ExitCodeOutOfRange(v) => format!("exit code out of range: {v}"),
+            TrapCode::GlobalUninitialized(g) => format!("global '{g}' is used before it is initialized"),
+            TrapCode::Output(e) => format!("cannot write output: {e}"),
+            TrapCode::HostPanicked(name) => format!("host function \"{name}\" panicked"),
+            TrapCode::NoMain => "the module has no main function".into(),
+            TrapCode::Message(m) | TrapCode::Limit(m) => m.clone(),
+            TrapCode::OutOfFuel => "out of fuel".into(),
+            TrapCode::OutOfMemory => "out of memory".into(),
+            TrapCode::StackOverflow => "stack overflow".into(),
+            TrapCode::Timeout => "timeout".into(),
+            TrapCode::Interrupted => "interrupted".into(),
+        }
+    }
 }
 
 /// One frame of a stack trace.
@@ -28,7 +143,10 @@ pub struct TraceFrame {
 /// A runtime error with its message and the stack trace, innermost frame first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Trap {
-    /// What went wrong: `division by zero`, `out of fuel`, `capability denied: ...`.
+    /// Why the program stopped.
+    pub code: TrapCode,
+    /// What went wrong, as users see it: `division by zero`, `out of fuel`,
+    /// `capability denied: ...` (the text of `code`).
     pub message: String,
     /// A program error or an exhausted resource limit.
     pub kind: TrapKind,
@@ -40,15 +158,21 @@ pub struct Trap {
 const TRACE_HEAD: usize = 40;
 const TRACE_TAIL: usize = 10;
 
-impl Trap {
-    /// A runtime error of the program.
-    pub fn new(message: impl Into<String>) -> Trap {
-        Trap { message: message.into(), kind: TrapKind::Error, trace: Vec::new() }
+impl From<TrapCode> for Trap {
+    fn from(code: TrapCode) -> Trap {
+        Trap { message: code.message(), kind: code.kind(), code, trace: Vec::new() }
     }
-    /// A resource limit was hit (`out of fuel`, `out of memory`, `stack overflow`,
-    /// `timeout`, `interrupted`).
+}
+
+impl Trap {
+    /// A runtime error of the program with this message (what a host function returns
+    /// to make the program trap).
+    pub fn new(message: impl Into<String>) -> Trap {
+        Trap::from(TrapCode::Message(message.into()))
+    }
+    /// A resource limit was hit, with this message.
     pub fn limit(message: impl Into<String>) -> Trap {
-        Trap { message: message.into(), kind: TrapKind::Limit, trace: Vec::new() }
+        Trap::from(TrapCode::Limit(message.into()))
     }
     /// The exit code `vm run` uses for this trap.
     pub fn exit_code(&self) -> i32 {
@@ -63,7 +187,7 @@ impl Trap {
     }
     /// `index out of bounds: index I, length N`.
     pub fn index_out_of_bounds(index: i64, len: usize) -> Trap {
-        Trap::new(format!("index out of bounds: index {index}, length {len}"))
+        Trap::from(TrapCode::IndexOutOfBounds { index, len })
     }
 }
 
@@ -127,5 +251,14 @@ mod tests {
         );
         assert_eq!(text.lines().count(), 2);
         assert_eq!(printable("plain text, tabs\tand unicode é"), "plain text, tabs\tand unicode é");
+    }
+
+    #[test]
+    fn limits_are_the_limit_codes() {
+        for c in [TrapCode::OutOfFuel, TrapCode::OutOfMemory, TrapCode::StackOverflow, TrapCode::Timeout] {
+            assert_eq!(Trap::from(c).exit_code(), 3);
+        }
+        let t = Trap::from(TrapCode::IndexOutOfBounds { index: -1, len: 3 });
+        assert_eq!((t.message.as_str(), t.exit_code()), ("index out of bounds: index -1, length 3", 1));
     }
 }

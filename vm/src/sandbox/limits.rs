@@ -3,7 +3,10 @@
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
-pub use crate::interp::DEFAULT_MAX_DEPTH;
+use crate::runtime::trap::TrapCode;
+
+/// The default call depth limit.
+pub const DEFAULT_MAX_DEPTH: usize = 100_000;
 
 /// Bounds on what a program may use. Hitting one is a clean trap of kind
 /// [`TrapKind::Limit`](crate::runtime::trap::TrapKind) (`vm run` exits with 3); the
@@ -123,20 +126,25 @@ impl Interrupt {
         self.bits.fetch_and(!Self::TIMED_OUT, Ordering::Relaxed);
     }
 
-    /// The trap message if a stop was asked for, clearing the request: `timeout` or
+    /// The trap if a stop was asked for, clearing the request: `timeout` or
     /// `interrupted`.
     #[inline]
-    pub fn take(&self) -> Option<&'static str> {
+    pub fn take(&self) -> Option<TrapCode> {
         if self.bits.load(Ordering::Relaxed) == 0 {
             return None;
         }
         let bits = self.bits.swap(0, Ordering::Relaxed);
         if bits & Self::TIMED_OUT != 0 {
-            Some("timeout")
+            Some(TrapCode::Timeout)
         } else if bits & Self::INTERRUPTED != 0 {
-            Some("interrupted")
+            Some(TrapCode::Interrupted)
         } else {
             None
         }
+    }
+
+    /// Whether a stop was asked for (without clearing it).
+    pub fn is_set(&self) -> bool {
+        self.bits.load(Ordering::Relaxed) != 0
     }
 }

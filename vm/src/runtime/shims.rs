@@ -1,0 +1,208 @@
+//! The `extern "C"` shims through which native code calls the runtime functions: a state
+//! pointer, register indices or raw words in, a status word out. A shim never unwinds: a
+//! trap (or, should one happen, a panic) is stored in the VM's pending-trap slot and the
+//! shim returns [`TRAPPED`]; native code then returns to its caller with the same status,
+//! frames untouched, until Rust code takes the trap ([`take_pending`]).
+//!
+//! Register-operand shims work on the innermost frame's registers in VM memory: native
+//! code writes the operands an instruction reads to its frame before the call, and reads
+//! `R[A]` back after it.
+
+use super::code::OptInner;
+use super::ops;
+use super::trap::{Trap, TrapCode};
+use super::vm::Vm;
+use crate::bytecode::MathFn;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// The status of a shim: carry on.
+pub const OK: u32 = 0;
+/// The status of a shim: a trap is pending in the VM; return to Rust.
+pub const TRAPPED: u32 = 1;
+
+/// Stores `t` as the pending trap.
+fn pend(vm: &mut Vm, t: Trap) -> u32 {
+    vm.pending = Some(t);
+    TRAPPED
+}
+
+/// Runs `f` on the VM behind `vm`, turning a trap or a panic into a pending trap.
+///
+/// # Safety
+/// `vm` points to a live `Vm` that nothing else uses during the call.
+#[inline(always)]
+unsafe fn run(vm: *mut Vm, f: impl FnOnce(&mut Vm) -> Result<(), Trap>) -> u32 {
+    // Safety: the caller's promise.
+    let vm = unsafe { &mut *vm };
+    match catch_unwind(AssertUnwindSafe(|| f(vm))) {
+        Ok(Ok(())) => OK,
+        Ok(Err(t)) => pend(vm, t),
+        Err(_) => pend(vm, Trap::new("internal error: a runtime function panicked")),
+    }
+}
+
+/// Takes the pending trap (after a shim or native code returned [`TRAPPED`]).
+pub fn take_pending(vm: &mut Vm) -> Trap {
+    vm.pending.take().unwrap_or_else(|| Trap::new("internal error: no pending trap"))
+}
+
+/// Defines a shim for each register-operand runtime function `Vm::$op(a, b, c)`.
+macro_rules! op_shims {
+    ($($shim:ident => $op:ident($($arg:ident: $ty:ty),*);)*) => {$(
+        #[doc = concat!("Native code's `", stringify!($op), "`: see `Vm::", stringify!($op), "`.")]
+        ///
+        /// # Safety
+        /// `vm` is live and unused elsewhere; the instruction passed the verifier, its frame
+        /// is the innermost, and the registers it reads are current in VM memory.
+        pub unsafe extern "C" fn $shim(vm: *mut Vm, $($arg: u32),*) -> u32 {
+            // Safety: the caller's promise, which is the op's.
+            unsafe { run(vm, |vm| vm.$op($($arg as $ty),*)) }
+        }
+    )*};
+}
+
+op_shims! {
+    rt_get_global => op_get_global(a: u16, g: u32);
+    rt_concat => op_concat(a: u16, b: u16, c: u16);
+    rt_to_str => op_to_str(a: u16, b: u16);
+    rt_print => op_print(first: u16, n: u16);
+    rt_new_array => op_new_array(a: u16, b: u16, n: u16);
+    rt_array_repeat => op_array_repeat(a: u16, b: u16, c: u16);
+    rt_array_push => op_array_push(a: u16, b: u16);
+    rt_new_map => op_new_map(a: u16);
+    rt_map_get => op_map_get(a: u16, b: u16, c: u16);
+    rt_map_set => op_map_set(a: u16, b: u16, c: u16);
+    rt_map_get_opt => op_map_get_opt(a: u16, b: u16, c: u16);
+    rt_wrap_opt => op_wrap_opt(a: u16, b: u16);
+    rt_make_closure => op_make_closure(a: u16, f: u32, c: u16);
+    rt_new_struct => op_new_struct(a: u16, s: u32, c: u16);
+    rt_call_builtin => op_call_builtin(a: u16, b: u16, c: u16);
+    rt_call_host => op_call_host(a: u16, b: u16, c: u16);
+}
+
+/// Native code's `EqOpt`: see `Vm::op_eq_opt`.
+///
+/// # Safety
+/// As the register-operand shims.
+pub unsafe extern "C" fn rt_eq_opt(vm: *mut Vm, a: u32, b: u32, c: u32) -> u32 {
+    // Safety: the caller's promise, which is the op's.
+    unsafe {
+        run(vm, |vm| {
+            vm.op_eq_opt(a as u16, b as u16, c as u16);
+            Ok(())
+        })
+    }
+}
+
+/// A trap raised by native code's inline checks: `code` is one of the `TRAP_*`
+/// constants, `x` and `y` its operands (the index and the length of an out-of-bounds
+/// access). Always returns [`TRAPPED`].
+///
+/// # Safety
+/// `vm` is live and unused elsewhere.
+pub unsafe extern "C" fn rt_trap(vm: *mut Vm, code: u32, x: i64, y: i64) -> u32 {
+    let t: Trap = match code {
+        TRAP_DIVISION_BY_ZERO => TrapCode::DivisionByZero.into(),
+        TRAP_INDEX => ops::index_trap(x, y as usize),
+        TRAP_UNWRAPPED_NIL => TrapCode::UnwrappedNil.into(),
+        TRAP_STACK_OVERFLOW => TrapCode::StackOverflow.into(),
+        _ => Trap::new("internal error: unknown trap code"),
+    };
+    // Safety: the caller's promise.
+    pend(unsafe { &mut *vm }, t)
+}
+
+/// `division by zero`.
+pub const TRAP_DIVISION_BY_ZERO: u32 = 1;
+/// `index out of bounds: index X, length Y`.
+pub const TRAP_INDEX: u32 = 2;
+/// `unwrapped nil`.
+pub const TRAP_UNWRAPPED_NIL: u32 = 3;
+/// `stack overflow`.
+pub const TRAP_STACK_OVERFLOW: u32 = 4;
+
+/// The fuel countdown ran out: polls the interrupt flag and refills it (see `fuel.rs`),
+/// using one unit.
+///
+/// # Safety
+/// `vm` is live and unused elsewhere.
+pub unsafe extern "C" fn rt_refill_one(vm: *mut Vm) -> u32 {
+    // Safety: the caller's promise.
+    unsafe { run(vm, |vm| vm.refill_one()) }
+}
+
+/// `x == y` on strings (by content): 1 or 0.
+///
+/// # Safety
+/// `x` and `y` are live string objects.
+pub unsafe extern "C" fn rt_str_eq(x: u64, y: u64) -> u64 {
+    // Safety: the caller's promise.
+    unsafe { ops::str_eq(x, y) as u64 }
+}
+
+/// `x < y` on strings (byte-wise): 1 or 0.
+///
+/// # Safety
+/// As [`rt_str_eq`].
+pub unsafe extern "C" fn rt_str_lt(x: u64, y: u64) -> u64 {
+    // Safety: the caller's promise.
+    unsafe { ops::str_lt(x, y) as u64 }
+}
+
+/// `x <= y` on strings (byte-wise): 1 or 0.
+///
+/// # Safety
+/// As [`rt_str_eq`].
+pub unsafe extern "C" fn rt_str_le(x: u64, y: u64) -> u64 {
+    // Safety: the caller's promise.
+    unsafe { ops::str_le(x, y) as u64 }
+}
+
+/// `x == y` on optionals whose present values are held as `inner` says (0: an int or bool
+/// box, 1: a float box, 2: a string, 3: another reference): 1 or 0.
+///
+/// # Safety
+/// As [`ops::opt_eq`].
+pub unsafe extern "C" fn rt_opt_eq(x: u64, y: u64, inner: u32) -> u64 {
+    let inner = match inner {
+        0 => OptInner::Word,
+        1 => OptInner::Float,
+        2 => OptInner::Str,
+        _ => OptInner::Ref,
+    };
+    // Safety: the caller's promise.
+    unsafe { ops::opt_eq(x, y, inner) as u64 }
+}
+
+/// Math function `f` (a [`MathFn`] index) of `x`, exactly as the interpreter computes it.
+pub extern "C" fn rt_math(f: u32, x: f64) -> f64 {
+    match MathFn::from_u16(f as u16) {
+        Some(f) => f.apply(x),
+        None => f64::NAN,
+    }
+}
+
+/// `pow(x, y)`.
+pub extern "C" fn rt_pow(x: f64, y: f64) -> f64 {
+    x.powf(y)
+}
+
+/// `atan2(x, y)`.
+pub extern "C" fn rt_atan2(x: f64, y: f64) -> f64 {
+    x.atan2(y)
+}
+
+/// `fmod(x, y)`: the float `%`.
+pub extern "C" fn rt_fmod(x: f64, y: f64) -> f64 {
+    x % y
+}
+
+/// `math.min` on floats.
+pub extern "C" fn rt_fmin(x: f64, y: f64) -> f64 {
+    ops::fmin(x, y)
+}
+
+/// `math.max` on floats.
+pub extern "C" fn rt_fmax(x: f64, y: f64) -> f64 {
+    ops::fmax(x, y)
+}

@@ -1,0 +1,257 @@
+//! The state of an instantiated program, shared by every tier: the register stack and
+//! frames, globals and constants, fuel and the interrupt flag, the pending trap, the heap,
+//! and the per-function facts every tier reads. What native code reads and writes is the
+//! [`Exec`] part, whose layout is fixed (`#[repr(C)]`) and whose field offsets are exported
+//! ([`offsets`]).
+//!
+//! **The register stack may move.** It grows (and so may move) when a frame is pushed that
+//! does not fit. Any code holding a pointer into it (the interpreter's register pointer,
+//! native code's frame pointer) derives it again after anything that can push a frame: a
+//! call, a built-in that calls a closure (`sort_by`), or a host call. Allocation and
+//! collection never move it (nor any heap object: the collector does not move objects).
+
+use super::trap::Trap;
+use crate::bytecode::VerifiedModule;
+use crate::heap::Heap;
+use crate::host::{HostContext, HostFunc};
+use crate::sandbox::Interrupt;
+use std::io::Write;
+use std::sync::Arc;
+
+/// One activation of a function: which one, where its registers start, where it is.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Frame {
+    /// Index of its register 0 in the register stack.
+    pub base: usize,
+    /// The function.
+    pub func: u32,
+    /// The next instruction to run, saved when the frame calls out or traps (a trace
+    /// shows the instruction before it).
+    pub pc: u32,
+    /// Where the caller wants the result: a register of the caller's frame.
+    pub ret_dst: u32,
+    pub(crate) _pad: u32,
+}
+
+/// The part of a [`Vm`] that native code reads and writes directly. The buffers it points
+/// into are owned by the `Vm`; see the module docs for when they move.
+#[repr(C)]
+pub struct Exec {
+    /// The register stack: `regs[..regs_len]`, every word initialized.
+    pub regs: *mut u64,
+    pub regs_len: usize,
+    /// The frames, innermost last: `frames[..depth]` of `frames[..frames_cap]`.
+    pub frames: *mut Frame,
+    pub depth: usize,
+    pub frames_cap: usize,
+    /// Pushing a frame at this depth is `stack overflow`.
+    pub max_depth: usize,
+    /// The fuel countdown: units taken from the budget and not used yet (see `fuel.rs`).
+    pub ticks: u64,
+    /// The globals, by index.
+    pub globals: *mut u64,
+    /// The constants' values, by index (string constants are objects of the heap).
+    pub consts: *const u64,
+}
+
+/// Byte offsets of [`Exec`]'s fields within a [`Vm`], for native code.
+pub mod offsets {
+    use super::{Exec, Frame, Vm};
+    use std::mem::offset_of;
+    const E: usize = offset_of!(Vm, ex);
+    pub const REGS: usize = E + offset_of!(Exec, regs);
+    pub const REGS_LEN: usize = E + offset_of!(Exec, regs_len);
+    pub const FRAMES: usize = E + offset_of!(Exec, frames);
+    pub const DEPTH: usize = E + offset_of!(Exec, depth);
+    pub const FRAMES_CAP: usize = E + offset_of!(Exec, frames_cap);
+    pub const MAX_DEPTH: usize = E + offset_of!(Exec, max_depth);
+    pub const TICKS: usize = E + offset_of!(Exec, ticks);
+    pub const GLOBALS: usize = E + offset_of!(Exec, globals);
+    pub const CONSTS: usize = E + offset_of!(Exec, consts);
+    /// A frame's size and its fields' offsets.
+    pub const FRAME_SIZE: usize = std::mem::size_of::<Frame>();
+    pub const FRAME_BASE: usize = offset_of!(Frame, base);
+    pub const FRAME_FUNC: usize = offset_of!(Frame, func);
+    pub const FRAME_PC: usize = offset_of!(Frame, pc);
+    pub const FRAME_RET_DST: usize = offset_of!(Frame, ret_dst);
+}
+
+/// Options of one run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Frames deeper than this trap with `stack overflow`.
+    pub max_depth: usize,
+    /// An instruction budget: one unit is used by every call (`Call`, `CallClosure`, and a
+    /// built-in calling a closure, as `sort_by` does), every taken backward jump, and work
+    /// inside built-ins in proportion to its size (see `fuel.rs`); the run traps with `out
+    /// of fuel` (a resource limit) when a unit is needed and none is left. Deterministic:
+    /// the same program and input use the same fuel. `None`: no limit.
+    pub fuel: Option<u64>,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions { max_depth: crate::sandbox::DEFAULT_MAX_DEPTH, fuel: None }
+    }
+}
+
+/// A program instantiated and ready to run: its heap, globals and stacks.
+pub struct Vm {
+    /// What native code reads and writes (offsets in [`offsets`]).
+    pub(crate) ex: Exec,
+    pub module: VerifiedModule,
+    pub heap: Heap,
+    /// The globals' and constants' memory (`ex` points into it; every access goes through
+    /// `ex`). The register stack and the frames are allocated by `frames.rs`.
+    pub(crate) global_store: Vec<u64>,
+    pub(crate) global_refs: Vec<usize>,
+    /// Globals of non-optional reference type: reading one before its initializer ran traps.
+    pub(crate) global_needs_init: Vec<bool>,
+    pub(crate) const_store: Vec<u64>,
+    /// Per-function facts and the code each tier runs.
+    pub(crate) funcs: super::code::Funcs,
+    pub(crate) host: Vec<HostFunc>,
+    pub out: Box<dyn Write + Send>,
+    pub err: Box<dyn Write + Send>,
+    /// References held by built-ins across a re-entrant call.
+    pub(crate) temp_roots: Vec<u64>,
+    pub(crate) opts: RunOptions,
+    /// Fuel left (`u64::MAX` when the run has no limit, which cannot run out in practice),
+    /// apart from what was moved to `ex.ticks`.
+    pub(crate) fuel: u64,
+    /// Set from another thread (an interrupt handle, the timeout watchdog) to stop the run.
+    pub(crate) interrupt: Option<Arc<Interrupt>>,
+    /// A trap raised where it cannot be returned (inside native code) until it can.
+    pub(crate) pending: Option<Trap>,
+    /// What host functions reach through their `Caller`: the sandbox, arguments, seed.
+    pub(crate) ctx: Box<HostContext>,
+    /// How deeply built-ins have re-entered the program (`sort_by` comparators).
+    pub(crate) native_depth: u32,
+    /// The text of the line `print` is writing, reused between calls.
+    pub(crate) line: String,
+    /// The value of each function without captures, made on first use.
+    pub(crate) fn_values: Vec<u64>,
+    /// Runs frames until the depth drops back to `entry`: the tier that executes code.
+    /// Set by whoever makes the `Vm` (the runtime itself never runs code).
+    pub(crate) runner: Runner,
+}
+
+/// Runs the frames above `entry` to completion and returns the result of the frame at
+/// `entry` (see [`Vm::runner`]).
+pub(crate) type Runner = fn(&mut Vm, usize) -> Result<u64, Trap>;
+
+// Safety: the raw pointers of `Exec` point into buffers the `Vm` owns (the register stack
+// and frames it allocated, `global_store`, `const_store`), which move with it; nothing is
+// shared with other `Vm`s, so moving a `Vm` to another thread is sound.
+unsafe impl Send for Vm {}
+
+impl Vm {
+    /// The innermost frame.
+    ///
+    /// # Safety
+    /// At least one frame is pushed.
+    #[inline(always)]
+    pub(crate) unsafe fn top(&self) -> Frame {
+        // Safety: `frames[..depth]` are initialized frames, and depth > 0 (the caller's promise).
+        unsafe { *self.ex.frames.add(self.ex.depth - 1) }
+    }
+
+    /// The innermost frame, to change.
+    ///
+    /// # Safety
+    /// At least one frame is pushed.
+    #[inline(always)]
+    pub(crate) unsafe fn top_mut(&mut self) -> &mut Frame {
+        // Safety: as in `top`.
+        unsafe { &mut *self.ex.frames.add(self.ex.depth - 1) }
+    }
+
+    /// The frames, outermost first.
+    pub(crate) fn frames(&self) -> &[Frame] {
+        // Safety: `frames[..depth]` are initialized frames of the buffer `frames.rs` owns.
+        unsafe { std::slice::from_raw_parts(self.ex.frames, self.ex.depth) }
+    }
+
+    /// The number of frames pushed.
+    #[inline(always)]
+    pub(crate) fn depth(&self) -> usize {
+        self.ex.depth
+    }
+
+    /// The register stack.
+    pub(crate) fn regs(&self) -> &[u64] {
+        // Safety: `regs[..regs_len]` are initialized words of the buffer `frames.rs` owns.
+        unsafe { std::slice::from_raw_parts(self.ex.regs, self.ex.regs_len) }
+    }
+
+    /// The register stack, to change.
+    pub(crate) fn regs_mut(&mut self) -> &mut [u64] {
+        // Safety: as in `regs`; `&mut self` makes the access unique.
+        unsafe { std::slice::from_raw_parts_mut(self.ex.regs, self.ex.regs_len) }
+    }
+
+    /// Register `r` of the frame at `base`.
+    #[inline(always)]
+    pub(crate) fn reg(&self, base: usize, r: u16) -> u64 {
+        self.regs()[base + r as usize]
+    }
+
+    /// Sets register `r` of the frame at `base`.
+    #[inline(always)]
+    pub(crate) fn set_reg(&mut self, base: usize, r: u16, v: u64) {
+        self.regs_mut()[base + r as usize] = v;
+    }
+
+    /// Register `r` of the innermost frame.
+    ///
+    /// # Safety
+    /// A frame is pushed and `r` is below its function's register count (the verifier's
+    /// Frames rule, for a register operand of a verified instruction).
+    #[inline(always)]
+    pub(crate) unsafe fn r(&self, r: u16) -> u64 {
+        // Safety: the frame's registers `base..base + nregs` exist (push_frame made them).
+        unsafe { *self.ex.regs.add(self.top().base + r as usize) }
+    }
+
+    /// Sets register `r` of the innermost frame.
+    ///
+    /// # Safety
+    /// As [`Vm::r`].
+    #[inline(always)]
+    pub(crate) unsafe fn set_r(&mut self, r: u16, v: u64) {
+        // Safety: as in `r`.
+        unsafe { *self.ex.regs.add(self.top().base + r as usize) = v }
+    }
+
+    /// What host functions see of the world: the sandbox, `env.args()`, the `rand` seed.
+    /// (A `Store` manages this; code that drives a `Vm` directly sets it here.)
+    pub fn host_context_mut(&mut self) -> &mut HostContext {
+        &mut self.ctx
+    }
+
+    /// Fuel left, if the run has a fuel limit.
+    pub fn fuel_left(&self) -> Option<u64> {
+        self.opts.fuel.map(|_| self.fuel + self.ex.ticks)
+    }
+
+    /// The run's options.
+    pub fn options(&self) -> &RunOptions {
+        &self.opts
+    }
+
+    /// Sets the options of the next run (the fuel budget starts again at `opts.fuel`).
+    pub fn set_options(&mut self, opts: RunOptions) {
+        self.fuel = opts.fuel.unwrap_or(u64::MAX);
+        self.ex.ticks = 0;
+        self.ex.max_depth = opts.max_depth;
+        self.opts = opts;
+    }
+
+    /// Flushes the program's output streams; an error says output was lost.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        let out = self.out.flush();
+        let err = self.err.flush();
+        out.and(err)
+    }
+}
