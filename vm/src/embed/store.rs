@@ -92,17 +92,21 @@ impl Store {
     /// output goes to the process's standard output and error, and input (if granted)
     /// comes from standard input, until set otherwise.
     pub fn new(engine: &Engine, caps: Capabilities, limits: Limits) -> Store {
+        let interrupt = Arc::new(Interrupt::new());
+        let mut sandbox = Sandbox::new(caps);
+        // A read blocked on the program's input stops when a call's time is up.
+        sandbox.set_interrupt(Arc::clone(&interrupt));
         Store {
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
             engine: engine.clone(),
             fuel: limits.get_fuel(),
             limits,
-            ctx: Box::new(HostContext::new(Sandbox::new(caps))),
+            ctx: Box::new(HostContext::new(sandbox)),
             out: Box::new(std::io::stdout()),
             err: Box::new(std::io::stderr()),
             instances: Vec::new(),
             fuel_used: 0,
-            interrupt: Arc::new(Interrupt::new()),
+            interrupt,
             interruptible: false,
         }
     }

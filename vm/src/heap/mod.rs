@@ -364,6 +364,27 @@ impl Heap {
         Some(self.track(p as *mut Header, layout.size()))
     }
 
+    /// A string object of `len` bytes that `fill` writes in place (the bytes start
+    /// zeroed). `None` if the allocator has no room.
+    ///
+    /// # Safety
+    /// `fill` leaves the bytes valid UTF-8.
+    pub unsafe fn try_alloc_str_with(&mut self, len: usize, fill: impl FnOnce(&mut [u8])) -> Option<u64> {
+        let layout = Layout::from_size_align(std::mem::size_of::<StrObj>().checked_add(len)?, 8).ok()?;
+        // Safety: the layout has a non-zero size (the header).
+        let p = unsafe { alloc::alloc_zeroed(layout) } as *mut StrObj;
+        if p.is_null() {
+            return None;
+        }
+        // Safety: `p` is a fresh, zeroed allocation of the header plus `len` bytes; `fill`
+        // writes only those bytes and leaves them UTF-8 (the caller's promise).
+        unsafe {
+            ptr::write(p, StrObj { hdr: Header { kind: ObjKind::Str, marked: false, aux: 0 }, len });
+            fill(std::slice::from_raw_parts_mut(p.add(1) as *mut u8, len));
+        }
+        Some(self.track(p as *mut Header, layout.size()))
+    }
+
     /// Like [`Heap::try_alloc_str_parts`], for strings small enough that failing to
     /// allocate them is the process running out of memory.
     pub fn alloc_str_parts(&mut self, parts: &[&str]) -> u64 {

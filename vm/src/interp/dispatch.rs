@@ -7,7 +7,7 @@ use crate::bytecode::{Instr, MathFn, Op};
 use crate::heap::{array_of, str_of, BoxObj, StructObj};
 use crate::runtime::ops::{closure_func, div_int, fmax, fmin, index_trap, rem_int, str_eq, str_le, str_lt};
 use crate::runtime::trap::{Trap, TrapCode};
-use crate::runtime::Vm;
+use crate::runtime::{Frame, Vm};
 
 /// The state of the executing frame that every instruction uses, cached in locals. The
 /// rest (base, function) is read from the frame where it is needed: fewer values live
@@ -44,7 +44,9 @@ impl Vm {
     unsafe fn run_inner(&mut self, entry: usize) -> Result<u64, Trap> {
         // Safety: see below; a frame is pushed.
         let mut cur = unsafe { self.load_cur() };
-        let mut regs: *mut u64 = unsafe { self.ex.regs.add(self.top().base) };
+        // The running frame, and its registers.
+        let mut fp: *mut Frame = unsafe { self.ex.frames.add(self.ex.depth - 1) };
+        let mut regs: *mut u64 = unsafe { self.ex.regs.add((*fp).base) };
 
         // Safety (for every `unsafe` in this loop): the module passed `verify::verify`
         // (Vm::new runs it), and this loop relies on exactly these of its rules (the names
@@ -73,7 +75,8 @@ impl Vm {
         // rules hold of it too. The runtime functions (`op_*`) rely on the same rules, and
         // on the instruction's frame being the innermost, which it is. And on this loop's
         // own invariant: it runs only while the frame it entered with (or one it pushed) is
-        // on the stack, so `self.top()` has a frame.
+        // on the stack, so `self.top()` has a frame, and `fp` points at it (derived again
+        // after anything that can push frames, which may move them).
         macro_rules! r {
             ($i:expr) => {
                 *regs.add($i as usize)
@@ -91,13 +94,14 @@ impl Vm {
         }
         macro_rules! reload {
             () => {{
-                cur = self.load_cur();
-                regs = self.ex.regs.add(self.top().base);
+                fp = self.ex.frames.add(self.ex.depth - 1);
+                cur = Cur { code: self.funcs.meta.get_unchecked((*fp).func as usize).code, pc: (*fp).pc as usize };
+                regs = self.ex.regs.add((*fp).base);
             }};
         }
         macro_rules! save_pc {
             () => {
-                self.top_mut().pc = cur.pc as u32
+                (*fp).pc = cur.pc as u32
             };
         }
         macro_rules! trap {
@@ -161,11 +165,11 @@ impl Vm {
             ($a:ident, $b:ident, $c:ident) => {{
                 let callee = $b as u32;
                 let m = self.funcs.meta.get_unchecked(callee as usize);
-                let (np, code) = (m.nparams, m.code);
-                let caller = self.top();
+                let (np, n, code) = (m.nparams, m.nregs, m.code);
+                let caller = *fp;
                 let new_base = caller.base + self.funcs.meta.get_unchecked(caller.func as usize).nregs;
                 save_pc!();
-                tri!(self.push_frame(callee, new_base, $a, np));
+                fp = tri!(self.push_frame_sized(callee, n, new_base, $a, np));
                 let src = self.ex.regs.add(caller.base + $c as usize);
                 let dst = self.ex.regs.add(new_base);
                 for i in 0..np {
@@ -180,11 +184,11 @@ impl Vm {
                 let clo = r!($b);
                 let callee = closure_func(clo);
                 let m = self.funcs.meta.get_unchecked(callee as usize);
-                let (np, nc, code) = (m.nparams, m.ncaptures, m.code);
-                let caller = self.top();
+                let (np, nc, n, code) = (m.nparams, m.ncaptures, m.nregs, m.code);
+                let caller = *fp;
                 let new_base = caller.base + self.funcs.meta.get_unchecked(caller.func as usize).nregs;
                 save_pc!();
-                tri!(self.push_frame(callee, new_base, $a, np + nc));
+                fp = tri!(self.push_frame_sized(callee, n, new_base, $a, np + nc));
                 let src = self.ex.regs.add(caller.base + $c as usize);
                 let dst = self.ex.regs.add(new_base);
                 for i in 0..np {
@@ -211,7 +215,7 @@ impl Vm {
                     Op::LoadConst => r!(a) = *self.ex.consts.add(ins.bc() as usize),
                     Op::LoadBool => r!(a) = (ins.bc() != 0) as u64,
                     Op::LoadNil => r!(a) = 0,
-                    Op::GetGlobal => tri!(self.op_get_global(a, ins.bc())),
+                    Op::GetGlobal => tri!(self.op_get_global(regs, a, ins.bc())),
                     Op::SetGlobal => *self.ex.globals.add(ins.bc() as usize) = r!(a),
 
                     Op::AddI => r!(a) = ri!(b).wrapping_add(ri!(c)) as u64,
@@ -266,7 +270,7 @@ impl Vm {
                     Op::LtS => r!(a) = str_lt(r!(b), r!(c)) as u64,
                     Op::LeS => r!(a) = str_le(r!(b), r!(c)) as u64,
                     Op::EqRef => r!(a) = (r!(b) == r!(c)) as u64,
-                    Op::EqOpt => self.op_eq_opt(a, b, c),
+                    Op::EqOpt => self.op_eq_opt(regs, a, b, c),
                     Op::IsNil => r!(a) = (r!(b) == 0) as u64,
                     Op::Not => r!(a) = (r!(b) == 0) as u64,
 
@@ -328,30 +332,36 @@ impl Vm {
                     Op::CallHost => {
                         save_pc!();
                         tri!(self.op_call_host(a, b, c));
-                        regs = self.ex.regs.add(self.top().base);
+                        reload!();
                     }
                     Op::CallBuiltin => {
                         // A built-in may run guest code (sort_by's comparator), which may
                         // grow the register stack.
                         save_pc!();
                         tri!(self.op_call_builtin(a, b, c));
-                        regs = self.ex.regs.add(self.top().base);
+                        reload!();
                     }
                     Op::Ret | Op::RetVoid => {
                         let v = if ins.op == Op::Ret { r!(a) } else { 0 };
-                        let done = self.pop_frame();
-                        if self.depth() == entry {
+                        let done = *fp;
+                        self.ex.depth -= 1;
+                        if self.ex.depth == entry {
                             return Ok(v);
                         }
-                        reload!();
+                        fp = fp.sub(1);
+                        cur = Cur {
+                            code: self.funcs.meta.get_unchecked((*fp).func as usize).code,
+                            pc: (*fp).pc as usize,
+                        };
+                        regs = self.ex.regs.add((*fp).base);
                         if ins.op == Op::Ret {
                             r!(done.ret_dst) = v;
                         }
                     }
-                    Op::MakeClosure => tri!(self.op_make_closure(a, b as u32, c)),
+                    Op::MakeClosure => tri!(self.op_make_closure(regs, a, b as u32, c)),
 
-                    Op::NewArray => tri!(self.op_new_array(a, b, c)),
-                    Op::ArrayRepeat => tri!(self.op_array_repeat(a, b, c)),
+                    Op::NewArray => tri!(self.op_new_array(regs, a, b, c)),
+                    Op::ArrayRepeat => tri!(self.op_array_repeat(regs, a, b, c)),
                     Op::GetIndex => {
                         let arr = array_of(r!(b));
                         let i = ri!(c);
@@ -370,16 +380,16 @@ impl Vm {
                         }
                     }
                     Op::ArrayLen => r!(a) = array_of(r!(b)).len() as u64,
-                    Op::ArrayPush => tri!(self.op_array_push(a, b)),
-                    Op::NewMap => tri!(self.op_new_map(a)),
-                    Op::MapGet => tri!(self.op_map_get(a, b, c)),
-                    Op::MapSet => tri!(self.op_map_set(a, b, c)),
-                    Op::MapGetOpt => tri!(self.op_map_get_opt(a, b, c)),
-                    Op::NewStruct => tri!(self.op_new_struct(a, b as u32, c)),
+                    Op::ArrayPush => tri!(self.op_array_push(regs, a, b)),
+                    Op::NewMap => tri!(self.op_new_map(regs, a)),
+                    Op::MapGet => tri!(self.op_map_get(regs, a, b, c)),
+                    Op::MapSet => tri!(self.op_map_set(regs, a, b, c)),
+                    Op::MapGetOpt => tri!(self.op_map_get_opt(regs, a, b, c)),
+                    Op::NewStruct => tri!(self.op_new_struct(regs, a, b as u32, c)),
                     Op::GetField => r!(a) = *StructObj::field(r!(b) as *mut StructObj, c as usize),
                     Op::SetField => *StructObj::field(r!(a) as *mut StructObj, b as usize) = r!(c),
 
-                    Op::WrapOpt => tri!(self.op_wrap_opt(a, b)),
+                    Op::WrapOpt => tri!(self.op_wrap_opt(regs, a, b)),
                     Op::UnwrapBox => {
                         let p = r!(b);
                         if p == 0 {
@@ -396,8 +406,8 @@ impl Vm {
                     }
 
                     Op::StrLen => r!(a) = str_of(r!(b)).len() as u64,
-                    Op::Concat => tri!(self.op_concat(a, b, c)),
-                    Op::ToStr => tri!(self.op_to_str(a, b)),
+                    Op::Concat => tri!(self.op_concat(regs, a, b, c)),
+                    Op::ToStr => tri!(self.op_to_str(regs, a, b)),
                     Op::Print => {
                         save_pc!();
                         tri!(self.op_print(b, c));

@@ -35,6 +35,17 @@ impl Vm {
         // and definite assignment guarantees the register was written: a live string.
         unsafe { str_of(self.arg(a, i)) }
     }
+    /// The text of a `str` argument, not tied to `self`: the string object stays where it
+    /// is while this built-in runs (it is in a register, and objects never move).
+    ///
+    /// # Safety
+    /// The caller does not collect garbage (no `reserve_heap` or safepoint) while it holds
+    /// the text: argument registers are roots, but a collection could be the last moment
+    /// anything checks that.
+    unsafe fn arg_text<'x>(&self, a: Args, i: usize) -> &'x str {
+        // Safety: as `arg_str`; the lifetime is the caller's promise.
+        unsafe { str_of(self.arg(a, i)) }
+    }
     fn arg_type(&self, a: Args, i: usize) -> TypeId {
         self.funcs.meta[a.func as usize].regs[(a.reg + i as u16) as usize].0
     }
@@ -55,10 +66,6 @@ impl Vm {
     fn new_str(&mut self, s: String) -> u64 {
         self.heap.alloc_string(s)
     }
-    fn new_str_array(&mut self, parts: Vec<String>) -> u64 {
-        let items = parts.into_iter().map(|p| self.heap.alloc_string(p)).collect();
-        self.heap.alloc_array(items, true)
-    }
 
     /// `CallBuiltin`: runs built-in `b` with arguments in registers `c..` of the innermost
     /// frame and puts its result (if it has one) in `R[A]` (for a variadic built-in, `A`
@@ -67,6 +74,7 @@ impl Vm {
     ///
     /// # Safety
     /// The instruction passed the verifier and its frame is the innermost.
+    #[inline(never)]
     pub(crate) unsafe fn op_call_builtin(&mut self, a_op: u16, b: u16, c: u16) -> Result<(), Trap> {
         self.safepoint()?;
         // Safety: the built-in index was verified (Indices).
@@ -160,8 +168,12 @@ impl Vm {
                 if !s.is_char_boundary(r.start) || !s.is_char_boundary(r.end) {
                     return Err(TrapCode::InvalidCharBoundary.into());
                 }
-                let out = s[r].to_owned();
-                self.new_str(out)
+                self.reserve_heap(r.len())?;
+                self.burn_work(r.len())?;
+                // Safety: the argument is still the same live string (collecting does not move
+                // or free it: it is in a register).
+                let s = unsafe { self.arg_text(a, 0) };
+                self.heap.try_alloc_str_parts(&[&s[r]]).ok_or(TrapCode::OutOfMemory)?
             }
             B::StrByte => {
                 let s = self.arg_str(a, 0);
@@ -172,10 +184,14 @@ impl Vm {
                 }
             }
             B::StrFind => {
+                self.burn_work(self.arg_str(a, 0).len())?;
                 let (s, sub) = (self.arg_str(a, 0), self.arg_str(a, 1));
                 s.find(sub).map_or(-1i64, |i| i as i64) as u64
             }
-            B::StrContains => self.arg_str(a, 0).contains(self.arg_str(a, 1)) as u64,
+            B::StrContains => {
+                self.burn_work(self.arg_str(a, 0).len())?;
+                self.arg_str(a, 0).contains(self.arg_str(a, 1)) as u64
+            }
             B::StrStartsWith => self.arg_str(a, 0).starts_with(self.arg_str(a, 1)) as u64,
             B::StrEndsWith => self.arg_str(a, 0).ends_with(self.arg_str(a, 1)) as u64,
             B::StrSplit => {
@@ -185,29 +201,47 @@ impl Vm {
                 // Safety: both arguments are live strings (verified register types); they stay
                 // alive and unchanged while this built-in runs (no collection happens inside it).
                 let (s, sep) = unsafe { (str_of(self.arg(a, 0)), str_of(self.arg(a, 1))) };
-                let parts: Vec<&str> = match sep.as_bytes() {
-                    // A one-byte separator is ASCII: split on the char (a byte search).
-                    [b] => s.split(*b as char).collect(),
-                    _ => s.split(sep).collect(),
+                // Count the parts first: nothing is allocated before the whole is reserved.
+                let n = match sep.as_bytes() {
+                    // A one-byte separator is ASCII: a byte search.
+                    [b] => s.bytes().filter(|c| c == b).count() + 1,
+                    _ => s.matches(sep).count() + 1,
                 };
-                self.reserve_heap(strings_size(parts.len(), s.len()))?;
-                let items = parts.into_iter().map(|p| self.heap.alloc_str(p)).collect();
+                self.reserve_heap(strings_size(n, s.len()))?;
+                self.burn_work(s.len().saturating_add(n))?;
+                let mut items: Vec<u64> = Vec::new();
+                items.try_reserve_exact(n).map_err(|_| Trap::from(TrapCode::OutOfMemory))?;
+                match sep.as_bytes() {
+                    [b] => items.extend(s.split(*b as char).map(|p| self.heap.alloc_str(p))),
+                    _ => items.extend(s.split(sep).map(|p| self.heap.alloc_str(p))),
+                }
                 self.heap.alloc_array(items, true)
             }
             B::StrTrim => {
-                self.reserve_heap(self.arg_str(a, 0).len())?;
-                let s = self.arg_str(a, 0).trim().to_owned();
-                self.new_str(s)
+                let n = self.arg_str(a, 0).len();
+                self.reserve_heap(n)?;
+                self.burn_work(n)?;
+                // Safety: nothing collects before the copy is made.
+                let s = unsafe { self.arg_text(a, 0) }.trim();
+                self.heap.try_alloc_str_parts(&[s]).ok_or(TrapCode::OutOfMemory)?
             }
-            B::StrUpper => {
-                self.reserve_heap(self.arg_str(a, 0).len())?;
-                let s = self.arg_str(a, 0).to_ascii_uppercase();
-                self.new_str(s)
-            }
-            B::StrLower => {
-                self.reserve_heap(self.arg_str(a, 0).len())?;
-                let s = self.arg_str(a, 0).to_ascii_lowercase();
-                self.new_str(s)
+            B::StrUpper | B::StrLower => {
+                let n = self.arg_str(a, 0).len();
+                self.reserve_heap(n)?;
+                self.burn_work(n)?;
+                // Safety: nothing collects before the copy is made.
+                let s = unsafe { self.arg_text(a, 0) };
+                let upper = b == B::StrUpper;
+                // Safety: changing the case of ASCII letters keeps UTF-8 valid.
+                let fill = |out: &mut [u8]| {
+                    out.copy_from_slice(s.as_bytes());
+                    if upper {
+                        out.make_ascii_uppercase()
+                    } else {
+                        out.make_ascii_lowercase()
+                    }
+                };
+                unsafe { self.heap.try_alloc_str_with(n, fill) }.ok_or(TrapCode::OutOfMemory)?
             }
             B::StrReplace => {
                 let (s, from, to) = (self.arg_str(a, 0), self.arg_str(a, 1), self.arg_str(a, 2));
@@ -216,9 +250,11 @@ impl Vm {
                 } else {
                     0
                 };
-                self.reserve_heap(s.len().saturating_add(grow))?;
+                let (len, total) = (s.len(), s.len().saturating_add(grow));
+                self.reserve_heap(total)?;
+                self.burn_work(len.saturating_add(total))?;
                 let s = self.arg_str(a, 0).replace(self.arg_str(a, 1), self.arg_str(a, 2));
-                self.new_str(s)
+                self.heap.try_alloc_str_parts(&[&s]).ok_or(TrapCode::OutOfMemory)?
             }
             B::StrRepeat => {
                 let n = self.arg_int(a, 1);
@@ -229,25 +265,24 @@ impl Vm {
                 if total > isize::MAX as u128 {
                     return Err(TrapCode::OutOfMemory.into());
                 }
-                self.reserve_heap(total as usize)?;
-                let s = self.arg_str(a, 0);
-                let mut out = String::new();
-                if out.try_reserve_exact(total as usize).is_err() {
-                    return Err(TrapCode::OutOfMemory.into());
-                }
-                for _ in 0..n {
-                    out.push_str(s);
-                }
-                self.new_str(out)
+                let total = total as usize;
+                self.reserve_heap(total)?;
+                self.repeat_str(self.arg(a, 0), total)?
             }
             B::StrChars => {
                 let n = self.arg_str(a, 0).chars().count();
                 self.reserve_heap(strings_size(n, 4 * n))?;
-                let parts: Vec<String> = self.arg_str(a, 0).chars().map(String::from).collect();
-                self.new_str_array(parts)
+                self.burn_work(n)?;
+                // Safety: allocating does not collect.
+                let s = unsafe { self.arg_text(a, 0) };
+                let mut items: Vec<u64> = Vec::new();
+                items.try_reserve_exact(n).map_err(|_| Trap::from(TrapCode::OutOfMemory))?;
+                items.extend(s.chars().map(|c| self.heap.alloc_str(c.encode_utf8(&mut [0; 4]))));
+                self.heap.alloc_array(items, true)
             }
             B::StrBytes => {
                 self.reserve_heap(self.arg_str(a, 0).len().saturating_mul(8))?;
+                self.burn_work(self.arg_str(a, 0).len())?;
                 let items: Vec<u64> = self.arg_str(a, 0).bytes().map(|b| b as u64).collect();
                 self.heap.alloc_array(items, false)
             }
@@ -299,6 +334,7 @@ impl Vm {
                 let arr = unsafe { array_of(self.arg(a, 0)) };
                 let r = slice_range(self.arg_int(a, 1), self.arg_int(a, 2), arr.len())?;
                 self.reserve_heap(r.len() * 8)?;
+                self.burn_work(r.len())?;
                 // Safety: the same live array (collecting does not move objects).
                 let arr = unsafe { array_of(self.arg(a, 0)) };
                 let items = arr.items()[r].to_vec();
@@ -310,6 +346,7 @@ impl Vm {
                 return Ok(None);
             }
             B::ArrayReverse => {
+                self.burn_work(unsafe { array_of(self.arg(a, 0)) }.len())?;
                 unsafe { array_of(self.arg(a, 0)) }.items_mut().reverse();
                 return Ok(None);
             }
@@ -317,6 +354,7 @@ impl Vm {
                 let et = self.elem_type(a, 0);
                 let x = self.arg(a, 1);
                 let arr = unsafe { array_of(self.arg(a, 0)) };
+                self.burn_work(arr.len())?;
                 let pos = arr.items().iter().position(|&y| self.value_eq(et, x, y));
                 if b == B::ArrayContains {
                     pos.is_some() as u64
@@ -327,6 +365,9 @@ impl Vm {
             B::ArraySort => {
                 let et = self.elem_type(a, 0);
                 let arr = unsafe { array_of(self.arg(a, 0)) };
+                // n log n comparisons.
+                let n = arr.len();
+                self.burn_work(n.saturating_mul(n.max(2).ilog2() as usize))?;
                 match self.module.ty(et) {
                     Type::Int => arr.items_mut().sort_by_key(|&v| v as i64),
                     Type::Float => arr.items_mut().sort_by(|&x, &y| float_sort_key(x).total_cmp(&float_sort_key(y))),
@@ -348,23 +389,30 @@ impl Vm {
                 let sep = self.arg_str(a, 1);
                 let arr = unsafe { array_of(self.arg(a, 0)) };
                 // Safety: as below, elements of a [str] are live strings.
-                let total = arr
-                    .items()
-                    .iter()
-                    .fold(sep.len().saturating_mul(arr.len()), |t, &x| t.saturating_add(unsafe { str_of(x) }.len()));
+                let total = arr.items().iter().fold(sep.len().saturating_mul(arr.len().saturating_sub(1)), |t, &x| {
+                    t.saturating_add(unsafe { str_of(x) }.len())
+                });
                 self.reserve_heap(total)?;
-                let sep = self.arg_str(a, 1);
+                self.burn_work(total.saturating_add(arr.len()))?;
+                // Safety: nothing collects before the copy is made.
+                let sep = unsafe { self.arg_text(a, 1) };
                 let arr = unsafe { array_of(self.arg(a, 0)) };
-                let mut out = String::new();
-                for (i, &s) in arr.items().iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(sep);
+                let fill = |out: &mut [u8]| {
+                    let mut at = 0;
+                    for (i, &s) in arr.items().iter().enumerate() {
+                        if i > 0 {
+                            out[at..at + sep.len()].copy_from_slice(sep.as_bytes());
+                            at += sep.len();
+                        }
+                        // Safety: join's signature is `([str], str)`, and elements of a [str]
+                        // are live strings (see ArraySort above).
+                        let part = unsafe { str_of(s) }.as_bytes();
+                        out[at..at + part.len()].copy_from_slice(part);
+                        at += part.len();
                     }
-                    // Safety: join's signature is `([str], str)`, and elements of a [str] are
-                    // live strings (see ArraySort above).
-                    out.push_str(unsafe { str_of(s) });
-                }
-                self.new_str(out)
+                };
+                // Safety: the bytes are whole strings one after another: UTF-8.
+                unsafe { self.heap.try_alloc_str_with(total, fill) }.ok_or(TrapCode::OutOfMemory)?
             }
             // Safety (all map built-ins): the verifier's built-in signature rule makes
             // argument 0 a map type (`{K: V}`) and definite assignment makes it non-nil, so
@@ -377,20 +425,26 @@ impl Vm {
             }
             B::MapRemove => {
                 let m = unsafe { map_of(self.arg(a, 0)) };
+                // Removing shifts the later entries (insertion order is kept).
+                self.burn_work(m.map.len())?;
                 let k = m.key(self.arg(a, 1));
                 let v = m.map.shift_remove(&k);
                 let is_ref = m.val_is_ref;
                 self.boxed_or_raw(v, is_ref)
             }
             B::MapKeys => {
-                self.reserve_heap(unsafe { map_of(self.arg(a, 0)) }.map.len() * 8)?;
+                let n = unsafe { map_of(self.arg(a, 0)) }.map.len();
+                self.reserve_heap(n * 8)?;
+                self.burn_work(n)?;
                 let m = unsafe { map_of(self.arg(a, 0)) };
                 let items: Vec<u64> = m.map.keys().map(|k| k.raw()).collect();
                 let r = m.key_is_ref();
                 self.heap.alloc_array(items, r)
             }
             B::MapValues => {
-                self.reserve_heap(unsafe { map_of(self.arg(a, 0)) }.map.len() * 8)?;
+                let n = unsafe { map_of(self.arg(a, 0)) }.map.len();
+                self.reserve_heap(n * 8)?;
+                self.burn_work(n)?;
                 let m = unsafe { map_of(self.arg(a, 0)) };
                 let items: Vec<u64> = m.map.values().copied().collect();
                 let r = m.val_is_ref;
@@ -481,6 +535,7 @@ impl Vm {
     ///
     /// # Safety
     /// The instruction passed the verifier and its frame is the innermost.
+    #[inline(never)]
     pub(crate) unsafe fn op_call_host(&mut self, a: u16, imp: u16, c: u16) -> Result<(), Trap> {
         let m = self.module.clone();
         let import = &m.imports[imp as usize];
@@ -488,12 +543,17 @@ impl Vm {
         let base = unsafe { self.top() }.base;
         let args: Vec<Val> =
             import.params.iter().enumerate().map(|(i, &t)| self.to_val(self.reg(base, c + i as u16), t)).collect();
+        // Copying the arguments out is work in proportion to their size.
+        self.burn_work(args.iter().map(val_size).sum())?;
         let f = self.host[imp as usize].callback.clone();
         let room = self.heap.room();
         let mut caller = Caller::new(&mut *self.out, &mut self.ctx, room);
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut caller, args)))
             .map_err(|_| Trap::from(TrapCode::HostPanicked(format!("{}.{}", import.module, import.name))))??;
         if let Some(t) = import.ret {
+            self.burn_work(val_size(&r))?;
+            // Whatever the host returns counts against the memory limit before it is copied in.
+            self.reserve_heap(val_heap_bytes(&r))?;
             let v = self.from_val(&r, t)?;
             self.set_reg(base, a, v);
         }
@@ -535,7 +595,7 @@ impl Vm {
             (Type::Int, Val::Int(i)) => *i as u64,
             (Type::Float, Val::Float(f)) => f.to_bits(),
             (Type::Bool, Val::Bool(b)) => *b as u64,
-            (Type::Str, Val::Str(s)) => self.heap.alloc_string(s.clone()),
+            (Type::Str, Val::Str(s)) => self.heap.alloc_str(s),
             (Type::Array(e), Val::Array(xs)) => {
                 let mut items = Vec::with_capacity(xs.len());
                 for x in xs {
@@ -555,6 +615,49 @@ impl Vm {
             }
             _ => return Err(bad()),
         })
+    }
+}
+
+impl Vm {
+    /// `s.repeat(n)` for the string object `s`, `total` = its length × n bytes (reserved by
+    /// the caller): built by doubling, one unit of fuel per `WORK_PER_FUEL` bytes, the
+    /// interrupt flag polled between steps, so even a result of gigabytes stops in time.
+    fn repeat_str(&mut self, s: u64, total: usize) -> Result<u64, Trap> {
+        // Safety: `s` is a live string (the caller read it from a verified str register).
+        let unit = unsafe { str_of(s) }.as_bytes();
+        if total == 0 || unit.is_empty() {
+            return self.heap.try_alloc_str_parts(&[]).ok_or_else(|| TrapCode::OutOfMemory.into());
+        }
+        let mut buf: Vec<u8> = Vec::new();
+        buf.try_reserve_exact(total).map_err(|_| Trap::from(TrapCode::OutOfMemory))?;
+        buf.extend_from_slice(unit);
+        while buf.len() < total {
+            let n = buf.len().min(total - buf.len());
+            self.burn_work(n)?;
+            buf.extend_from_within(..n);
+        }
+        // Safety: copies of one UTF-8 string, whole, one after another.
+        let text = unsafe { std::str::from_utf8_unchecked(&buf) };
+        self.heap.try_alloc_str_parts(&[text]).ok_or_else(|| TrapCode::OutOfMemory.into())
+    }
+}
+
+/// The size of a host value, for fuel: one per value, plus its bytes for a string.
+fn val_size(v: &Val) -> usize {
+    match v {
+        Val::Str(s) => 1 + s.len(),
+        Val::Array(xs) => 1 + xs.iter().map(val_size).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+/// At least the heap bytes a host value takes once copied in (objects' headers and
+/// contents), to reserve before copying it.
+fn val_heap_bytes(v: &Val) -> usize {
+    match v {
+        Val::Str(s) => std::mem::size_of::<StrObj>().saturating_add(s.len()),
+        Val::Array(xs) => xs.iter().fold(xs.len().saturating_mul(8), |t, x| t.saturating_add(val_heap_bytes(x))),
+        _ => 0,
     }
 }
 

@@ -65,6 +65,7 @@ impl Vm {
         self.ex.frames = frames;
         self.ex.frames_cap = frames_cap;
         self.ex.depth = 0;
+        self.ex.depth_limit = self.ex.max_depth.min(frames_cap);
         self.heap.account_vm(self.stacks_bytes());
     }
 
@@ -97,27 +98,42 @@ impl Vm {
     pub(crate) fn push_frame(&mut self, func: u32, base: usize, ret_dst: u16, keep: usize) -> Result<(), Trap> {
         // Safety: `func` is a verified function index (the caller's promise).
         let n = unsafe { self.funcs.meta.get_unchecked(func as usize).nregs };
-        let top = base + n;
-        if top > self.ex.regs_len || self.ex.depth >= self.ex.frames_cap || self.ex.depth >= self.ex.max_depth {
+        self.push_frame_sized(func, n, base, ret_dst, keep).map(|_| ())
+    }
+
+    /// [`Vm::push_frame`] for a function of `nregs` registers (the caller looked it up);
+    /// returns the new frame, which stays where it is until the next frame is pushed.
+    #[inline(always)]
+    pub(crate) fn push_frame_sized(
+        &mut self,
+        func: u32,
+        nregs: usize,
+        base: usize,
+        ret_dst: u16,
+        keep: usize,
+    ) -> Result<*mut Frame, Trap> {
+        let top = base + nregs;
+        if top > self.ex.regs_len || self.ex.depth >= self.ex.depth_limit {
             self.make_room(top)?;
         }
         // Safety: `make_room` (or the checks above) made `regs[..top]` and frame `depth`
-        // exist, and `keep <= n` (arguments are registers of the frame).
+        // exist, and `keep <= nregs` (arguments are registers of the frame).
         unsafe {
             let regs = self.ex.regs.add(base);
-            for i in keep..n {
+            for i in keep..nregs {
                 *regs.add(i) = 0;
             }
-            *self.ex.frames.add(self.ex.depth) = Frame { base, func, pc: 0, ret_dst: ret_dst as u32, _pad: 0 };
+            let fp = self.ex.frames.add(self.ex.depth);
+            *fp = Frame { base, func, pc: 0, ret_dst: ret_dst as u32, _pad: 0 };
+            self.ex.depth += 1;
+            Ok(fp)
         }
-        self.ex.depth += 1;
-        Ok(())
     }
 
     /// The slow path of [`Vm::push_frame`]: checks the depth, grows the stacks.
     #[cold]
     #[inline(never)]
-    fn make_room(&mut self, top: usize) -> Result<(), Trap> {
+    pub(crate) fn make_room(&mut self, top: usize) -> Result<(), Trap> {
         if self.ex.depth >= self.ex.max_depth {
             return Err(TrapCode::StackOverflow.into());
         }
@@ -132,6 +148,7 @@ impl Vm {
             if unsafe { grow_buf(&mut self.ex.frames, &mut self.ex.frames_cap, want) }.is_err() {
                 return Err(TrapCode::OutOfMemory.into());
             }
+            self.ex.depth_limit = self.ex.max_depth.min(self.ex.frames_cap);
             self.heap.account_vm(self.stacks_bytes() - before);
         }
         Ok(())
@@ -162,14 +179,6 @@ impl Vm {
     /// that helps; else `out of memory`.
     fn reserve_vm(&mut self, bytes: usize) -> Result<(), Trap> {
         self.reserve_heap(bytes)
-    }
-
-    /// Pops the innermost frame.
-    #[inline(always)]
-    pub(crate) fn pop_frame(&mut self) -> Frame {
-        self.ex.depth -= 1;
-        // Safety: the frame at the old depth - 1 was pushed.
-        unsafe { *self.ex.frames.add(self.ex.depth) }
     }
 
     /// Drops every frame above `entry`.

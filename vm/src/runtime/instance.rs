@@ -61,6 +61,7 @@ impl Vm {
             depth: 0,
             frames_cap: 0,
             max_depth: opts.max_depth,
+            depth_limit: 0,
             ticks: 0,
             globals: global_store.as_mut_ptr(),
             consts: const_store.as_mut_ptr(),

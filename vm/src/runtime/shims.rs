@@ -46,8 +46,26 @@ pub fn take_pending(vm: &mut Vm) -> Trap {
     vm.pending.take().unwrap_or_else(|| Trap::new("internal error: no pending trap"))
 }
 
-/// Defines a shim for each register-operand runtime function `Vm::$op(a, b, c)`.
+/// Defines a shim for each register-operand runtime function `Vm::$op(regs, a, b, c)`:
+/// `regs` is the innermost frame's register 0 in VM memory.
 macro_rules! op_shims {
+    ($($shim:ident => $op:ident($($arg:ident: $ty:ty),*);)*) => {$(
+        #[doc = concat!("Native code's `", stringify!($op), "`: see `Vm::", stringify!($op), "`.")]
+        ///
+        /// # Safety
+        /// `vm` is live and unused elsewhere; the instruction passed the verifier, its frame
+        /// is the innermost, `regs` points at that frame's registers, and the registers it
+        /// reads are current in VM memory.
+        pub unsafe extern "C" fn $shim(vm: *mut Vm, regs: *mut u64, $($arg: u32),*) -> u32 {
+            // Safety: the caller's promise, which is the op's.
+            unsafe { run(vm, |vm| vm.$op(regs, $($arg as $ty),*)) }
+        }
+    )*};
+}
+
+/// Defines a shim for each runtime function `Vm::$op(a, b, c)` that finds the frame
+/// itself (it may run the program, which can move the register stack).
+macro_rules! frame_shims {
     ($($shim:ident => $op:ident($($arg:ident: $ty:ty),*);)*) => {$(
         #[doc = concat!("Native code's `", stringify!($op), "`: see `Vm::", stringify!($op), "`.")]
         ///
@@ -65,7 +83,6 @@ op_shims! {
     rt_get_global => op_get_global(a: u16, g: u32);
     rt_concat => op_concat(a: u16, b: u16, c: u16);
     rt_to_str => op_to_str(a: u16, b: u16);
-    rt_print => op_print(first: u16, n: u16);
     rt_new_array => op_new_array(a: u16, b: u16, n: u16);
     rt_array_repeat => op_array_repeat(a: u16, b: u16, c: u16);
     rt_array_push => op_array_push(a: u16, b: u16);
@@ -76,6 +93,10 @@ op_shims! {
     rt_wrap_opt => op_wrap_opt(a: u16, b: u16);
     rt_make_closure => op_make_closure(a: u16, f: u32, c: u16);
     rt_new_struct => op_new_struct(a: u16, s: u32, c: u16);
+}
+
+frame_shims! {
+    rt_print => op_print(first: u16, n: u16);
     rt_call_builtin => op_call_builtin(a: u16, b: u16, c: u16);
     rt_call_host => op_call_host(a: u16, b: u16, c: u16);
 }
@@ -84,11 +105,11 @@ op_shims! {
 ///
 /// # Safety
 /// As the register-operand shims.
-pub unsafe extern "C" fn rt_eq_opt(vm: *mut Vm, a: u32, b: u32, c: u32) -> u32 {
+pub unsafe extern "C" fn rt_eq_opt(vm: *mut Vm, regs: *mut u64, a: u32, b: u32, c: u32) -> u32 {
     // Safety: the caller's promise, which is the op's.
     unsafe {
         run(vm, |vm| {
-            vm.op_eq_opt(a as u16, b as u16, c as u16);
+            vm.op_eq_opt(regs, a as u16, b as u16, c as u16);
             Ok(())
         })
     }

@@ -47,6 +47,9 @@ pub struct Exec {
     pub frames_cap: usize,
     /// Pushing a frame at this depth is `stack overflow`.
     pub max_depth: usize,
+    /// `min(max_depth, frames_cap)`: a frame can be pushed without the slow path (which
+    /// grows the frames or traps) while `depth < depth_limit`.
+    pub depth_limit: usize,
     /// The fuel countdown: units taken from the budget and not used yet (see `fuel.rs`).
     pub ticks: u64,
     /// The globals, by index.
@@ -66,6 +69,7 @@ pub mod offsets {
     pub const DEPTH: usize = E + offset_of!(Exec, depth);
     pub const FRAMES_CAP: usize = E + offset_of!(Exec, frames_cap);
     pub const MAX_DEPTH: usize = E + offset_of!(Exec, max_depth);
+    pub const DEPTH_LIMIT: usize = E + offset_of!(Exec, depth_limit);
     pub const TICKS: usize = E + offset_of!(Exec, ticks);
     pub const GLOBALS: usize = E + offset_of!(Exec, globals);
     pub const CONSTS: usize = E + offset_of!(Exec, consts);
@@ -157,16 +161,6 @@ impl Vm {
         unsafe { *self.ex.frames.add(self.ex.depth - 1) }
     }
 
-    /// The innermost frame, to change.
-    ///
-    /// # Safety
-    /// At least one frame is pushed.
-    #[inline(always)]
-    pub(crate) unsafe fn top_mut(&mut self) -> &mut Frame {
-        // Safety: as in `top`.
-        unsafe { &mut *self.ex.frames.add(self.ex.depth - 1) }
-    }
-
     /// The frames, outermost first.
     pub(crate) fn frames(&self) -> &[Frame] {
         // Safety: `frames[..depth]` are initialized frames of the buffer `frames.rs` owns.
@@ -203,27 +197,6 @@ impl Vm {
         self.regs_mut()[base + r as usize] = v;
     }
 
-    /// Register `r` of the innermost frame.
-    ///
-    /// # Safety
-    /// A frame is pushed and `r` is below its function's register count (the verifier's
-    /// Frames rule, for a register operand of a verified instruction).
-    #[inline(always)]
-    pub(crate) unsafe fn r(&self, r: u16) -> u64 {
-        // Safety: the frame's registers `base..base + nregs` exist (push_frame made them).
-        unsafe { *self.ex.regs.add(self.top().base + r as usize) }
-    }
-
-    /// Sets register `r` of the innermost frame.
-    ///
-    /// # Safety
-    /// As [`Vm::r`].
-    #[inline(always)]
-    pub(crate) unsafe fn set_r(&mut self, r: u16, v: u64) {
-        // Safety: as in `r`.
-        unsafe { *self.ex.regs.add(self.top().base + r as usize) = v }
-    }
-
     /// What host functions see of the world: the sandbox, `env.args()`, the `rand` seed.
     /// (A `Store` manages this; code that drives a `Vm` directly sets it here.)
     pub fn host_context_mut(&mut self) -> &mut HostContext {
@@ -245,6 +218,7 @@ impl Vm {
         self.fuel = opts.fuel.unwrap_or(u64::MAX);
         self.ex.ticks = 0;
         self.ex.max_depth = opts.max_depth;
+        self.ex.depth_limit = opts.max_depth.min(self.ex.frames_cap);
         self.opts = opts;
     }
 

@@ -30,16 +30,19 @@
 
 #![warn(missing_docs)]
 
+mod input;
 mod limits;
 
+pub use input::Stdin;
 pub use limits::{Interrupt, Limits, DEFAULT_MAX_DEPTH};
 
 use crate::runtime::trap::Trap;
 use cap_std::ambient_authority;
 use cap_std::fs::{Dir, OpenOptions};
 use std::fmt;
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Which environment variables `env.get` may read.
@@ -184,9 +187,6 @@ impl Access {
     }
 }
 
-/// The standard input a store's program reads through `io`.
-pub type Stdin = Box<dyn BufRead + Send>;
-
 /// The granted capabilities, opened: directory handles for the granted folders, the
 /// clocks' origin and the input stream. Every capability check is a method here.
 pub struct Sandbox {
@@ -195,7 +195,9 @@ pub struct Sandbox {
     read: Vec<Grant>,
     write: Vec<Grant>,
     started: Instant,
-    stdin: Option<Stdin>,
+    stdin: input::Input,
+    /// The store's interrupt flag: a read blocked on the input polls it.
+    interrupt: Option<Arc<Interrupt>>,
 }
 
 impl fmt::Debug for Sandbox {
@@ -220,6 +222,17 @@ impl Default for Sandbox {
 /// `capability denied: CALL WHAT (grant with FLAG)`.
 fn denied(call: &str, what: impl fmt::Display, flag: &str) -> Trap {
     Trap::new(format!("capability denied: {call} {what} (grant with {flag})"))
+}
+
+/// Opening never waits: a FIFO without a writer (or reader) would block `open` itself. The
+/// file operations then work on regular files only, so nothing they do can block.
+fn nonblocking(opts: &mut OpenOptions) -> &OpenOptions {
+    #[cfg(unix)]
+    {
+        use cap_std::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    opts
 }
 
 /// cap-std reports a path that would leave its directory as `PermissionDenied` without
@@ -268,7 +281,7 @@ impl Sandbox {
         };
         let read = open(&caps.read);
         let write = open(&caps.write);
-        Sandbox { caps, cwd, read, write, started: Instant::now(), stdin: None }
+        Sandbox { caps, cwd, read, write, started: Instant::now(), stdin: input::Input::default(), interrupt: None }
     }
 
     /// The capabilities this sandbox enforces.
@@ -278,7 +291,12 @@ impl Sandbox {
 
     /// Where `io` reads from (default: the process's standard input).
     pub fn set_stdin(&mut self, input: Stdin) {
-        self.stdin = Some(input);
+        self.stdin.set(input);
+    }
+
+    /// The flag that stops a read waiting for input (`timeout`, `interrupted`).
+    pub fn set_interrupt(&mut self, flag: Arc<Interrupt>) {
+        self.interrupt = Some(flag);
     }
 
     /// The granted folder that serves `path`, and the path inside it.
@@ -311,13 +329,16 @@ impl Sandbox {
         )
     }
 
-    /// `fs.read(path)`: the file's text, or `None` if it does not exist, is not a file,
-    /// is not UTF-8 or cannot be read. A file larger than `room` bytes traps with
+    /// `fs.read(path)`: the file's text, or `None` if it does not exist, is not a regular
+    /// file (a folder, FIFO, device or socket: never waited on), is not UTF-8 or cannot be
+    /// read. A file larger than `room` bytes traps with
     /// `out of memory` without being read.
     pub fn fs_read(&self, path: &str, room: usize) -> Result<Option<String>, Trap> {
         let (dir, rel) = self.resolve("fs.read", path, Access::Read)?;
         let Some(dir) = dir else { return Ok(None) };
-        let mut file = match dir.open(&rel) {
+        let mut opts = OpenOptions::new();
+        opts.read(true);
+        let mut file = match dir.open_with(&rel, nonblocking(&mut opts)) {
             Ok(f) => f,
             Err(e) if is_escape(&e) => return Err(Self::leads_outside("fs.read", path, Access::Read)),
             Err(_) => return Ok(None),
@@ -340,7 +361,8 @@ impl Sandbox {
     }
 
     /// `fs.write(path, data)` (or `fs.append` when `append`): true if the file was
-    /// written. The folder it goes in must exist.
+    /// written. The folder it goes in must exist; only regular files are written (a FIFO,
+    /// device or socket gives false, never a wait).
     pub fn fs_write(&self, path: &str, data: &str, append: bool) -> Result<bool, Trap> {
         let call = if append { "fs.append" } else { "fs.write" };
         let (dir, rel) = self.resolve(call, path, Access::Write)?;
@@ -352,8 +374,9 @@ impl Sandbox {
         } else {
             opts.write(true).truncate(true);
         }
-        match dir.open_with(&rel, &opts) {
-            Ok(mut f) => Ok(f.write_all(data.as_bytes()).is_ok()),
+        match dir.open_with(&rel, nonblocking(&mut opts)) {
+            // Only regular files: a FIFO, device or socket is refused, not waited on.
+            Ok(mut f) => Ok(f.metadata().is_ok_and(|m| m.is_file()) && f.write_all(data.as_bytes()).is_ok()),
             Err(e) if is_escape(&e) => Err(Self::leads_outside(call, path, Access::Write)),
             Err(_) => Ok(false),
         }
@@ -456,46 +479,28 @@ impl Sandbox {
     }
 
     /// `io.read_line()`: the next line without its `\n` (or `\r\n`), `None` at the end.
-    /// A line longer than `room` bytes traps with `out of memory`.
+    /// A line longer than `room` bytes traps with `out of memory`. A wait for input ends
+    /// with `timeout` or `interrupted` when the store's interrupt flag is set.
     pub fn read_line(&mut self, room: usize) -> Result<Option<String>, Trap> {
         self.check_stdin("io.read_line")?;
-        let mut bytes = Vec::new();
-        let n = self
-            .with_stdin(|r| r.take((room as u64).saturating_add(1)).read_until(b'\n', &mut bytes))
-            .map_err(|e| Trap::new(format!("io.read_line: {e}")))?;
-        if n == 0 {
+        let Some(mut bytes) = self.stdin.read_line(room, self.interrupt.as_ref())? else {
             return Ok(None);
-        }
+        };
         if bytes.last() == Some(&b'\n') {
             bytes.pop();
             if bytes.last() == Some(&b'\r') {
                 bytes.pop();
             }
-        } else if n > room {
-            return Err(Trap::limit("out of memory"));
         }
         String::from_utf8(bytes).map(Some).map_err(|_| Trap::new("io.read_line: the input is not UTF-8"))
     }
 
     /// `io.read_all()`: the rest of the input. More than `room` bytes traps with
-    /// `out of memory`.
+    /// `out of memory`; a wait for input stops as `read_line`'s does.
     pub fn read_all(&mut self, room: usize) -> Result<String, Trap> {
         self.check_stdin("io.read_all")?;
-        let mut bytes = Vec::new();
-        let n = self
-            .with_stdin(|r| r.take((room as u64).saturating_add(1)).read_to_end(&mut bytes))
-            .map_err(|e| Trap::new(format!("io.read_all: {e}")))?;
-        if n > room {
-            return Err(Trap::limit("out of memory"));
-        }
+        let bytes = self.stdin.read_all(room, self.interrupt.as_ref())?;
         String::from_utf8(bytes).map_err(|_| Trap::new("io.read_all: the input is not UTF-8"))
-    }
-
-    fn with_stdin<T>(&mut self, f: impl FnOnce(&mut dyn BufRead) -> io::Result<T>) -> io::Result<T> {
-        match &mut self.stdin {
-            Some(r) => f(r),
-            None => f(&mut io::stdin().lock()),
-        }
     }
 }
 

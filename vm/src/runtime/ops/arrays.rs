@@ -21,7 +21,8 @@ impl Vm {
     ///
     /// # Safety
     /// The instruction passed the verifier and its frame is the innermost.
-    pub(crate) unsafe fn op_new_array(&mut self, a: u16, b: u16, n: u16) -> Result<(), Trap> {
+    #[inline(never)]
+    pub(crate) unsafe fn op_new_array(&mut self, regs: *mut u64, a: u16, b: u16, n: u16) -> Result<(), Trap> {
         self.safepoint()?;
         // Safety: the window `B..B+n` and `A` are registers of the frame (Frames).
         unsafe {
@@ -29,7 +30,7 @@ impl Vm {
             let base = self.top().base + b as usize;
             let items = self.regs()[base..base + n as usize].to_vec();
             let arr = self.heap.alloc_array(items, elem_ref);
-            self.set_r(a, arr);
+            *regs.add(a as usize) = arr;
         }
         Ok(())
     }
@@ -38,10 +39,11 @@ impl Vm {
     ///
     /// # Safety
     /// As [`Vm::op_new_array`].
-    pub(crate) unsafe fn op_array_repeat(&mut self, a: u16, b: u16, c: u16) -> Result<(), Trap> {
+    #[inline(never)]
+    pub(crate) unsafe fn op_array_repeat(&mut self, regs: *mut u64, a: u16, b: u16, c: u16) -> Result<(), Trap> {
         self.safepoint()?;
         // Safety: A, B and C are registers of the frame; C is an int.
-        let (v, n, elem_ref) = unsafe { (self.r(b), self.r(c) as i64, self.elem_is_ref(a)) };
+        let (v, n, elem_ref) = unsafe { (*regs.add(b as usize), *regs.add(c as usize) as i64, self.elem_is_ref(a)) };
         if n < 0 {
             return Err(TrapCode::NegativeArrayLength(n).into());
         }
@@ -55,7 +57,7 @@ impl Vm {
         items.resize(n, v);
         let arr = self.heap.alloc_array(items, elem_ref);
         // Safety: A is an array register of the frame.
-        unsafe { self.set_r(a, arr) };
+        unsafe { *regs.add(a as usize) = arr };
         Ok(())
     }
 
@@ -64,17 +66,17 @@ impl Vm {
     ///
     /// # Safety
     /// As [`Vm::op_new_array`].
-    #[inline]
-    pub(crate) unsafe fn op_array_push(&mut self, a: u16, b: u16) -> Result<(), Trap> {
+    #[inline(never)]
+    pub(crate) unsafe fn op_array_push(&mut self, regs: *mut u64, a: u16, b: u16) -> Result<(), Trap> {
         // Safety: A is an array register, written (Types, Definite assignment): a live array.
-        let arr = unsafe { array_of(self.r(a)) };
+        let arr = unsafe { array_of(*regs.add(a as usize)) };
         if arr.len() == arr.capacity() {
-            self.grow_for_push(a)?;
+            self.grow_for_push(regs, a)?;
         }
         // Safety: as above (collecting does not move objects); B is a register of the frame.
         unsafe {
-            let v = self.r(b);
-            array_of(self.r(a)).vec_mut().push(v);
+            let v = *regs.add(b as usize);
+            array_of(*regs.add(a as usize)).vec_mut().push(v);
         }
         Ok(())
     }
@@ -82,13 +84,13 @@ impl Vm {
     /// Makes room for one more element in the array of register `a` (full now).
     #[cold]
     #[inline(never)]
-    unsafe fn grow_for_push(&mut self, a: u16) -> Result<(), Trap> {
+    unsafe fn grow_for_push(&mut self, regs: *mut u64, a: u16) -> Result<(), Trap> {
         self.safepoint()?;
         // Safety: as in `op_array_push`.
-        let cap = unsafe { array_of(self.r(a)) }.capacity();
+        let cap = unsafe { array_of(*regs.add(a as usize)) }.capacity();
         self.reserve_heap(cap.max(4) * 8)?;
         // Safety: as in `op_array_push`; collecting does not move objects.
-        let arr = unsafe { array_of(self.r(a)) };
+        let arr = unsafe { array_of(*regs.add(a as usize)) };
         let before = arr.capacity();
         let mut v = arr.vec_mut();
         if v.try_reserve(1).is_err() {

@@ -10,7 +10,8 @@ impl Vm {
     ///
     /// # Safety
     /// The instruction passed the verifier and its frame is the innermost.
-    pub(crate) unsafe fn op_make_closure(&mut self, a: u16, f: u32, c: u16) -> Result<(), Trap> {
+    #[inline(never)]
+    pub(crate) unsafe fn op_make_closure(&mut self, regs: *mut u64, a: u16, f: u32, c: u16) -> Result<(), Trap> {
         // Safety: `f` is a function of the module (Indices).
         let n = unsafe { self.funcs.meta.get_unchecked(f as usize) }.ncaptures;
         let v = if n == 0 {
@@ -25,7 +26,7 @@ impl Vm {
             self.heap.alloc_closure(f, caps)
         };
         // Safety: A is a register of the frame.
-        unsafe { self.set_r(a, v) };
+        unsafe { *regs.add(a as usize) = v };
         Ok(())
     }
 

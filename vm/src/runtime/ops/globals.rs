@@ -9,8 +9,8 @@ impl Vm {
     ///
     /// # Safety
     /// The instruction passed the verifier and its frame is the innermost.
-    #[inline]
-    pub(crate) unsafe fn op_get_global(&mut self, a: u16, g: u32) -> Result<(), Trap> {
+    #[inline(never)]
+    pub(crate) unsafe fn op_get_global(&mut self, regs: *mut u64, a: u16, g: u32) -> Result<(), Trap> {
         // Safety: the verifier checked that global `g` exists and that `A` is a register of
         // the frame (Indices, Frames).
         unsafe {
@@ -18,7 +18,7 @@ impl Vm {
             if v == 0 && *self.global_needs_init.get_unchecked(g as usize) {
                 return Err(self.global_uninitialized(g));
             }
-            self.set_r(a, v);
+            *regs.add(a as usize) = v;
         }
         Ok(())
     }

@@ -11,7 +11,8 @@ impl Vm {
     ///
     /// # Safety
     /// The instruction passed the verifier and its frame is the innermost.
-    pub(crate) unsafe fn op_new_map(&mut self, a: u16) -> Result<(), Trap> {
+    #[inline(never)]
+    pub(crate) unsafe fn op_new_map(&mut self, regs: *mut u64, a: u16) -> Result<(), Trap> {
         self.safepoint()?;
         // Safety: a frame is pushed and A is one of its registers, of a map type (Types).
         unsafe {
@@ -20,7 +21,7 @@ impl Vm {
                 std::hint::unreachable_unchecked()
             };
             let m = self.heap.alloc_map(MapObj::new(key, val_ref));
-            self.set_r(a, m);
+            *regs.add(a as usize) = m;
         }
         Ok(())
     }
@@ -29,14 +30,14 @@ impl Vm {
     ///
     /// # Safety
     /// As [`Vm::op_new_map`].
-    #[inline]
-    pub(crate) unsafe fn op_map_get(&mut self, a: u16, b: u16, c: u16) -> Result<(), Trap> {
+    #[inline(never)]
+    pub(crate) unsafe fn op_map_get(&mut self, regs: *mut u64, a: u16, b: u16, c: u16) -> Result<(), Trap> {
         // Safety: B is a map register, written (a live map); C holds a key of its key type.
         unsafe {
-            let m = map_of(self.r(b));
-            match m.map.get(&m.key(self.r(c))) {
+            let m = map_of(*regs.add(b as usize));
+            match m.map.get(&m.key(*regs.add(c as usize))) {
                 Some(&v) => {
-                    self.set_r(a, v);
+                    *regs.add(a as usize) = v;
                     Ok(())
                 }
                 None => Err(self.key_not_found(c)),
@@ -59,15 +60,15 @@ impl Vm {
     ///
     /// # Safety
     /// As [`Vm::op_new_map`].
-    #[inline]
-    pub(crate) unsafe fn op_map_set(&mut self, a: u16, b: u16, c: u16) -> Result<(), Trap> {
+    #[inline(never)]
+    pub(crate) unsafe fn op_map_set(&mut self, regs: *mut u64, a: u16, b: u16, c: u16) -> Result<(), Trap> {
         // Safety: A is a map register, written (a live map); B and C hold a key and a value
         // of its types.
         let grown = unsafe {
-            let m = map_of(self.r(a));
+            let m = map_of(*regs.add(a as usize));
             let before = m.heap_size();
-            let k = m.key(self.r(b));
-            m.map.insert(k, self.r(c));
+            let k = m.key(*regs.add(b as usize));
+            m.map.insert(k, *regs.add(c as usize));
             m.heap_size() - before
         };
         if grown != 0 {
@@ -82,13 +83,13 @@ impl Vm {
     ///
     /// # Safety
     /// As [`Vm::op_new_map`].
-    #[inline]
-    pub(crate) unsafe fn op_map_get_opt(&mut self, a: u16, b: u16, c: u16) -> Result<(), Trap> {
+    #[inline(never)]
+    pub(crate) unsafe fn op_map_get_opt(&mut self, regs: *mut u64, a: u16, b: u16, c: u16) -> Result<(), Trap> {
         // Safety: B is a map register, written (a live map); C holds a key of its key type;
         // A is an optional register of the frame.
         unsafe {
-            let m = map_of(self.r(b));
-            let v = match m.map.get(&m.key(self.r(c))).copied() {
+            let m = map_of(*regs.add(b as usize));
+            let v = match m.map.get(&m.key(*regs.add(c as usize))).copied() {
                 None => 0,
                 Some(v) if m.val_is_ref => v,
                 Some(v) => {
@@ -96,7 +97,7 @@ impl Vm {
                     self.heap.alloc_box(v)
                 }
             };
-            self.set_r(a, v);
+            *regs.add(a as usize) = v;
         }
         Ok(())
     }

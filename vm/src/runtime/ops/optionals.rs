@@ -34,8 +34,8 @@ impl Vm {
     ///
     /// # Safety
     /// The instruction passed the verifier and its frame is the innermost.
-    #[inline]
-    pub(crate) unsafe fn op_eq_opt(&mut self, a: u16, b: u16, c: u16) {
+    #[inline(never)]
+    pub(crate) unsafe fn op_eq_opt(&mut self, regs: *mut u64, a: u16, b: u16, c: u16) {
         // Safety: B and C are registers of the same optional type (EqOpt's rule), whose
         // non-nil values are boxes (WrapOpt, MapGetOpt and the built-ins with optional
         // results make them for int, float and bool) or objects of the inner type.
@@ -44,8 +44,8 @@ impl Vm {
             let Shape::Opt(inner) = self.funcs.meta[f.func as usize].regs[b as usize].1 else {
                 std::hint::unreachable_unchecked()
             };
-            let eq = opt_eq(self.r(b), self.r(c), inner);
-            self.set_r(a, eq as u64);
+            let eq = opt_eq(*regs.add(b as usize), *regs.add(c as usize), inner);
+            *regs.add(a as usize) = eq as u64;
         }
     }
 
@@ -53,13 +53,13 @@ impl Vm {
     ///
     /// # Safety
     /// As [`Vm::op_eq_opt`].
-    #[inline]
-    pub(crate) unsafe fn op_wrap_opt(&mut self, a: u16, b: u16) -> Result<(), Trap> {
+    #[inline(never)]
+    pub(crate) unsafe fn op_wrap_opt(&mut self, regs: *mut u64, a: u16, b: u16) -> Result<(), Trap> {
         self.safepoint()?;
         // Safety: A and B are registers of the frame.
         unsafe {
-            let v = self.heap.alloc_box(self.r(b));
-            self.set_r(a, v);
+            let v = self.heap.alloc_box(*regs.add(b as usize));
+            *regs.add(a as usize) = v;
         }
         Ok(())
     }

@@ -8,7 +8,8 @@ impl Vm {
     ///
     /// # Safety
     /// The instruction passed the verifier and its frame is the innermost.
-    pub(crate) unsafe fn op_new_struct(&mut self, a: u16, s: u32, c: u16) -> Result<(), Trap> {
+    #[inline(never)]
+    pub(crate) unsafe fn op_new_struct(&mut self, regs: *mut u64, a: u16, s: u32, c: u16) -> Result<(), Trap> {
         self.safepoint()?;
         // Safety: struct `s` exists (Indices) and its fields' window `C..C+n` is inside the
         // frame (Frames).
@@ -17,7 +18,7 @@ impl Vm {
             let base = self.top().base + c as usize;
             let fields = std::slice::from_raw_parts(self.ex.regs.add(base), n);
             let obj = self.heap.alloc_struct(s, fields);
-            self.set_r(a, obj);
+            *regs.add(a as usize) = obj;
         }
         Ok(())
     }
