@@ -64,9 +64,14 @@ enum Command {
 
 #[derive(clap::Args)]
 struct RunArgs {
-    /// Execution tier.
-    #[arg(long, default_value = "interp", value_name = "TIER", value_parser = tier_parser())]
+    /// Execution tier. Every tier gives the same output, traps, fuel and exit codes.
+    #[arg(long, default_value = Tier::default().name(), value_name = "TIER", value_parser = tier_parser())]
     tier: Tier,
+    /// In the auto tier: compile a function after about N units of fuel (calls and loop
+    /// iterations) in the interpreter; 1 compiles everything at its first call and enters
+    /// every loop natively at its first turn.
+    #[arg(long, value_name = "N", default_value_t = kite_vm::exec::DEFAULT_JIT_THRESHOLD, value_parser = clap::value_parser!(u32).range(1..))]
+    jit_threshold: u32,
     /// Seed of the `rand` module (runs with the same seed print the same numbers).
     #[arg(long, default_value_t = 0, value_name = "N")]
     seed: u64,
@@ -253,7 +258,7 @@ fn run(args: RunArgs) -> ExitCode {
             return fail(&format!("{flag}={}: no such folder", d.display()));
         }
     }
-    let engine = Engine::new(Config::default().tier(args.tier));
+    let engine = Engine::new(Config::default().tier(args.tier).jit_threshold(args.jit_threshold));
     let file = &args.file();
     let module = if load::is_bytecode(file) {
         let bytes = match std::fs::read(file) {
@@ -323,13 +328,26 @@ fn run(args: RunArgs) -> ExitCode {
             (_, Some(used)) => format!("fuel used {used}, "),
             _ => String::new(),
         };
+        let elapsed = started.elapsed().as_secs_f64();
         output::to_stderr(&format!(
-            "stats: time {:.3}s, {fuel}peak heap {} bytes, allocated {} bytes, gc cycles {}\n",
-            started.elapsed().as_secs_f64(),
-            st.peak_heap_bytes,
-            st.allocated_bytes,
-            st.gc_cycles
+            "stats: time {elapsed:.3}s, {fuel}peak heap {} bytes, allocated {} bytes, gc cycles {}\n",
+            st.peak_heap_bytes, st.allocated_bytes, st.gc_cycles
         ));
+        if args.tier != Tier::Interp {
+            let t = st.tiers;
+            let samples = (t.native_samples + t.interp_samples).max(1) as f64;
+            output::to_stderr(&format!(
+                "stats: tier {}, functions compiled {}, compile failures {}, osr entries {}, compile time {:.3}ms (longest {:.3}ms), time native {:.0}% / interpreted {:.0}% (sampled)\n",
+                args.tier.name(),
+                t.functions_compiled,
+                t.compile_failures,
+                t.osr_entries,
+                t.compile_ns as f64 / 1e6,
+                t.max_compile_ns as f64 / 1e6,
+                100.0 * t.native_samples as f64 / samples,
+                100.0 * t.interp_samples as f64 / samples,
+            ));
+        }
     }
     match result {
         Ok(code) => ExitCode::from(code as u8),

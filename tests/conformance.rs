@@ -17,8 +17,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// The tiers every program runs in.
-const TIERS: &[&str] = &["interp"];
+/// The tiers every program runs in, with the flags that pick them. `auto` runs with a low
+/// JIT threshold, so that in these short programs functions are compiled as they run and
+/// loops are entered natively in the middle of a running frame.
+const TIERS: &[(&str, &[&str])] =
+    &[("interp", &["--tier=interp"]), ("jit", &["--tier=jit"]), ("auto", &["--tier=auto", "--jit-threshold=7"])];
 
 #[derive(Default, Debug)]
 struct Spec {
@@ -175,9 +178,9 @@ fn run_file(path: &Path) -> Result<(), Failed> {
     let mut failures = Vec::new();
     let args: Vec<&str> = spec.args.iter().map(String::as_str).collect();
     let flags: Vec<&str> = spec.flags.iter().map(String::as_str).collect();
-    for tier in TIERS {
-        let tier_flag = format!("--tier={tier}");
-        let mut cmd = vec!["run", &tier_flag];
+    for (tier, tier_flags) in TIERS {
+        let mut cmd = vec!["run"];
+        cmd.extend(tier_flags.iter());
         cmd.extend(&flags);
         cmd.push(file);
         cmd.extend(&args);
@@ -194,9 +197,9 @@ fn run_file(path: &Path) -> Result<(), Failed> {
     if built.code != 0 {
         failures.push(format!("vm build failed ({}):\n{}", built.code, built.stderr));
     } else {
-        for tier in TIERS {
-            let tier_flag = format!("--tier={tier}");
-            let mut cmd = vec!["run", &tier_flag];
+        for (tier, tier_flags) in TIERS {
+            let mut cmd = vec!["run"];
+            cmd.extend(tier_flags.iter());
             cmd.extend(&flags);
             cmd.push(bc_s);
             cmd.extend(&args);

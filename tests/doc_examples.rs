@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// The tiers every example runs in.
-const TIERS: &[&str] = &["interp"];
+const TIERS: &[&str] = &["interp", "jit", "auto"];
 
 /// The documents whose examples are checked, relative to the workspace root.
 const DOCUMENTS: &[&str] = &["docs/language.md", "README.md"];

@@ -17,6 +17,8 @@ pub mod heap;
 pub mod host;
 #[cfg(feature = "runtime")]
 pub mod interp;
+#[cfg(feature = "jit")]
+pub mod jit;
 #[cfg(feature = "runtime")]
 pub mod runtime;
 #[cfg(feature = "runtime")]

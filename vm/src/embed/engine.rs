@@ -4,29 +4,49 @@ use super::watchdog::Watchdog;
 use std::fmt;
 use std::sync::Arc;
 
-pub use crate::exec::Tier;
+use crate::exec::TierOptions;
+pub use crate::exec::{Tier, DEFAULT_JIT_THRESHOLD};
 
-/// Settings shared by every module and store made from an [`Engine`].
+/// Settings shared by every module and store made from an [`Engine`]: the execution tier
+/// and the JIT threshold.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Config {
-    tier: Tier,
+    tiers: TierOptions,
 }
 
 impl Config {
-    /// The default configuration.
+    /// The default configuration: the `auto` tier (where the JIT is built) with the default
+    /// threshold.
     pub fn new() -> Config {
         Config::default()
     }
 
-    /// The execution tier.
+    /// The execution tier. All tiers behave the same; they differ in speed.
     pub fn tier(mut self, tier: Tier) -> Config {
-        self.tier = tier;
+        self.tiers.tier = tier;
         self
     }
 
     /// The execution tier chosen.
     pub fn get_tier(&self) -> Tier {
-        self.tier
+        self.tiers.tier
+    }
+
+    /// In the `auto` tier: about how many units of fuel a function runs in the interpreter
+    /// before it is compiled (default [`DEFAULT_JIT_THRESHOLD`]; 1 compiles at the first
+    /// call or loop iteration).
+    pub fn jit_threshold(mut self, units: u32) -> Config {
+        self.tiers.jit_threshold = units.max(1);
+        self
+    }
+
+    /// The JIT threshold chosen.
+    pub fn get_jit_threshold(&self) -> u32 {
+        self.tiers.jit_threshold
+    }
+
+    pub(crate) fn tier_options(&self) -> TierOptions {
+        self.tiers
     }
 }
 

@@ -117,7 +117,7 @@ impl Linker {
         }
         let out = Box::new(std::io::sink());
         let err = Box::new(std::io::sink());
-        let tier = self.engine.config().get_tier();
+        let tier = self.engine.config().tier_options();
         let vm = Vm::new_in(tier, module.verified().clone(), &self.funcs, out, err, RunOptions::default())
             .map_err(Error::Link)?;
         store.add_instance(vm, module)

@@ -32,7 +32,7 @@ mod watchdog;
 pub use crate::host::{Caller, Val, ValType};
 pub use crate::runtime::trap::{TraceFrame, Trap, TrapKind};
 pub use crate::sandbox::{Capabilities, EnvGrant, Limits};
-pub use engine::{Config, Engine, Tier};
+pub use engine::{Config, Engine, Tier, DEFAULT_JIT_THRESHOLD};
 pub use error::Error;
 pub use linker::Linker;
 pub use module::{ExportInfo, ImportInfo, Module};

@@ -63,6 +63,9 @@ pub struct StoreStats {
     pub allocated_bytes: u64,
     /// Garbage collections run.
     pub gc_cycles: u64,
+    /// The execution tiers' counters (functions compiled, on-stack replacements, compile
+    /// time, where the time went), over all instances.
+    pub tiers: crate::runtime::vm::TierStats,
 }
 
 /// Stops a store's running call from any thread: the call traps with `interrupted`
@@ -183,6 +186,14 @@ impl Store {
             s.peak_heap_bytes = s.peak_heap_bytes.max(h.stats.peak_bytes);
             s.allocated_bytes += h.stats.allocated_bytes;
             s.gc_cycles += h.stats.collections;
+            let (t, v) = (&mut s.tiers, &vm.tier_stats);
+            t.functions_compiled += v.functions_compiled;
+            t.compile_failures += v.compile_failures;
+            t.osr_entries += v.osr_entries;
+            t.compile_ns += v.compile_ns;
+            t.max_compile_ns = t.max_compile_ns.max(v.max_compile_ns);
+            t.native_samples += v.native_samples;
+            t.interp_samples += v.interp_samples;
         }
         s
     }

@@ -43,6 +43,9 @@ pub struct StrObj {
 }
 
 impl StrObj {
+    /// Byte offset of the length (in bytes) in a string object.
+    pub const LEN_OFFSET: usize = std::mem::offset_of!(StrObj, len);
+
     fn layout(len: usize) -> Layout {
         Layout::from_size_align(std::mem::size_of::<StrObj>() + len, 8).expect("string layout")
     }

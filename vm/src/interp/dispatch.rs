@@ -6,7 +6,9 @@
 use crate::bytecode::{Instr, MathFn, Op};
 use crate::heap::{array_of, str_of, BoxObj, StructObj};
 use crate::runtime::ops::{closure_func, div_int, fmax, fmin, index_trap, rem_int, str_eq, str_le, str_lt};
+use crate::runtime::shims::take_pending;
 use crate::runtime::trap::{Trap, TrapCode};
+use crate::runtime::vm::NativeFn;
 use crate::runtime::{Frame, Vm};
 
 /// The state of the executing frame that every instruction uses, cached in locals. The
@@ -123,24 +125,70 @@ impl Vm {
         // Runs without fuel or interrupts run the copy of the code without these (their
         // `…NoFuel` and `Jmp…` twins), so they never get here.
         macro_rules! burn_fuel {
-            () => {
+            () => {{
                 // One decrement and a branch on its borrow.
                 let (left, empty) = self.ex.ticks.overflowing_sub(1);
                 self.ex.ticks = left;
                 if empty {
-                    tri!(self.refill_one());
+                    self.tier_stats.interp_samples += 1;
+                    tri!(self.refill_one())
+                } else {
+                    false
                 }
-            };
+            }};
         }
         macro_rules! jump {
             ($off:expr) => {
                 cur.pc = (cur.pc as isize + $off as isize) as usize
             };
         }
+        // After the frame at `fp` returned `$v` (popped by whoever ran it): back to its
+        // caller, or out of the loop if it was the frame this run entered with.
+        macro_rules! returned {
+            ($v:expr, $ret_dst:expr, $write:expr) => {{
+                if self.ex.depth == entry {
+                    return Ok($v);
+                }
+                reload!();
+                if $write {
+                    r!($ret_dst) = $v;
+                }
+            }};
+        }
+        // The machine stack still has room for native frames (see `Exec::stack_limit`).
+        macro_rules! stack_ok {
+            () => {{
+                let probe = 0u8;
+                (&probe as *const u8 as usize) > self.ex.stack_limit
+            }};
+        }
+        // A taken loop jump whose refill said the function now has native code: the rest
+        // of this frame runs natively from the loop header (on-stack replacement).
+        macro_rules! osr {
+            () => {{
+                let nf = *self.ex.natives.add((*fp).func as usize);
+                if nf != 0 && stack_ok!() {
+                    self.tier_stats.osr_entries += 1;
+                    let done = *fp;
+                    let has_ret = self.funcs.meta.get_unchecked(done.func as usize).has_ret;
+                    // The table holds `NativeFn` addresses.
+                    let f: NativeFn = std::mem::transmute::<usize, NativeFn>(nf);
+                    let r = f(self, regs, cur.pc as u32);
+                    if r.status != 0 {
+                        // The frames (and their pcs) are as native code left them.
+                        return Err(take_pending(self));
+                    }
+                    returned!(r.value, done.ret_dst, has_ret);
+                }
+            }};
+        }
         macro_rules! loop_jump {
             ($off:expr) => {{
-                burn_fuel!();
-                jump!($off)
+                let hot = burn_fuel!();
+                jump!($off);
+                if hot {
+                    osr!();
+                }
             }};
         }
         macro_rules! jump_if {
@@ -175,8 +223,31 @@ impl Vm {
                 for i in 0..np {
                     *dst.add(i) = *src.add(i);
                 }
-                cur = Cur { code, pc: 0 };
-                regs = dst;
+                enter!(callee, $a, code, dst);
+            }};
+        }
+        // The callee's frame is pushed and filled: run it natively if it has native code
+        // (and the machine stack has room), else here.
+        macro_rules! enter {
+            ($callee:expr, $a:expr, $code:expr, $dst:expr) => {{
+                let nf = *self.ex.natives.add($callee as usize);
+                if nf != 0 && stack_ok!() {
+                    let has_ret = self.funcs.meta.get_unchecked($callee as usize).has_ret;
+                    // The table holds `NativeFn` addresses.
+                    let f: NativeFn = std::mem::transmute::<usize, NativeFn>(nf);
+                    let r = f(self, $dst, 0);
+                    if r.status != 0 {
+                        return Err(take_pending(self));
+                    }
+                    // The callee popped its frame: back in this one.
+                    reload!();
+                    if has_ret {
+                        r!($a) = r.value;
+                    }
+                } else {
+                    cur = Cur { code: $code, pc: 0 };
+                    regs = $dst;
+                }
             }};
         }
         macro_rules! call_closure {
@@ -198,8 +269,7 @@ impl Vm {
                 for i in 0..nc {
                     *dst.add(np + i) = *caps.get_unchecked(i);
                 }
-                cur = Cur { code, pc: 0 };
-                regs = dst;
+                enter!(callee, $a, code, dst);
             }};
         }
 

@@ -473,10 +473,14 @@ impl Vm {
     fn sort_by(&mut self, arr_ref: u64, cmp: u64) -> Result<(), Trap> {
         // Safety: sort_by's signature is `([E], fn(E, E) -> int)`: argument 0 is a live
         // array (definite assignment makes it non-nil).
-        let items: Vec<u64> = unsafe { array_of(arr_ref) }.items().to_vec();
-        // Keep the elements and the comparator alive while the comparator runs.
+        let arr = unsafe { array_of(arr_ref) };
+        let (items, elem_ref) = (arr.items().to_vec(), arr.elem_is_ref());
+        // Keep the elements (when they are references: ints and floats are not) and the
+        // comparator alive while the comparator runs.
         let mark = self.temp_roots.len();
-        self.temp_roots.extend_from_slice(&items);
+        if elem_ref {
+            self.temp_roots.extend_from_slice(&items);
+        }
         self.temp_roots.push(cmp);
         self.temp_roots.push(arr_ref);
         let mut v = items;

@@ -70,6 +70,8 @@ pub(crate) struct FuncMeta {
     pub nregs: usize,
     pub nparams: usize,
     pub ncaptures: usize,
+    /// Whether the function returns a value (a call writes its `A` register).
+    pub has_ret: bool,
     /// The registers of reference type: the collector's roots in a frame of this function.
     pub ref_regs: Box<[u16]>,
     /// The type and shape of every register.
@@ -101,6 +103,7 @@ impl Funcs {
                 nregs: f.regs.len(),
                 nparams: f.params.len(),
                 ncaptures: f.captures.len(),
+                has_ret: f.ret.is_some(),
                 ref_regs: f
                     .regs
                     .iter()

@@ -25,7 +25,7 @@ impl Vm {
     /// (`code.rs`), so calls and loop jumps cost them nothing extra.
     #[inline]
     pub(crate) fn metered(&self) -> bool {
-        self.opts.fuel.is_some() || self.interrupt.is_some()
+        self.opts.fuel.is_some() || self.interrupt.is_some() || self.sampling
     }
 
     /// The countdown reached 0: stops the run if the interrupt flag is set or the fuel is
@@ -37,20 +37,26 @@ impl Vm {
         if self.fuel == 0 {
             return Err(TrapCode::OutOfFuel.into());
         }
-        let n = self.fuel.min(TICK_CHUNK);
+        let n = self.fuel.min(self.tick_chunk);
         self.fuel -= n;
         self.ex.ticks = n;
         Ok(())
     }
 
-    /// The countdown wrapped below 0: refills it (or stops) and uses one unit.
+    /// The countdown wrapped below 0: refills it (or stops) and uses one unit. When the
+    /// tier compiles as the program runs, this is also where it hears of hot spots; the
+    /// result says whether the innermost frame's function has native code now (a loop
+    /// jump then enters it).
     #[cold]
     #[inline(never)]
-    pub(crate) fn refill_one(&mut self) -> Result<(), Trap> {
+    pub(crate) fn refill_one(&mut self) -> Result<bool, Trap> {
         self.ex.ticks = 0;
         self.refill()?;
         self.ex.ticks -= 1;
-        Ok(())
+        Ok(match self.on_hot {
+            Some(hot) if self.depth() > 0 => hot(self, super::vm::Hot::Sample),
+            _ => false,
+        })
     }
 
     /// Uses one unit of fuel (metered runs only).

@@ -9,6 +9,10 @@ use crate::heap::{ClosureObj, Heap, Layouts};
 use crate::host::{HostFuncs, LinkError};
 use std::io::Write;
 
+/// Bytes of machine stack native code may use below where the host called in, unless set
+/// otherwise ([`Vm::set_native_stack`]): safe on any thread with the usual 2 MiB stack.
+pub const DEFAULT_NATIVE_STACK: usize = 256 << 10;
+
 /// How often built-ins may re-enter the program (e.g. `sort_by` comparators) before
 /// `stack overflow`: each level uses native stack.
 const MAX_NATIVE_DEPTH: u32 = 200;
@@ -65,7 +69,10 @@ impl Vm {
             ticks: 0,
             globals: global_store.as_mut_ptr(),
             consts: const_store.as_mut_ptr(),
+            natives: std::ptr::null(),
+            stack_limit: 0,
         };
+        let native_table = vec![0usize; m.functions.len()];
         let mut vm = Vm {
             ex,
             heap,
@@ -87,8 +94,17 @@ impl Vm {
             line: String::new(),
             fn_values,
             runner,
+            interpret: runner,
+            native_table,
+            tier_state: None,
+            on_hot: None,
+            sampling: false,
+            tick_chunk: super::fuel::TICK_CHUNK,
+            native_stack: DEFAULT_NATIVE_STACK,
+            tier_stats: Default::default(),
             module,
         };
+        vm.ex.natives = vm.native_table.as_ptr();
         vm.alloc_stacks();
         Ok(vm)
     }
@@ -129,9 +145,21 @@ impl Vm {
         self.run(entry)
     }
 
+    /// How much machine stack native code may use below the point where the host calls in
+    /// (the rest of the thread's stack must stay free for the runtime's own work). Calls
+    /// deeper than that run in the interpreter, which behaves the same.
+    pub fn set_native_stack(&mut self, bytes: usize) {
+        self.native_stack = bytes;
+    }
+
     /// Runs the frames above `entry` in this `Vm`'s tier; on a trap, fills in its trace and
     /// drops those frames.
     pub(crate) fn run(&mut self, entry: usize) -> Result<u64, Trap> {
+        if entry == 0 {
+            // The host calls in: native code may use the stack from here down.
+            let here = &entry as *const usize as usize;
+            self.ex.stack_limit = here.saturating_sub(self.native_stack);
+        }
         let runner = self.runner;
         match runner(self, entry) {
             Ok(v) => Ok(v),

@@ -11,7 +11,7 @@
 use super::code::OptInner;
 use super::ops;
 use super::trap::{Trap, TrapCode};
-use super::vm::Vm;
+use super::vm::{NativeRet, Vm};
 use crate::bytecode::MathFn;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -149,7 +149,69 @@ pub const TRAP_STACK_OVERFLOW: u32 = 4;
 /// `vm` is live and unused elsewhere.
 pub unsafe extern "C" fn rt_refill_one(vm: *mut Vm) -> u32 {
     // Safety: the caller's promise.
-    unsafe { run(vm, |vm| vm.refill_one()) }
+    unsafe {
+        run(vm, |vm| {
+            vm.tier_stats.native_samples += 1;
+            vm.refill_one().map(|_| ())
+        })
+    }
+}
+
+/// Pushes a frame for `func` at register `base` returning into the caller's `ret_dst`,
+/// when native code's inline push found no room (see `Vm::push_frame`): grows the stacks
+/// or traps (`stack overflow`, `out of memory`). The new frame's registers are all zero.
+///
+/// # Safety
+/// `vm` is live and unused elsewhere; `func` is a function of the module; the caller's
+/// registers are current in VM memory (growing may collect).
+pub unsafe extern "C" fn rt_push_frame(vm: *mut Vm, func: u32, base: u64, ret_dst: u32) -> u32 {
+    // Safety: the caller's promise.
+    unsafe { run(vm, |vm| vm.push_frame(func, base as usize, ret_dst as u16, 0)) }
+}
+
+/// `CallClosure`'s frame: pushes a frame for the closure in `R[b]` of the innermost frame
+/// (`regs`), returning into `R[a]`, with the arguments from `R[c..]` and the closure's
+/// captures; its other registers are zero. Native code then runs it (or
+/// [`rt_call_pushed`]).
+///
+/// # Safety
+/// As the register-operand shims; `R[b]` and the arguments are current in VM memory, and
+/// so is every reference register (growing may collect).
+pub unsafe extern "C" fn rt_push_closure(vm: *mut Vm, regs: *mut u64, a: u32, b: u32, c: u32) -> u32 {
+    // Safety: the caller's promise, which is what `push_closure_frame` asks.
+    unsafe { run(vm, |vm| vm.push_closure_frame(regs, a as u16, b as u16, c as u16)) }
+}
+
+/// Runs the innermost frame, which native code pushed and filled with `filled` arguments
+/// and captures, in the interpreter (its function has no native code, or the machine
+/// stack is too deep for more native frames): zeroes its other registers, runs it to its
+/// return, and returns its result. The frame is popped on return, as native code's are.
+///
+/// # Safety
+/// `vm` is live and unused elsewhere; the innermost frame was pushed by native code and
+/// its first `filled` registers hold the callee's arguments and captures.
+pub unsafe extern "C" fn rt_call_pushed(vm: *mut Vm, filled: u32) -> NativeRet {
+    // Safety: the caller's promise.
+    let vm = unsafe { &mut *vm };
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        let f = vm.frames()[vm.depth() - 1];
+        if let Some(hot) = vm.on_hot {
+            hot(vm, super::vm::Hot::Call(f.func));
+        }
+        let n = vm.funcs.meta[f.func as usize].nregs;
+        let from = (filled as usize).min(n);
+        vm.regs_mut()[f.base + from..f.base + n].fill(0);
+        let entry = vm.depth() - 1;
+        let interpret = vm.interpret;
+        interpret(vm, entry)
+    }));
+    match r {
+        Ok(Ok(value)) => NativeRet { status: OK as u64, value },
+        Ok(Err(t)) => NativeRet { status: pend(vm, t) as u64, value: 0 },
+        Err(_) => {
+            NativeRet { status: pend(vm, Trap::new("internal error: a runtime function panicked")) as u64, value: 0 }
+        }
+    }
 }
 
 /// `x == y` on strings (by content): 1 or 0.

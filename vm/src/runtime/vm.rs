@@ -56,7 +56,29 @@ pub struct Exec {
     pub globals: *mut u64,
     /// The constants' values, by index (string constants are objects of the heap).
     pub consts: *const u64,
+    /// Per function, the address of its native code ([`NativeFn`]), or 0.
+    pub natives: *const usize,
+    /// Native code calls native code only while the machine stack pointer is above this
+    /// address; below it, calls run in the interpreter, which does not use the machine
+    /// stack for calls. (Depth is bounded by `max_depth` either way.)
+    pub stack_limit: usize,
 }
+
+/// What native code returns: `status` is [`shims::OK`](super::shims::OK) (the function
+/// returned `value` and popped its frame) or [`shims::TRAPPED`](super::shims::TRAPPED) (a
+/// trap is pending; the frames are as they were when it happened).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct NativeRet {
+    pub status: u64,
+    pub value: u64,
+}
+
+/// A function's native code: `(vm, regs, pc)` where `regs` is the frame's register 0 in
+/// VM memory and the frame is the innermost; `pc` is 0 for a call (the arguments and
+/// captures are in their registers) or a loop header to enter at (every register is in
+/// memory: on-stack replacement of an interpreter frame).
+pub type NativeFn = unsafe extern "C" fn(*mut Vm, *mut u64, u32) -> NativeRet;
 
 /// Byte offsets of [`Exec`]'s fields within a [`Vm`], for native code.
 pub mod offsets {
@@ -73,6 +95,8 @@ pub mod offsets {
     pub const TICKS: usize = E + offset_of!(Exec, ticks);
     pub const GLOBALS: usize = E + offset_of!(Exec, globals);
     pub const CONSTS: usize = E + offset_of!(Exec, consts);
+    pub const NATIVES: usize = E + offset_of!(Exec, natives);
+    pub const STACK_LIMIT: usize = E + offset_of!(Exec, stack_limit);
     /// A frame's size and its fields' offsets.
     pub const FRAME_SIZE: usize = std::mem::size_of::<Frame>();
     pub const FRAME_BASE: usize = offset_of!(Frame, base);
@@ -139,6 +163,54 @@ pub struct Vm {
     /// Runs frames until the depth drops back to `entry`: the tier that executes code.
     /// Set by whoever makes the `Vm` (the runtime itself never runs code).
     pub(crate) runner: Runner,
+    /// The interpreter as a runner: what runs a frame that has no native code.
+    pub(crate) interpret: Runner,
+    /// Per function, its native code's address or 0 (`ex.natives` points here).
+    pub(crate) native_table: Vec<usize>,
+    /// The tier's own state (the JIT's compiled code), kept alive with the `Vm`.
+    pub(crate) tier_state: Option<Box<dyn std::any::Any + Send>>,
+    /// Told of hot spots (fuel refills, interpreted calls from native code) when the tier
+    /// compiles as the program runs; returns whether the innermost frame's function has
+    /// native code now.
+    pub(crate) on_hot: Option<fn(&mut Vm, Hot) -> bool>,
+    /// Fuel counted even without a limit (to find hot spots): the interpreter runs its
+    /// counting code.
+    pub(crate) sampling: bool,
+    /// Units of fuel moved to the countdown at once (at most `fuel::TICK_CHUNK`).
+    pub(crate) tick_chunk: u64,
+    /// Bytes of machine stack native code may use below the point where a call from the
+    /// host entered the program.
+    pub(crate) native_stack: usize,
+    /// Counters of the tiers.
+    pub tier_stats: TierStats,
+}
+
+/// A hot spot reported to the tier (see `Vm::on_hot`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Hot {
+    /// The fuel countdown ran out in the innermost frame (at a call or a loop jump).
+    Sample,
+    /// Native code called this function, which has no native code.
+    Call(u32),
+}
+
+/// Counters of the execution tiers, for `--stats`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TierStats {
+    /// Functions compiled to native code.
+    pub functions_compiled: u64,
+    /// Functions native code could not be made for (they run in the interpreter).
+    pub compile_failures: u64,
+    /// Entries into native code in the middle of an interpreted frame (at a loop header).
+    pub osr_entries: u64,
+    /// Time spent compiling, in nanoseconds; and the longest single compile.
+    pub compile_ns: u64,
+    pub max_compile_ns: u64,
+    /// Where the fuel countdown ran out (every `tick_chunk` units, 1024 by default): in
+    /// native code or in the interpreter. Their ratio estimates the share of the run's
+    /// time each tier took.
+    pub native_samples: u64,
+    pub interp_samples: u64,
 }
 
 /// Runs the frames above `entry` to completion and returns the result of the frame at

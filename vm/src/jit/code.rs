@@ -1,0 +1,125 @@
+//! The native code of one instance, and compiling functions into it.
+
+use super::translate::{native_signature, Translator};
+use crate::bytecode::Module;
+use crate::runtime::code::{FuncMeta, Funcs};
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::UserFuncName;
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::Context;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::Module as _;
+
+/// Code generator settings: optimized code; Cranelift's IR verifier in debug builds.
+fn flags() -> settings::Flags {
+    let mut b = settings::builder();
+    let _ = b.set("opt_level", "speed");
+    let _ = b.set("enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" });
+    settings::Flags::new(b)
+}
+
+/// The compiled code of one instance: a `JITModule` whose memory is freed when the
+/// instance is dropped, and the builder contexts reused from function to function.
+pub(crate) struct JitCode {
+    module: Option<JITModule>,
+    ctx: Context,
+    fctx: FunctionBuilderContext,
+    cc: CallConv,
+}
+
+// Safety: the module's code and data are used only by the instance that owns this (one
+// thread at a time: a `Vm` is `Send`, not `Sync`), and nothing else holds its pointers.
+unsafe impl Send for JitCode {}
+
+impl JitCode {
+    /// A code generator for the host machine, or why there is none.
+    pub(crate) fn new() -> Result<JitCode, String> {
+        let isa_builder = cranelift_native::builder().map_err(|e| e.to_string())?;
+        let isa = isa_builder.finish(flags()).map_err(|e| e.to_string())?;
+        let cc = isa.default_call_conv();
+        let module = JITModule::new(JITBuilder::with_isa(isa, cranelift_module::default_libcall_names()));
+        let ctx = module.make_context();
+        Ok(JitCode { module: Some(module), ctx, fctx: FunctionBuilderContext::new(), cc })
+    }
+
+    /// Compiles function `fi`; returns its entry's address (a `NativeFn`).
+    pub(crate) fn compile(&mut self, m: &Module, meta: &[FuncMeta], fi: u32) -> Result<usize, String> {
+        let module = self.module.as_mut().ok_or("no code generator")?;
+        self.ctx.clear();
+        self.ctx.func.signature = native_signature(self.cc);
+        let id = module.declare_anonymous_function(&self.ctx.func.signature).map_err(|e| e.to_string())?;
+        self.ctx.func.name = UserFuncName::user(0, id.as_u32());
+        let target = module.target_config();
+        {
+            let b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
+            Translator::new(b, m, meta, fi, self.cc).translate(target);
+        }
+        module.define_function(id, &mut self.ctx).map_err(|e| format!("{e:?}"))?;
+        module.clear_context(&mut self.ctx);
+        module.finalize_definitions().map_err(|e| e.to_string())?;
+        Ok(module.get_finalized_function(id) as usize)
+    }
+}
+
+impl Drop for JitCode {
+    fn drop(&mut self) {
+        if let Some(m) = self.module.take() {
+            // Safety: the instance that owns this is being dropped, so nothing can call
+            // into its native code any more.
+            unsafe { m.free_memory() };
+        }
+    }
+}
+
+/// One function compiled for some machine, to look at (not to run).
+#[derive(Clone, Debug)]
+pub struct CompiledFunction {
+    /// The function's name in the module.
+    pub name: String,
+    /// Its Cranelift IR, after optimization.
+    pub ir: String,
+    /// Bytes of machine code.
+    pub code_size: usize,
+}
+
+/// Compiles every function of a verified module for the machine named by `triple`
+/// (`aarch64-unknown-linux-gnu`, `x86_64-unknown-linux-gnu`, or `None` for this host),
+/// with Cranelift's IR verifier on, without running anything: for looking at the code a
+/// function becomes, and for keeping every backend building every program.
+pub fn compile_for_isa(
+    m: &crate::bytecode::VerifiedModule,
+    triple: Option<&str>,
+) -> Result<Vec<CompiledFunction>, String> {
+    let mut b = settings::builder();
+    let _ = b.set("opt_level", "speed");
+    let _ = b.set("enable_verifier", "true");
+    let fl = settings::Flags::new(b);
+    let isa: OwnedTargetIsa = match triple {
+        Some(t) => cranelift_codegen::isa::lookup_by_name(t)
+            .map_err(|e| format!("{t}: {e}"))?
+            .finish(fl)
+            .map_err(|e| e.to_string())?,
+        None => cranelift_native::builder().map_err(|e| e.to_string())?.finish(fl).map_err(|e| e.to_string())?,
+    };
+    let cc = isa.default_call_conv();
+    let funcs = Funcs::new(m);
+    let mut fctx = FunctionBuilderContext::new();
+    let mut out = Vec::new();
+    for (i, f) in m.functions.iter().enumerate() {
+        let mut ctx = Context::new();
+        ctx.func.signature = native_signature(cc);
+        ctx.func.name = UserFuncName::user(0, i as u32);
+        {
+            let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+            Translator::new(b, m, &funcs.meta, i as u32, cc).translate(isa.frontend_config());
+        }
+        let code = ctx
+            .compile(&*isa, &mut ControlPlane::default())
+            .map_err(|e| format!("function {i} ({}): {:?}", f.name, e.inner))?;
+        let code_size = code.code_info().total_size as usize;
+        out.push(CompiledFunction { name: f.name.clone(), ir: ctx.func.display().to_string(), code_size });
+    }
+    Ok(out)
+}

@@ -1,0 +1,1080 @@
+//! One function's bytecode to Cranelift IR (one `translate_*` per kind of instruction).
+//!
+//! The native function has the signature of [`NativeFn`](crate::runtime::vm::NativeFn):
+//! `(vm, regs, pc) -> (status, value)`. Its entry block finds its frame (the innermost),
+//! then either starts at pc 0 — its arguments and captures are in memory; every other
+//! register is zeroed in memory and 0 in its variable — or, for on-stack replacement,
+//! loads every register from memory and jumps to the loop header `pc`. Blocks are made for
+//! every jump target and after every jump; all blocks are sealed at the end (the function
+//! is small enough that the SSA builder's bookkeeping does not matter).
+//!
+//! Fuel is counted exactly where the interpreter counts it: one unit per call and per taken
+//! loop jump, through the same countdown (`Exec::ticks`) and refill (`rt_refill_one`).
+
+use crate::bytecode::{Builtin, Format, Instr, Kind, MathFn, Module, Op};
+use crate::runtime::code::{FuncMeta, OptInner, Shape};
+use crate::runtime::shims;
+use crate::runtime::vm::offsets as off;
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{types, AbiParam, Block, InstBuilder, MemFlagsData, SigRef, Signature, Type, Value};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::{FunctionBuilder, Switch, Variable};
+
+/// Signatures of the functions native code calls.
+struct Sigs {
+    native: SigRef,
+    op1: SigRef,
+    op2: SigRef,
+    op3: SigRef,
+    frame2: SigRef,
+    frame3: SigRef,
+    trap: SigRef,
+    refill: SigRef,
+    push_frame: SigRef,
+    call_pushed: SigRef,
+    pure2: SigRef,
+    opt_eq: SigRef,
+    math1: SigRef,
+    math2: SigRef,
+}
+
+/// Byte offsets inside heap objects native code reads.
+mod obj {
+    use crate::heap::{ArrayObj, BoxObj, StructObj};
+    pub const ARRAY_PTR: i32 = ArrayObj::PTR_OFFSET as i32;
+    pub const ARRAY_LEN: i32 = ArrayObj::LEN_OFFSET as i32;
+    pub const ARRAY_CAP: i32 = ArrayObj::CAP_OFFSET as i32;
+    pub const STRUCT_FIELDS: i32 = std::mem::size_of::<StructObj>() as i32;
+    pub const BOX_VALUE: i32 = std::mem::offset_of!(BoxObj, value) as i32;
+    /// A header's `aux` (a closure's function index).
+    pub const HEADER_AUX: i32 = std::mem::offset_of!(crate::heap::Header, aux) as i32;
+}
+
+/// Translates function `fi` of `m` into `b`'s function.
+pub(crate) struct Translator<'a, 'b> {
+    b: FunctionBuilder<'b>,
+    m: &'a Module,
+    meta: &'a [FuncMeta],
+    fi: u32,
+    code: &'a [Instr],
+    vars: Vec<Variable>,
+    float: Vec<bool>,
+    /// Registers some instruction writes: what must be written back to memory where
+    /// anything else may look.
+    written: Vec<bool>,
+    blocks: Vec<Option<Block>>,
+    /// Loop headers: where on-stack replacement may enter.
+    headers: Vec<usize>,
+    sigs: Sigs,
+    vm: Value,
+    regs_var: Variable,
+    my_index: Value,
+    my_base: Value,
+    /// Returns `(status, 0)`: a trap is pending.
+    exit: Block,
+    /// Whether the current block has its terminator.
+    ended: bool,
+}
+
+const W: Type = types::I64;
+const F: Type = types::F64;
+
+fn flags() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+/// Makes a signature of `params` and `returns` in `cc`.
+fn sig(cc: CallConv, params: &[Type], returns: &[Type]) -> Signature {
+    let mut s = Signature::new(cc);
+    s.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+    s.returns.extend(returns.iter().map(|&t| AbiParam::new(t)));
+    s
+}
+
+/// The signature of every function's native code.
+pub(crate) fn native_signature(cc: CallConv) -> Signature {
+    sig(cc, &[W, W, types::I32], &[W, W])
+}
+
+impl<'a, 'b> Translator<'a, 'b> {
+    pub(crate) fn new(mut b: FunctionBuilder<'b>, m: &'a Module, meta: &'a [FuncMeta], fi: u32, cc: CallConv) -> Self {
+        let f = &m.functions[fi as usize];
+        let i32t = types::I32;
+        let sigs = Sigs {
+            native: b.import_signature(native_signature(cc)),
+            op1: b.import_signature(sig(cc, &[W, W, i32t], &[i32t])),
+            op2: b.import_signature(sig(cc, &[W, W, i32t, i32t], &[i32t])),
+            op3: b.import_signature(sig(cc, &[W, W, i32t, i32t, i32t], &[i32t])),
+            frame2: b.import_signature(sig(cc, &[W, i32t, i32t], &[i32t])),
+            frame3: b.import_signature(sig(cc, &[W, i32t, i32t, i32t], &[i32t])),
+            trap: b.import_signature(sig(cc, &[W, i32t, W, W], &[i32t])),
+            refill: b.import_signature(sig(cc, &[W], &[i32t])),
+            push_frame: b.import_signature(sig(cc, &[W, i32t, W, i32t], &[i32t])),
+            call_pushed: b.import_signature(sig(cc, &[W, i32t], &[W, W])),
+            pure2: b.import_signature(sig(cc, &[W, W], &[W])),
+            opt_eq: b.import_signature(sig(cc, &[W, W, i32t], &[W])),
+            math1: b.import_signature(sig(cc, &[i32t, F], &[F])),
+            math2: b.import_signature(sig(cc, &[F, F], &[F])),
+        };
+        let float: Vec<bool> = f.regs.iter().map(|&t| m.kind(t) == Kind::Float).collect();
+        let vars = float.iter().map(|&fl| b.declare_var(if fl { F } else { W })).collect();
+        let regs_var = b.declare_var(W);
+        let n = f.regs.len();
+        let mut written = vec![false; n];
+        let mut blocks = vec![None; f.code.len() + 1];
+        let mut headers = Vec::new();
+        for (pc, ins) in f.code.iter().enumerate() {
+            if ins.op.has(crate::bytecode::opcodes::props::W) && (ins.a as usize) < n {
+                let variadic = ins.op == Op::CallBuiltin && Builtin::from_u16(ins.b).is_some_and(|x| x.variadic());
+                if !variadic {
+                    written[ins.a as usize] = true;
+                }
+            }
+            if ins.op.is_jump() {
+                let target = (pc as i64 + 1 + ins.jump_offset()) as usize;
+                blocks[target] = Some(b.create_block());
+                blocks[pc + 1] = Some(b.create_block());
+                if ins.op.is_loop() && !headers.contains(&target) {
+                    headers.push(target);
+                }
+            }
+            if matches!(ins.op, Op::Ret | Op::RetVoid) {
+                blocks[pc + 1] = Some(b.create_block());
+            }
+        }
+        if blocks[0].is_none() {
+            blocks[0] = Some(b.create_block());
+        }
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        let vm = b.block_params(entry)[0];
+        let regs = b.block_params(entry)[1];
+        let exit = b.create_block();
+        b.append_block_param(exit, W);
+        let mut t = Translator {
+            b,
+            m,
+            meta,
+            fi,
+            code: &f.code,
+            vars,
+            float,
+            written,
+            blocks,
+            headers,
+            sigs,
+            vm,
+            regs_var,
+            my_index: regs,
+            my_base: regs,
+            exit,
+            ended: false,
+        };
+        t.b.def_var(t.regs_var, regs);
+        let depth = t.load_vm(W, off::DEPTH);
+        t.my_index = t.b.ins().iadd_imm_s(depth, -1);
+        let fp = t.frame_ptr();
+        t.my_base = t.b.ins().load(W, flags(), fp, off::FRAME_BASE as i32);
+        t
+    }
+
+    // ---- small helpers ----
+
+    fn iconst(&mut self, v: i64) -> Value {
+        self.b.ins().iconst(W, v)
+    }
+    fn i32c(&mut self, v: u32) -> Value {
+        self.b.ins().iconst(types::I32, v as i64)
+    }
+    fn load_vm(&mut self, ty: Type, offset: usize) -> Value {
+        self.b.ins().load(ty, flags(), self.vm, offset as i32)
+    }
+    fn store_vm(&mut self, v: Value, offset: usize) {
+        self.b.ins().store(flags(), v, self.vm, offset as i32);
+    }
+    fn regs(&mut self) -> Value {
+        self.b.use_var(self.regs_var)
+    }
+    /// The address of this function's frame (the frames may have moved since entry).
+    fn frame_ptr(&mut self) -> Value {
+        let frames = self.load_vm(W, off::FRAMES);
+        let at = self.b.ins().imul_imm_s(self.my_index, off::FRAME_SIZE as i64);
+        self.b.ins().iadd(frames, at)
+    }
+    /// After anything that can push a frame: the register stack may have moved.
+    fn reload_regs_ptr(&mut self) {
+        let base = self.load_vm(W, off::REGS);
+        let at = self.b.ins().ishl_imm_u(self.my_base, 3);
+        let regs = self.b.ins().iadd(base, at);
+        self.b.def_var(self.regs_var, regs);
+    }
+    /// The frame's next pc, for a trace (as the interpreter saves it: one past `pc`).
+    fn save_pc(&mut self, pc: usize) {
+        let fp = self.frame_ptr();
+        let v = self.i32c(pc as u32 + 1);
+        self.b.ins().store(flags(), v, fp, off::FRAME_PC as i32);
+    }
+    fn get(&mut self, r: u16) -> Value {
+        self.b.use_var(self.vars[r as usize])
+    }
+    /// Register `r` as a 64-bit word (a float's bits).
+    fn get_word(&mut self, r: u16) -> Value {
+        let v = self.get(r);
+        if self.float[r as usize] {
+            self.b.ins().bitcast(W, MemFlagsData::new(), v)
+        } else {
+            v
+        }
+    }
+    fn set(&mut self, r: u16, v: Value) {
+        self.b.def_var(self.vars[r as usize], v);
+    }
+    /// Sets register `r` from a 64-bit word.
+    fn set_word(&mut self, r: u16, v: Value) {
+        let v = if self.float[r as usize] { self.b.ins().bitcast(F, MemFlagsData::new(), v) } else { v };
+        self.set(r, v);
+    }
+    fn set_bool(&mut self, r: u16, c: Value) {
+        let v = self.b.ins().uextend(W, c);
+        self.set(r, v);
+    }
+    fn slot_ty(&self, r: u16) -> Type {
+        if self.float[r as usize] {
+            F
+        } else {
+            W
+        }
+    }
+    /// Writes register `r` to its slot in VM memory.
+    fn spill(&mut self, r: u16) {
+        let v = self.get(r);
+        let regs = self.regs();
+        self.b.ins().store(flags(), v, regs, r as i32 * 8);
+    }
+    /// Reads register `r` from its slot in VM memory.
+    fn reload(&mut self, r: u16) {
+        let regs = self.regs();
+        let v = {
+            let ty = self.slot_ty(r);
+            self.b.ins().load(ty, flags(), regs, r as i32 * 8)
+        };
+        self.set(r, v);
+    }
+    /// Writes back every register this function writes: before anything that may collect
+    /// (every live reference must be in a root), call, or look at the frame.
+    fn spill_written(&mut self) {
+        for r in 0..self.vars.len() {
+            if self.written[r] {
+                self.spill(r as u16);
+            }
+        }
+    }
+    fn spill_window(&mut self, first: u16, n: usize) {
+        for i in 0..n {
+            self.spill(first + i as u16);
+        }
+    }
+    fn call_addr(&mut self, sig: SigRef, addr: usize, args: &[Value]) -> Vec<Value> {
+        let callee = self.iconst(addr as i64);
+        let call = self.b.ins().call_indirect(sig, callee, args);
+        self.b.inst_results(call).to_vec()
+    }
+    /// Continues if `status` (an i32 or i64) is 0, else returns it.
+    fn check(&mut self, status: Value) {
+        let ok = self.b.create_block();
+        let st = if self.b.func.dfg.value_type(status) == W { status } else { self.b.ins().uextend(W, status) };
+        self.b.ins().brif(st, self.exit, &[st.into()], ok, &[]);
+        self.b.switch_to_block(ok);
+    }
+    /// Raises trap `code` (a `shims::TRAP_*`) at `pc`, in a cold block, when `cond` holds.
+    fn trap_if(&mut self, cond: Value, pc: usize, code: u32, x: Value, y: Value) {
+        let cold = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.ins().brif(cond, cold, &[], cont, &[]);
+        self.b.switch_to_block(cold);
+        self.b.set_cold_block(cold);
+        self.save_pc(pc);
+        let c = self.i32c(code);
+        let vm = self.vm;
+        let st = self.call_addr(self.sigs.trap, shims::rt_trap as *const () as usize, &[vm, c, x, y])[0];
+        let st = self.b.ins().uextend(W, st);
+        self.b.ins().jump(self.exit, &[st.into()]);
+        self.b.switch_to_block(cont);
+    }
+    /// One unit of fuel, at `pc` (a call or a taken loop jump): the countdown, and its
+    /// refill out of line (which polls the interrupt flag, or traps with `out of fuel`).
+    fn fuel(&mut self, pc: usize) {
+        let t = self.load_vm(W, off::TICKS);
+        let cold = self.b.create_block();
+        let hot = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.ins().brif(t, hot, &[], cold, &[]);
+        self.b.switch_to_block(hot);
+        let left = self.b.ins().iadd_imm_s(t, -1);
+        self.store_vm(left, off::TICKS);
+        self.b.ins().jump(cont, &[]);
+        self.b.switch_to_block(cold);
+        self.b.set_cold_block(cold);
+        self.save_pc(pc);
+        // Whatever the refill leads to (a snapshot, a look at the frame) sees it current.
+        self.spill_written();
+        let vm = self.vm;
+        let st = self.call_addr(self.sigs.refill, shims::rt_refill_one as *const () as usize, &[vm])[0];
+        self.check(st);
+        self.b.ins().jump(cont, &[]);
+        self.b.switch_to_block(cont);
+    }
+
+    fn block_at(&self, pc: usize) -> Block {
+        self.blocks[pc].expect("a block at every jump target")
+    }
+
+    // ---- the function ----
+
+    /// Translates the whole function; the builder is then ready to finalize.
+    pub(crate) fn translate(mut self, cc_target: cranelift_codegen::isa::TargetFrontendConfig) {
+        let fm = &self.meta[self.fi as usize];
+        let filled = fm.nparams + fm.ncaptures;
+        let n = self.vars.len();
+        let osr = self.b.block_params(self.b.current_block().expect("entry"))[2];
+        let normal = self.b.create_block();
+        let enter_osr = self.b.create_block();
+        self.b.ins().brif(osr, enter_osr, &[], normal, &[]);
+
+        // A call: arguments and captures from memory, the rest zero (in memory too).
+        self.b.switch_to_block(normal);
+        for r in 0..n as u16 {
+            if (r as usize) < filled {
+                self.reload(r);
+            } else {
+                let z = if self.float[r as usize] { self.b.ins().f64const(0.0) } else { self.iconst(0) };
+                self.set(r, z);
+                let regs = self.regs();
+                let zw = self.iconst(0);
+                self.b.ins().store(flags(), zw, regs, r as i32 * 8);
+            }
+        }
+        let first = self.block_at(0);
+        self.b.ins().jump(first, &[]);
+
+        // On-stack replacement at a loop header: every register from memory.
+        self.b.switch_to_block(enter_osr);
+        for r in 0..n as u16 {
+            self.reload(r);
+        }
+        let bad = self.b.create_block();
+        let mut sw = Switch::new();
+        for &h in &self.headers.clone() {
+            sw.set_entry(h as u128, self.block_at(h));
+        }
+        sw.emit(&mut self.b, osr, bad);
+        self.b.switch_to_block(bad);
+        self.b.set_cold_block(bad);
+        let z = self.iconst(0);
+        let c = self.i32c(u32::MAX);
+        let vm = self.vm;
+        let st = self.call_addr(self.sigs.trap, shims::rt_trap as *const () as usize, &[vm, c, z, z])[0];
+        let st = self.b.ins().uextend(W, st);
+        self.b.ins().jump(self.exit, &[st.into()]);
+
+        self.ended = true;
+        for pc in 0..self.code.len() {
+            if let Some(blk) = self.blocks[pc] {
+                if !self.ended {
+                    self.b.ins().jump(blk, &[]);
+                }
+                self.b.switch_to_block(blk);
+                self.ended = false;
+            } else if self.ended {
+                // Unreachable code after a jump: give it a block of its own.
+                let blk = self.b.create_block();
+                self.b.switch_to_block(blk);
+                self.ended = false;
+            }
+            let ins = self.code[pc];
+            self.translate_instr(pc, ins);
+        }
+        if !self.ended {
+            // The verifier guarantees no path falls off the end; a block here is dead.
+            let z = self.iconst(shims::TRAPPED as i64);
+            self.b.ins().jump(self.exit, &[z.into()]);
+        }
+        if let Some(blk) = self.blocks[self.code.len()] {
+            self.b.switch_to_block(blk);
+            let z = self.iconst(shims::TRAPPED as i64);
+            self.b.ins().jump(self.exit, &[z.into()]);
+        }
+
+        self.b.switch_to_block(self.exit);
+        self.b.set_cold_block(self.exit);
+        let st = self.b.block_params(self.exit)[0];
+        let z = self.iconst(0);
+        self.b.ins().return_(&[st, z]);
+        self.b.seal_all_blocks();
+        self.b.finalize(cc_target);
+    }
+
+    fn translate_instr(&mut self, pc: usize, ins: Instr) {
+        let (a, b, c) = (ins.a, ins.b, ins.c);
+        use Op::*;
+        match ins.op {
+            Nop => {}
+            Move => {
+                let v = self.get(b);
+                self.set(a, v);
+            }
+            LoadInt => {
+                let v = self.iconst(ins.sbc() as i64);
+                self.set(a, v);
+            }
+            LoadBool => {
+                let v = self.iconst((ins.bc() != 0) as i64);
+                self.set(a, v);
+            }
+            LoadNil => {
+                let v = self.iconst(0);
+                self.set(a, v);
+            }
+            LoadConst => {
+                let k = ins.bc() as usize;
+                let v = match &self.m.consts[k] {
+                    crate::bytecode::Const::Int(i) => self.iconst(*i),
+                    crate::bytecode::Const::Float(x) => {
+                        let w = self.iconst(x.to_bits() as i64);
+                        self.b.ins().bitcast(F, MemFlagsData::new(), w)
+                    }
+                    crate::bytecode::Const::Str(_) => {
+                        let consts = self.load_vm(W, off::CONSTS);
+                        self.b.ins().load(W, flags(), consts, (k * 8) as i32)
+                    }
+                };
+                self.set(a, v);
+            }
+            GetGlobal => self.translate_get_global(pc, a, ins.bc()),
+            SetGlobal => {
+                let globals = self.load_vm(W, off::GLOBALS);
+                let v = self.get_word(a);
+                self.b.ins().store(flags(), v, globals, (ins.bc() as usize * 8) as i32);
+            }
+
+            AddI | SubI | MulI | AndI | OrI | XorI | ShlI | ShrI | MinI | MaxI => {
+                let (x, y) = (self.get(b), self.get(c));
+                let v = match ins.op {
+                    AddI => self.b.ins().iadd(x, y),
+                    SubI => self.b.ins().isub(x, y),
+                    MulI => self.b.ins().imul(x, y),
+                    AndI => self.b.ins().band(x, y),
+                    OrI => self.b.ins().bor(x, y),
+                    XorI => self.b.ins().bxor(x, y),
+                    // Shift counts use their low 6 bits, as Cranelift's shifts do.
+                    ShlI => self.b.ins().ishl(x, y),
+                    ShrI => self.b.ins().sshr(x, y),
+                    MinI => self.b.ins().smin(x, y),
+                    _ => self.b.ins().smax(x, y),
+                };
+                self.set(a, v);
+            }
+            DivI | RemI => self.translate_div(pc, ins),
+            AddIImm => {
+                let x = self.get(b);
+                let v = self.b.ins().iadd_imm_s(x, ins.sc() as i64);
+                self.set(a, v);
+            }
+            NegI => {
+                let x = self.get(b);
+                let v = self.b.ins().ineg(x);
+                self.set(a, v);
+            }
+            BitNotI => {
+                let x = self.get(b);
+                let v = self.b.ins().bnot(x);
+                self.set(a, v);
+            }
+            AbsI => {
+                let x = self.get(b);
+                let neg = self.b.ins().ineg(x);
+                let is_neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, x, 0);
+                let v = self.b.ins().select(is_neg, neg, x);
+                self.set(a, v);
+            }
+
+            AddF | SubF | MulF | DivF => {
+                let (x, y) = (self.get(b), self.get(c));
+                let v = match ins.op {
+                    AddF => self.b.ins().fadd(x, y),
+                    SubF => self.b.ins().fsub(x, y),
+                    MulF => self.b.ins().fmul(x, y),
+                    _ => self.b.ins().fdiv(x, y),
+                };
+                self.set(a, v);
+            }
+            RemF | Pow | Atan2 | MinF | MaxF => {
+                let (x, y) = (self.get(b), self.get(c));
+                let f: extern "C" fn(f64, f64) -> f64 = match ins.op {
+                    RemF => shims::rt_fmod,
+                    Pow => shims::rt_pow,
+                    Atan2 => shims::rt_atan2,
+                    MinF => shims::rt_fmin,
+                    _ => shims::rt_fmax,
+                };
+                let v = self.call_addr(self.sigs.math2, f as *const () as usize, &[x, y])[0];
+                self.set(a, v);
+            }
+            NegF => {
+                let x = self.get(b);
+                let v = self.b.ins().fneg(x);
+                self.set(a, v);
+            }
+            IntToFloat => {
+                let x = self.get(b);
+                let v = self.b.ins().fcvt_from_sint(F, x);
+                self.set(a, v);
+            }
+            FloatToInt => {
+                // Saturating, NaN gives 0: as Rust's `as`.
+                let x = self.get(b);
+                let v = self.b.ins().fcvt_to_sint_sat(W, x);
+                self.set(a, v);
+            }
+            Math => {
+                let x = self.get(b);
+                let v = match MathFn::from_u16(c) {
+                    // Exact in IEEE arithmetic, so the same as the runtime's.
+                    Some(MathFn::Sqrt) => self.b.ins().sqrt(x),
+                    Some(MathFn::Floor) => self.b.ins().floor(x),
+                    Some(MathFn::Ceil) => self.b.ins().ceil(x),
+                    Some(MathFn::Abs) => self.b.ins().fabs(x),
+                    _ => {
+                        let k = self.i32c(c as u32);
+                        self.call_addr(self.sigs.math1, shims::rt_math as *const () as usize, &[k, x])[0]
+                    }
+                };
+                self.set(a, v);
+            }
+
+            EqI | NeI | LtI | LeI | EqB | NeB | EqRef => {
+                let (x, y) = (self.get(b), self.get(c));
+                let cc = match ins.op {
+                    EqI | EqB | EqRef => IntCC::Equal,
+                    NeI | NeB => IntCC::NotEqual,
+                    LtI => IntCC::SignedLessThan,
+                    _ => IntCC::SignedLessThanOrEqual,
+                };
+                let v = self.b.ins().icmp(cc, x, y);
+                self.set_bool(a, v);
+            }
+            EqF | NeF | LtF | LeF => {
+                let (x, y) = (self.get(b), self.get(c));
+                let cc = match ins.op {
+                    EqF => FloatCC::Equal,
+                    NeF => FloatCC::NotEqual,
+                    LtF => FloatCC::LessThan,
+                    _ => FloatCC::LessThanOrEqual,
+                };
+                let v = self.b.ins().fcmp(cc, x, y);
+                self.set_bool(a, v);
+            }
+            EqS | NeS | LtS | LeS => {
+                let (x, y) = (self.get(b), self.get(c));
+                let f: unsafe extern "C" fn(u64, u64) -> u64 = match ins.op {
+                    EqS | NeS => shims::rt_str_eq,
+                    LtS => shims::rt_str_lt,
+                    _ => shims::rt_str_le,
+                };
+                let mut v = self.call_addr(self.sigs.pure2, f as *const () as usize, &[x, y])[0];
+                if ins.op == NeS {
+                    v = self.b.ins().bxor_imm_u(v, 1);
+                }
+                self.set(a, v);
+            }
+            EqOpt => {
+                let (x, y) = (self.get(b), self.get(c));
+                let inner = match self.meta[self.fi as usize].regs[b as usize].1 {
+                    Shape::Opt(OptInner::Word) => 0,
+                    Shape::Opt(OptInner::Float) => 1,
+                    Shape::Opt(OptInner::Str) => 2,
+                    _ => 3,
+                };
+                let k = self.i32c(inner);
+                let v = self.call_addr(self.sigs.opt_eq, shims::rt_opt_eq as *const () as usize, &[x, y, k])[0];
+                self.set(a, v);
+            }
+            IsNil | Not => {
+                let x = self.get(b);
+                let v = self.b.ins().icmp_imm_s(IntCC::Equal, x, 0);
+                self.set_bool(a, v);
+            }
+
+            Jmp | Loop => {
+                let target = (pc as i64 + 1 + ins.jump_offset()) as usize;
+                if ins.op == Loop {
+                    self.fuel(pc);
+                }
+                let t = self.block_at(target);
+                self.b.ins().jump(t, &[]);
+                self.ended = true;
+            }
+            op if op.is_jump() => self.translate_branch(pc, ins),
+
+            Call => self.translate_call(pc, a, b as u32, c),
+            CallClosure => self.translate_call_closure(pc, a, b, c),
+            CallHost => {
+                let imp = &self.m.imports[b as usize];
+                let (np, has_ret) = (imp.params.len(), imp.ret.is_some());
+                self.translate_frame_call(pc, ins, np, has_ret, shims::rt_call_host as *const () as usize);
+            }
+            CallBuiltin => {
+                let bi = Builtin::from_u16(b).expect("a verified built-in");
+                let (np, has_ret) =
+                    if bi.variadic() { (a as usize, false) } else { (bi.arity(), bi.sig().ret.is_some()) };
+                self.translate_frame_call(pc, ins, np, has_ret, shims::rt_call_builtin as *const () as usize);
+                if bi == Builtin::Panic {
+                    // It never returns: the status is a trap.
+                    let st = self.iconst(shims::TRAPPED as i64);
+                    self.b.ins().jump(self.exit, &[st.into()]);
+                    self.ended = true;
+                }
+            }
+            Ret | RetVoid => {
+                let v = if ins.op == Ret { self.get_word(a) } else { self.iconst(0) };
+                // Pop this frame.
+                self.store_vm(self.my_index, off::DEPTH);
+                let ok = self.iconst(shims::OK as i64);
+                self.b.ins().return_(&[ok, v]);
+                self.ended = true;
+            }
+
+            GetIndex => {
+                let (arr, i) = (self.get(b), self.get(c));
+                let p = self.element(pc, arr, i);
+                let v = {
+                    let ty = self.slot_ty(a);
+                    self.b.ins().load(ty, flags(), p, 0)
+                };
+                self.set(a, v);
+            }
+            SetIndex => {
+                let (arr, i) = (self.get(a), self.get(b));
+                let p = self.element(pc, arr, i);
+                let v = self.get(c);
+                self.b.ins().store(flags(), v, p, 0);
+            }
+            ArrayLen => {
+                let arr = self.get(b);
+                let v = self.b.ins().load(W, flags(), arr, obj::ARRAY_LEN);
+                self.set(a, v);
+            }
+            ArrayPush => self.translate_push(pc, ins),
+            GetField => {
+                let o = self.get(b);
+                let v = {
+                    let ty = self.slot_ty(a);
+                    self.b.ins().load(ty, flags(), o, obj::STRUCT_FIELDS + 8 * c as i32)
+                };
+                self.set(a, v);
+            }
+            SetField => {
+                let o = self.get(a);
+                let v = self.get(c);
+                self.b.ins().store(flags(), v, o, obj::STRUCT_FIELDS + 8 * b as i32);
+            }
+            UnwrapBox | UnwrapRef => {
+                let p = self.get(b);
+                let is_nil = self.b.ins().icmp_imm_s(IntCC::Equal, p, 0);
+                let z = self.iconst(0);
+                self.trap_if(is_nil, pc, shims::TRAP_UNWRAPPED_NIL, z, z);
+                let v = if ins.op == UnwrapBox {
+                    {
+                        let ty = self.slot_ty(a);
+                        self.b.ins().load(ty, flags(), p, obj::BOX_VALUE)
+                    }
+                } else {
+                    p
+                };
+                self.set(a, v);
+            }
+            StrLen => {
+                let s = self.get(b);
+                let v = self.b.ins().load(W, flags(), s, crate::heap::StrObj::LEN_OFFSET as i32);
+                self.set(a, v);
+            }
+
+            // Everything else is a runtime function on the frame in memory.
+            MakeClosure | NewArray | ArrayRepeat | NewMap | MapGet | MapSet | MapGetOpt | NewStruct | WrapOpt
+            | Concat | ToStr => self.translate_op(pc, ins),
+            Print => {
+                self.save_pc(pc);
+                self.spill_written();
+                let vm = self.vm;
+                let (bb, cc) = (self.i32c(b as u32), self.i32c(c as u32));
+                let st = self.call_addr(self.sigs.frame2, shims::rt_print as *const () as usize, &[vm, bb, cc])[0];
+                self.check(st);
+            }
+            CallNoFuel | CallClosureNoFuel => unreachable!("internal opcodes are never in a module"),
+            _ => unreachable!("every opcode is translated: {:?}", ins.op),
+        }
+    }
+
+    fn translate_get_global(&mut self, pc: usize, a: u16, g: u32) {
+        let globals = self.load_vm(W, off::GLOBALS);
+        let v = self.b.ins().load(W, flags(), globals, (g as usize * 8) as i32);
+        let gl = &self.m.globals[g as usize];
+        let needs_init =
+            self.m.kind(gl.ty) == Kind::Ref && !matches!(self.m.ty(gl.ty), crate::bytecode::Type::Optional(_));
+        if needs_init {
+            // Read before its initializer ran: the runtime makes the trap (with the name).
+            let is_zero = self.b.ins().icmp_imm_s(IntCC::Equal, v, 0);
+            let cold = self.b.create_block();
+            let cont = self.b.create_block();
+            self.b.ins().brif(is_zero, cold, &[], cont, &[]);
+            self.b.switch_to_block(cold);
+            self.b.set_cold_block(cold);
+            self.save_pc(pc);
+            let (vm, regs) = (self.vm, self.regs());
+            let (aa, gg) = (self.i32c(a as u32), self.i32c(g));
+            let st = self.call_addr(self.sigs.op2, shims::rt_get_global as *const () as usize, &[vm, regs, aa, gg])[0];
+            self.check(st);
+            self.b.ins().jump(cont, &[]);
+            self.b.switch_to_block(cont);
+        }
+        self.set_word(a, v);
+    }
+
+    fn translate_div(&mut self, pc: usize, ins: Instr) {
+        let (x, y) = (self.get(ins.b), self.get(ins.c));
+        let is_zero = self.b.ins().icmp_imm_s(IntCC::Equal, y, 0);
+        let z = self.iconst(0);
+        self.trap_if(is_zero, pc, shims::TRAP_DIVISION_BY_ZERO, z, z);
+        // MIN / -1 wraps to MIN and MIN % -1 is 0, where the machine would trap.
+        let minus_one = self.b.ins().icmp_imm_s(IntCC::Equal, y, -1);
+        let one = self.iconst(1);
+        let safe = self.b.ins().select(minus_one, one, y);
+        let v = if ins.op == Op::DivI {
+            let q = self.b.ins().sdiv(x, safe);
+            let neg = self.b.ins().ineg(x);
+            self.b.ins().select(minus_one, neg, q)
+        } else {
+            let r = self.b.ins().srem(x, safe);
+            self.b.ins().select(minus_one, z, r)
+        };
+        self.set(ins.a, v);
+    }
+
+    /// The address of element `i` of array `arr`, trapping at `pc` when out of bounds.
+    fn element(&mut self, pc: usize, arr: Value, i: Value) -> Value {
+        let len = self.b.ins().load(W, flags(), arr, obj::ARRAY_LEN);
+        // One unsigned compare catches negative indices too.
+        let out = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, i, len);
+        self.trap_if(out, pc, shims::TRAP_INDEX, i, len);
+        let ptr = self.b.ins().load(W, flags(), arr, obj::ARRAY_PTR);
+        let at = self.b.ins().ishl_imm_u(i, 3);
+        self.b.ins().iadd(ptr, at)
+    }
+
+    fn translate_push(&mut self, pc: usize, ins: Instr) {
+        let arr = self.get(ins.a);
+        let len = self.b.ins().load(W, flags(), arr, obj::ARRAY_LEN);
+        let cap = self.b.ins().load(W, flags(), arr, obj::ARRAY_CAP);
+        let room = self.b.ins().icmp(IntCC::UnsignedLessThan, len, cap);
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.ins().brif(room, fast, &[], slow, &[]);
+        self.b.switch_to_block(fast);
+        let ptr = self.b.ins().load(W, flags(), arr, obj::ARRAY_PTR);
+        let at = self.b.ins().ishl_imm_u(len, 3);
+        let p = self.b.ins().iadd(ptr, at);
+        let v = self.get(ins.b);
+        self.b.ins().store(flags(), v, p, 0);
+        let len1 = self.b.ins().iadd_imm_s(len, 1);
+        self.b.ins().store(flags(), len1, arr, obj::ARRAY_LEN);
+        self.b.ins().jump(cont, &[]);
+        // Growing is the runtime's (a safepoint, counted against the memory limit).
+        self.b.switch_to_block(slow);
+        self.b.set_cold_block(slow);
+        self.runtime_op(pc, ins, 2, shims::rt_array_push as *const () as usize);
+        self.b.ins().jump(cont, &[]);
+        self.b.switch_to_block(cont);
+    }
+
+    /// A register-operand runtime function (`shims::rt_*`) for `ins`, with `nargs` of
+    /// its operands: its frame is made current in memory first, and `R[A]` read back if
+    /// it writes it.
+    fn runtime_op(&mut self, pc: usize, ins: Instr, nargs: usize, addr: usize) {
+        self.save_pc(pc);
+        self.spill_written();
+        // The operands it reads (parameters and captures may never have been written).
+        let (ra, rb, rc) = ins.op.format().register_operands();
+        let n = self.vars.len() as u16;
+        for (used, r) in [(ra, ins.a), (rb, ins.b), (rc, ins.c)] {
+            if used && r < n {
+                self.spill(r);
+            }
+        }
+        match ins.op.format() {
+            Format::ABN => self.spill_window(ins.b, ins.c as usize),
+            Format::ASC => {
+                let nf = self.m.structs[ins.b as usize].fields.len();
+                self.spill_window(ins.c, nf);
+            }
+            Format::AFC => {
+                let ncap = self.meta[ins.b as usize].ncaptures;
+                self.spill_window(ins.c, ncap);
+            }
+            _ => {}
+        }
+        let (vm, regs) = (self.vm, self.regs());
+        let (a, b, c) = (self.i32c(ins.a as u32), self.i32c(ins.b as u32), self.i32c(ins.c as u32));
+        let st = match nargs {
+            1 => self.call_addr(self.sigs.op1, addr, &[vm, regs, a])[0],
+            2 => self.call_addr(self.sigs.op2, addr, &[vm, regs, a, b])[0],
+            _ => self.call_addr(self.sigs.op3, addr, &[vm, regs, a, b, c])[0],
+        };
+        self.check(st);
+        if ins.op.has(crate::bytecode::opcodes::props::W) {
+            self.reload(ins.a);
+        }
+    }
+
+    fn translate_op(&mut self, pc: usize, ins: Instr) {
+        use Op::*;
+        let (nargs, addr) = match ins.op {
+            MakeClosure => (3, shims::rt_make_closure as *const () as usize),
+            NewArray => (3, shims::rt_new_array as *const () as usize),
+            ArrayRepeat => (3, shims::rt_array_repeat as *const () as usize),
+            NewMap => (1, shims::rt_new_map as *const () as usize),
+            MapGet => (3, shims::rt_map_get as *const () as usize),
+            MapSet => (3, shims::rt_map_set as *const () as usize),
+            MapGetOpt => (3, shims::rt_map_get_opt as *const () as usize),
+            NewStruct => (3, shims::rt_new_struct as *const () as usize),
+            WrapOpt => (2, shims::rt_wrap_opt as *const () as usize),
+            Concat => (3, shims::rt_concat as *const () as usize),
+            _ => (2, shims::rt_to_str as *const () as usize),
+        };
+        self.runtime_op(pc, ins, nargs, addr);
+    }
+
+    /// A call of a built-in or a host function: its arguments `R[C..C+n]` and every
+    /// written register in memory, the runtime function, `R[A]` back.
+    fn translate_frame_call(&mut self, pc: usize, ins: Instr, n: usize, has_ret: bool, addr: usize) {
+        self.save_pc(pc);
+        self.spill_written();
+        self.spill_window(ins.c, n);
+        let vm = self.vm;
+        let (a, b, c) = (self.i32c(ins.a as u32), self.i32c(ins.b as u32), self.i32c(ins.c as u32));
+        let st = self.call_addr(self.sigs.frame3, addr, &[vm, a, b, c])[0];
+        self.check(st);
+        self.reload_regs_ptr();
+        if has_ret {
+            self.reload(ins.a);
+        }
+    }
+
+    fn translate_branch(&mut self, pc: usize, ins: Instr) {
+        use Op::*;
+        let target = (pc as i64 + 1 + ins.jump_offset()) as usize;
+        let op = ins.op.forward();
+        let cond = match op {
+            JmpIf | JmpIfNotNil => {
+                let x = self.get(ins.a);
+                self.b.ins().icmp_imm_s(IntCC::NotEqual, x, 0)
+            }
+            JmpIfNot | JmpIfNil => {
+                let x = self.get(ins.a);
+                self.b.ins().icmp_imm_s(IntCC::Equal, x, 0)
+            }
+            JmpIfLtI | JmpIfNotLtI | JmpIfLeI | JmpIfNotLeI | JmpIfEqI | JmpIfNeI => {
+                let (x, y) = (self.get(ins.a), self.get(ins.b));
+                let cc = match op {
+                    JmpIfLtI => IntCC::SignedLessThan,
+                    JmpIfNotLtI => IntCC::SignedGreaterThanOrEqual,
+                    JmpIfLeI => IntCC::SignedLessThanOrEqual,
+                    JmpIfNotLeI => IntCC::SignedGreaterThan,
+                    JmpIfEqI => IntCC::Equal,
+                    _ => IntCC::NotEqual,
+                };
+                self.b.ins().icmp(cc, x, y)
+            }
+            JmpIfLtIK | JmpIfNotLtIK | JmpIfLeIK | JmpIfNotLeIK | JmpIfEqIK | JmpIfNeIK => {
+                let x = self.get(ins.a);
+                let k = ins.sb() as i64;
+                let cc = match op {
+                    JmpIfLtIK => IntCC::SignedLessThan,
+                    JmpIfNotLtIK => IntCC::SignedGreaterThanOrEqual,
+                    JmpIfLeIK => IntCC::SignedLessThanOrEqual,
+                    JmpIfNotLeIK => IntCC::SignedGreaterThan,
+                    JmpIfEqIK => IntCC::Equal,
+                    _ => IntCC::NotEqual,
+                };
+                self.b.ins().icmp_imm_s(cc, x, k)
+            }
+            JmpIfLtF | JmpIfLeF | JmpIfNotLtF | JmpIfNotLeF => {
+                let (x, y) = (self.get(ins.a), self.get(ins.b));
+                // `!(x < y)` is true for NaN operands: the unordered-or forms.
+                let cc = match op {
+                    JmpIfLtF => FloatCC::LessThan,
+                    JmpIfLeF => FloatCC::LessThanOrEqual,
+                    JmpIfNotLtF => FloatCC::UnorderedOrGreaterThanOrEqual,
+                    _ => FloatCC::UnorderedOrGreaterThan,
+                };
+                self.b.ins().fcmp(cc, x, y)
+            }
+            _ => unreachable!("a conditional jump: {op:?}"),
+        };
+        let fall = self.block_at(pc + 1);
+        if ins.op.is_loop() {
+            // Taken, a loop jump uses fuel first.
+            let taken = self.b.create_block();
+            self.b.ins().brif(cond, taken, &[], fall, &[]);
+            self.b.switch_to_block(taken);
+            self.fuel(pc);
+            let t = self.block_at(target);
+            self.b.ins().jump(t, &[]);
+        } else {
+            let t = self.block_at(target);
+            self.b.ins().brif(cond, t, &[], fall, &[]);
+        }
+        self.ended = true;
+    }
+
+    /// Pushes the callee's frame inline (or through the runtime when the stacks must grow
+    /// or the depth limit is reached) with its arguments from `R[c..]`; returns the
+    /// callee's register 0 in memory.
+    fn push_frame(&mut self, callee: u32, a: u16, c: u16) -> Value {
+        let cm = &self.meta[callee as usize];
+        let (np, cn) = (cm.nparams, cm.nregs);
+        let my_nregs = self.meta[self.fi as usize].nregs as i64;
+        let new_base = self.b.ins().iadd_imm_s(self.my_base, my_nregs);
+        let depth = self.load_vm(W, off::DEPTH);
+        let limit = self.load_vm(W, off::DEPTH_LIMIT);
+        let top = self.b.ins().iadd_imm_s(new_base, cn as i64);
+        let regs_len = self.load_vm(W, off::REGS_LEN);
+        let deep = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, depth, limit);
+        let big = self.b.ins().icmp(IntCC::UnsignedGreaterThan, top, regs_len);
+        let slow_needed = self.b.ins().bor(deep, big);
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let joined = self.b.create_block();
+        self.b.ins().brif(slow_needed, slow, &[], fast, &[]);
+
+        self.b.switch_to_block(fast);
+        let frames = self.load_vm(W, off::FRAMES);
+        let at = self.b.ins().imul_imm_s(depth, off::FRAME_SIZE as i64);
+        let fp = self.b.ins().iadd(frames, at);
+        self.b.ins().store(flags(), new_base, fp, off::FRAME_BASE as i32);
+        let func = self.i32c(callee);
+        self.b.ins().store(flags(), func, fp, off::FRAME_FUNC as i32);
+        let zero = self.i32c(0);
+        self.b.ins().store(flags(), zero, fp, off::FRAME_PC as i32);
+        let rd = self.i32c(a as u32);
+        self.b.ins().store(flags(), rd, fp, off::FRAME_RET_DST as i32);
+        let d1 = self.b.ins().iadd_imm_s(depth, 1);
+        self.store_vm(d1, off::DEPTH);
+        self.b.ins().jump(joined, &[]);
+
+        self.b.switch_to_block(slow);
+        self.b.set_cold_block(slow);
+        let vm = self.vm;
+        let func = self.i32c(callee);
+        let rd = self.i32c(a as u32);
+        let st =
+            self.call_addr(self.sigs.push_frame, shims::rt_push_frame as *const () as usize, &[vm, func, new_base, rd])
+                [0];
+        self.check(st);
+        self.b.ins().jump(joined, &[]);
+
+        self.b.switch_to_block(joined);
+        // The stack may have moved (the slow path grows it).
+        self.reload_regs_ptr();
+        let base = self.load_vm(W, off::REGS);
+        let at = self.b.ins().ishl_imm_u(new_base, 3);
+        let callee_regs = self.b.ins().iadd(base, at);
+        for i in 0..np {
+            let v = self.get(c + i as u16);
+            self.b.ins().store(flags(), v, callee_regs, (i * 8) as i32);
+        }
+        callee_regs
+    }
+
+    /// Runs the pushed callee `func` (an SSA value) natively when it has native code and
+    /// the machine stack has room, else in the interpreter; its result to `R[a]`.
+    fn run_callee(&mut self, func: Value, callee_regs: Value, filled: Value, a: u16, has_ret: bool) {
+        let natives = self.load_vm(W, off::NATIVES);
+        let at = self.b.ins().ishl_imm_u(func, 3);
+        let slot = self.b.ins().iadd(natives, at);
+        let entry = self.b.ins().load(W, flags(), slot, 0);
+        let sp = self.b.ins().get_stack_pointer(W);
+        let lim = self.load_vm(W, off::STACK_LIMIT);
+        let room = self.b.ins().icmp(IntCC::UnsignedGreaterThan, sp, lim);
+        let has = self.b.ins().icmp_imm_s(IntCC::NotEqual, entry, 0);
+        let go = self.b.ins().band(room, has);
+        let native = self.b.create_block();
+        let interp = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.append_block_param(done, W);
+        self.b.append_block_param(done, W);
+        self.b.ins().brif(go, native, &[], interp, &[]);
+
+        self.b.switch_to_block(native);
+        let vm = self.vm;
+        let z = self.i32c(0);
+        let call = self.b.ins().call_indirect(self.sigs.native, entry, &[vm, callee_regs, z]);
+        let r = self.b.inst_results(call).to_vec();
+        self.b.ins().jump(done, &[r[0].into(), r[1].into()]);
+
+        self.b.switch_to_block(interp);
+        let r = self.call_addr(self.sigs.call_pushed, shims::rt_call_pushed as *const () as usize, &[vm, filled]);
+        self.b.ins().jump(done, &[r[0].into(), r[1].into()]);
+
+        self.b.switch_to_block(done);
+        let (st, v) = (self.b.block_params(done)[0], self.b.block_params(done)[1]);
+        self.check(st);
+        self.reload_regs_ptr();
+        if has_ret {
+            self.set_word(a, v);
+        }
+    }
+
+    fn translate_call(&mut self, pc: usize, a: u16, callee: u32, c: u16) {
+        self.fuel(pc);
+        self.save_pc(pc);
+        self.spill_written();
+        let callee_regs = self.push_frame(callee, a, c);
+        let cm = &self.meta[callee as usize];
+        let (np, has_ret) = (cm.nparams as u32, cm.has_ret);
+        let func = self.iconst(callee as i64);
+        let filled = self.i32c(np);
+        self.run_callee(func, callee_regs, filled, a, has_ret);
+    }
+
+    fn translate_call_closure(&mut self, pc: usize, a: u16, b: u16, c: u16) {
+        self.fuel(pc);
+        self.save_pc(pc);
+        self.spill_written();
+        let fty = self.m.ty(self.m.functions[self.fi as usize].regs[b as usize]);
+        let (np, has_ret) = match fty {
+            crate::bytecode::Type::Fn(ps, r) => (ps.len(), r.is_some()),
+            _ => unreachable!("CallClosure's callee register has a fn type"),
+        };
+        self.spill(b);
+        self.spill_window(c, np);
+        let (vm, regs) = (self.vm, self.regs());
+        let (aa, bb, cc) = (self.i32c(a as u32), self.i32c(b as u32), self.i32c(c as u32));
+        let st =
+            self.call_addr(self.sigs.op3, shims::rt_push_closure as *const () as usize, &[vm, regs, aa, bb, cc])[0];
+        self.check(st);
+        self.reload_regs_ptr();
+        let clo = self.get(b);
+        let func32 = self.b.ins().load(types::I32, flags(), clo, obj::HEADER_AUX);
+        let func = self.b.ins().uextend(W, func32);
+        let my_nregs = self.meta[self.fi as usize].nregs as i64;
+        let new_base = self.b.ins().iadd_imm_s(self.my_base, my_nregs);
+        let base = self.load_vm(W, off::REGS);
+        let at = self.b.ins().ishl_imm_u(new_base, 3);
+        let callee_regs = self.b.ins().iadd(base, at);
+        // The runtime pushed the frame with arguments and captures, the rest zeroed.
+        let filled = self.i32c(u32::MAX);
+        self.run_callee(func, callee_regs, filled, a, has_ret);
+    }
+}
