@@ -443,7 +443,7 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn source_text(&self, span: Span) -> String {
-        let src = &self.files[self.file].src;
+        let src = self.files[self.file].src();
         src.get(span.lo as usize..span.hi as usize).unwrap_or("...").to_string()
     }
 

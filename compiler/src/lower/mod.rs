@@ -12,45 +12,39 @@ mod inline;
 mod stmt;
 
 use crate::ast::{self, Span};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::source::SourceText;
 use crate::types::{Ty, TyNames, TypeTable};
 use func::FnCtx;
 use kite_vm::bytecode::{Const, Export, Field, Function, Global, Import, Loc, Module, StructDef};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A parsed source file and the modules it imports.
 pub struct SourceFile {
-    /// The path as shown in diagnostics and stack traces.
-    pub path: String,
-    pub src: String,
+    /// The path (as shown in diagnostics and stack traces) and the text.
+    pub source: Arc<SourceText>,
     pub ast: ast::File,
     /// Import alias -> index of the imported file.
     pub imports: HashMap<String, usize>,
-    /// Byte offsets where lines start.
-    line_starts: Vec<u32>,
 }
 
 impl SourceFile {
-    pub fn new(path: String, src: String, ast: ast::File) -> SourceFile {
-        let mut line_starts = vec![0];
-        for (i, b) in src.bytes().enumerate() {
-            if b == b'\n' {
-                line_starts.push(i as u32 + 1);
-            }
-        }
-        SourceFile { path, src, ast, imports: HashMap::new(), line_starts }
+    pub fn new(source: Arc<SourceText>, ast: ast::File) -> SourceFile {
+        SourceFile { source, ast, imports: HashMap::new() }
+    }
+
+    pub fn path(&self) -> &str {
+        &self.source.path
+    }
+
+    pub fn src(&self) -> &str {
+        &self.source.text
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: u32) -> (u32, u32) {
-        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
-        let start = self.line_starts[line - 1] as usize;
-        let mut end = (offset as usize).min(self.src.len());
-        while end > start && !self.src.is_char_boundary(end) {
-            end -= 1;
-        }
-        let col = self.src[start..end].chars().count() + 1;
-        (line as u32, col as u32)
+        self.source.line_col(offset)
     }
 }
 
@@ -93,7 +87,7 @@ pub struct Lowerer<'a> {
     files: &'a [SourceFile],
     /// The file being checked now.
     file: usize,
-    pub diags: Vec<(usize, Diagnostic)>,
+    diags: &'a mut Diagnostics,
     types: TypeTable,
     structs: Vec<StructInfo>,
     struct_names: Vec<String>,
@@ -112,11 +106,11 @@ pub struct Lowerer<'a> {
 }
 
 impl<'a> Lowerer<'a> {
-    fn new(files: &'a [SourceFile]) -> Lowerer<'a> {
+    fn new(files: &'a [SourceFile], diags: &'a mut Diagnostics) -> Lowerer<'a> {
         Lowerer {
             files,
             file: 0,
-            diags: Vec::new(),
+            diags,
             types: TypeTable::default(),
             structs: Vec::new(),
             struct_names: Vec::new(),
@@ -134,12 +128,16 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    fn report(&mut self, d: Diagnostic) {
+        self.diags.report(self.file, &self.files[self.file].source, d);
+    }
+
     fn error(&mut self, span: Span, msg: impl Into<String>) {
-        self.diags.push((self.file, Diagnostic::new(span, msg)));
+        self.report(Diagnostic::new(span, msg));
     }
 
     fn error_hint(&mut self, span: Span, msg: impl Into<String>, hint: impl Into<String>) {
-        self.diags.push((self.file, Diagnostic::new(span, msg).with_hint(hint)));
+        self.report(Diagnostic::new(span, msg).with_hint(hint));
     }
 
     /// The type's name with its article: `an int`, `a str`, `an [int]`.
@@ -532,7 +530,7 @@ impl<'a> Lowerer<'a> {
             functions: self.out_funcs.into_iter().map(|f| f.unwrap_or_else(empty_function)).collect(),
             imports: self.imports,
             exports,
-            files: self.files.iter().map(|f| f.path.clone()).collect(),
+            files: self.files.iter().map(|f| f.path().to_string()).collect(),
             init,
             main,
         }
@@ -553,9 +551,11 @@ fn empty_function() -> Function {
 
 /// Checks and lowers a whole program. `files[0]` is the main file; `init_order` lists
 /// every file with each one after the files it imports (the order globals initialize in).
-/// Returns the module, or every diagnostic with the index of its file.
-pub fn lower_program(files: &[SourceFile], init_order: &[usize]) -> Result<Module, Vec<(usize, Diagnostic)>> {
-    let mut l = Lowerer::new(files);
+/// Reports every problem to `diags` (files by their index in `files`); returns the module
+/// when there was none.
+pub fn lower_program(files: &[SourceFile], init_order: &[usize], diags: &mut Diagnostics) -> Option<Module> {
+    let errors_before = diags.count();
+    let mut l = Lowerer::new(files, diags);
     l.collect();
     let init = l.lower_globals(init_order);
     l.lower_functions();
@@ -574,15 +574,12 @@ pub fn lower_program(files: &[SourceFile], init_order: &[usize]) -> Result<Modul
             None
         }
     };
-    if !l.diags.is_empty() {
-        let mut d = l.diags;
-        d.sort_by_key(|(f, d)| (*f, d.span.lo));
-        d.dedup();
-        return Err(d);
+    if l.diags.count() > errors_before {
+        return None;
     }
     let mut module = l.finish(main, init);
     inline::inline_leaf_calls(&mut module);
-    Ok(module)
+    Some(module)
 }
 
 fn main_span(f: &SourceFile) -> Span {
