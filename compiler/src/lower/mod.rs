@@ -560,6 +560,7 @@ pub fn lower_program(files: &[SourceFile], init_order: &[usize], diags: &mut Dia
     let init = l.lower_globals(init_order);
     l.lower_functions();
     l.file = 0;
+    // A file without `main` is a library: it exports its functions and has no entry point.
     let main = match l.items.first().and_then(|m| m.get("main")).copied() {
         Some(Item::Fn(id)) => {
             let f = &l.funcs[id as usize];
@@ -569,10 +570,7 @@ pub fn lower_program(files: &[SourceFile], init_order: &[usize], diags: &mut Dia
             }
             Some(id)
         }
-        _ => {
-            l.error(Span::new(0, 0), "no main function: a program starts at `fn main()`");
-            None
-        }
+        _ => None,
     };
     if l.diags.count() > errors_before {
         return None;
