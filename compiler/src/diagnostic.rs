@@ -63,6 +63,12 @@ pub fn render(path: &str, src: &str, d: &Diagnostic) -> String {
     render_in(&SourceText::new(path.to_string(), src.to_string()), d)
 }
 
+/// Lines longer than this many bytes are shown in part: about [`LINE_CONTEXT`] bytes
+/// before the error's start and the rest of this many bytes after, with `...` for the
+/// parts left out.
+pub const MAX_SHOWN_LINE: usize = 240;
+const LINE_CONTEXT: usize = 80;
+
 /// Renders a diagnostic about `source` with its location, source line and caret.
 pub fn render_in(source: &SourceText, d: &Diagnostic) -> String {
     let path = &source.path;
@@ -70,26 +76,47 @@ pub fn render_in(source: &SourceText, d: &Diagnostic) -> String {
     let (line, col) = (line as usize, col as usize);
     let mut out = String::new();
     let _ = writeln!(out, "{path}:{line}:{col}: error: {}", d.message);
-    let text = source.line_text(line as u32);
-    let text_chars = text.chars().count();
+    let full = source.line_text(line as u32);
     let width = {
         let (eline, ecol) = source.line_col(d.span.hi);
         let (eline, ecol) = (eline as usize, ecol as usize);
         if eline == line && ecol > col {
             ecol - col
         } else {
-            (text_chars + 1).saturating_sub(col).max(1)
+            (full.chars().count() + 1).saturating_sub(col).max(1)
         }
     };
+    // The part of the line shown, and the text before the caret within it.
+    let (text, before, cut_end) = if full.len() <= MAX_SHOWN_LINE {
+        let before: String = full.chars().take(col - 1).collect();
+        (full.to_string(), before, false)
+    } else {
+        let at = floor_boundary(full, (d.span.lo as usize).saturating_sub(source.line_start(line as u32)));
+        let from = floor_boundary(full, at.saturating_sub(LINE_CONTEXT));
+        let to = floor_boundary(full, (from + MAX_SHOWN_LINE).min(full.len()));
+        let lead = if from > 0 { "..." } else { "" };
+        let tail = if to < full.len() { "..." } else { "" };
+        (format!("{lead}{}{tail}", &full[from..to]), format!("{lead}{}", &full[from..at]), to < full.len())
+    };
+    let width = if cut_end { width.min(text.chars().count() + 1 - before.chars().count()) } else { width };
     let gutter = line.to_string().len();
     let _ = writeln!(out, "{:gutter$} |", "");
     let _ = writeln!(out, "{line} | {text}");
-    let pad: String = text.chars().take(col - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+    let pad: String = before.chars().map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
     let _ = writeln!(out, "{:gutter$} | {pad}{}", "", "^".repeat(width.max(1)));
     if let Some(h) = &d.hint {
         let _ = writeln!(out, "{:gutter$} = hint: {h}", "");
     }
     out
+}
+
+/// The largest character boundary of `s` at or before `i`.
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 /// A diagnostic with the file it belongs to.
@@ -220,6 +247,23 @@ mod tests {
             r,
             "a.kite:2:13: error: bad\n  |\n2 |     let x = 1 + 2.0;\n  |             ^^^^^^^\n  = hint: try this\n"
         );
+    }
+
+    #[test]
+    fn long_lines_are_shown_around_the_error() {
+        let src = format!("fn main() {{ let s = \"{}\" + 1; }}\n", "é".repeat(5000));
+        let at = src.find(" + 1").unwrap_or(0) + 1;
+        let d = Diagnostic::new(Span::new(at, at + 5), "bad");
+        let r = render("a.kite", &src, &d);
+        let lines: Vec<&str> = r.lines().collect();
+        assert_eq!(lines[0], "a.kite:1:5024: error: bad");
+        assert!(lines[2].starts_with("1 | ...éé") && lines[2].ends_with("\" + 1; }"), "{}", lines[2]);
+        assert!(lines[2].len() < 2 * MAX_SHOWN_LINE, "{}", lines[2]);
+        // The caret is under the `+`.
+        let caret = lines[3].find('^').unwrap_or(0);
+        let plus = lines[2].find('+').unwrap_or(0);
+        assert_eq!(lines[3][..caret].chars().count(), lines[2][..plus].chars().count());
+        assert!(lines[3].ends_with("^^^^^"), "{}", lines[3]);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use crate::ast::{self, Span};
 use crate::diagnostic::{Diagnostic, Diagnostics, FileDiagnostic};
+use crate::lower::limits::{MAX_FILES, MAX_SOURCE};
 use crate::lower::{lower_program, SourceFile};
 use crate::source::SourceText;
 use kite_vm::bytecode::Module;
@@ -114,6 +115,13 @@ impl Loader<'_> {
                 return None;
             }
         };
+        if src.len() > MAX_SOURCE {
+            let source = Arc::new(SourceText::unreadable(display));
+            let msg = format!("the file has {} bytes, more than the limit of {MAX_SOURCE}", src.len());
+            self.diags.report(self.files.len(), &source, Diagnostic::new(Span::default(), msg));
+            self.load_failed = true;
+            return None;
+        }
         let source = Arc::new(SourceText::new(display, src));
         let idx = self.files.len();
         let ast = match crate::parser::parse(&source.text) {
@@ -186,6 +194,14 @@ impl Loader<'_> {
         }
         if !path.is_file() {
             self.err(from, imp.module.span, format!("cannot find module '{name}' (looked for {})", path.display()));
+            return;
+        }
+        if self.files.len() >= MAX_FILES {
+            self.err(
+                from,
+                imp.span,
+                format!("the program has more than {MAX_FILES} files, the limit of the bytecode format"),
+            );
             return;
         }
         let display = path.display().to_string();

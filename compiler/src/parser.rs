@@ -283,7 +283,7 @@ fn join_or(items: &[String]) -> Option<String> {
 /// A hint for common mistakes behind a syntax error at token `lo`.
 fn hint_for(src: &str, tokens: &[Spanned<'_>], lo: usize, tok: &Tok<'_>, expected: &[String]) -> Option<String> {
     let expects = |t: &str| expected.iter().any(|e| e.trim_matches('"') == t);
-    let index = tokens.iter().position(|t| t.0 == lo)?;
+    let index = tokens.binary_search_by_key(&lo, |t| t.0).ok()?;
     let prev = index.checked_sub(1).and_then(|i| tokens.get(i));
     let is_cmp = matches!(tok, Tok::Lt | Tok::Le | Tok::Gt | Tok::Ge | Tok::EqEq | Tok::Ne);
     if is_cmp && !expects("INT") {

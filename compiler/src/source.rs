@@ -2,8 +2,8 @@
 //! and every diagnostic about the file, with an index that finds the line and column of
 //! a byte offset in time independent of the file's size and of its lines' lengths.
 
-/// Bytes between two checkpoints of the character count.
-const CHAR_MARK_STRIDE: usize = 64;
+/// About how many bytes lie between two checkpoints of the character count.
+const CHAR_MARK_STRIDE: usize = 4096;
 
 /// One source file: its path as shown in diagnostics and stack traces, and its text.
 #[derive(Debug)]
@@ -12,22 +12,28 @@ pub struct SourceText {
     pub text: String,
     /// Byte offsets where lines start.
     line_starts: Vec<u32>,
-    /// `char_marks[i]`: the number of characters in `text[..i * CHAR_MARK_STRIDE]`.
-    char_marks: Vec<u32>,
+    /// Checkpoints `(byte offset, characters before it)`, on character boundaries, about
+    /// every [`CHAR_MARK_STRIDE`] bytes; the first is `(0, 0)`.
+    char_marks: Vec<(u32, u32)>,
 }
 
 impl SourceText {
     pub fn new(path: String, text: String) -> SourceText {
-        let bytes = text.as_bytes();
+        // `match_indices` and `chars().count()` run the standard library's optimized
+        // searching and counting, so indexing costs little even for a huge file.
         let mut line_starts = vec![0];
-        line_starts.extend(memchr_all(b'\n', bytes).map(|i| i as u32 + 1));
-        let mut char_marks = Vec::with_capacity(bytes.len() / CHAR_MARK_STRIDE + 1);
-        let mut chars = 0u32;
-        for chunk in bytes.chunks(CHAR_MARK_STRIDE) {
-            char_marks.push(chars);
-            chars += count_chars(chunk);
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i as u32 + 1));
+        let mut char_marks = vec![(0u32, 0u32)];
+        let (mut at, mut chars) = (0usize, 0u32);
+        while at + CHAR_MARK_STRIDE < text.len() {
+            let mut next = at + CHAR_MARK_STRIDE;
+            while !text.is_char_boundary(next) {
+                next -= 1;
+            }
+            chars += text[at..next].chars().count() as u32;
+            at = next;
+            char_marks.push((at as u32, chars));
         }
-        char_marks.push(chars);
         SourceText { path, text, line_starts, char_marks }
     }
 
@@ -52,9 +58,14 @@ impl SourceText {
 
     /// The number of characters in `text[..offset]` (`offset` on a character boundary).
     fn chars_before(&self, offset: usize) -> u32 {
-        let mark = offset / CHAR_MARK_STRIDE;
-        let from = mark * CHAR_MARK_STRIDE;
-        self.char_marks[mark] + count_chars(&self.text.as_bytes()[from..offset])
+        let i = self.char_marks.partition_point(|&(at, _)| at as usize <= offset).max(1) - 1;
+        let (at, chars) = self.char_marks[i];
+        chars + self.text[at as usize..offset].chars().count() as u32
+    }
+
+    /// The byte offset where 1-based line `line` starts.
+    pub fn line_start(&self, line: u32) -> usize {
+        self.line_starts.get(line.saturating_sub(1) as usize).map_or(self.text.len(), |&s| s as usize)
     }
 
     /// The text of 1-based line `line`, without its line break.
@@ -66,15 +77,6 @@ impl SourceText {
         let text = self.text.get(start as usize..end).unwrap_or("");
         text.strip_suffix('\r').unwrap_or(text)
     }
-}
-
-/// Characters in a run of UTF-8 bytes: the bytes that are not continuation bytes.
-fn count_chars(bytes: &[u8]) -> u32 {
-    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count() as u32
-}
-
-fn memchr_all(needle: u8, bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    bytes.iter().enumerate().filter(move |(_, &b)| b == needle).map(|(i, _)| i)
 }
 
 #[cfg(test)]
@@ -100,10 +102,10 @@ mod tests {
 
     #[test]
     fn long_lines_agree_with_counting() {
-        let line: String = (0..500).map(|i| if i % 7 == 0 { 'é' } else { 'x' }).collect();
+        let line: String = (0..9000).map(|i| if i % 7 == 0 { 'é' } else { 'x' }).collect();
         let text = format!("{line}\n{line}\n");
         let s = SourceText::new("a.kite".into(), text.clone());
-        for (off, _) in text.char_indices() {
+        for (off, _) in text.char_indices().step_by(13) {
             let before = &text[..off];
             let line = before.matches('\n').count() as u32 + 1;
             let start = before.rfind('\n').map_or(0, |i| i + 1);

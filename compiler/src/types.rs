@@ -53,6 +53,22 @@ impl Ty {
     pub fn is_key(&self) -> bool {
         matches!(self, Ty::Int | Ty::Str | Ty::Bool)
     }
+    /// How deeply the type nests, as the bytecode verifier counts it: `int`, `str` and
+    /// structs are 1, `[int]` is 2, a function type is one more than its deepest
+    /// parameter or result. (`nil` is held as an `int?`: 2.)
+    pub fn depth(&self) -> u32 {
+        match self {
+            Ty::Int | Ty::Float | Ty::Bool | Ty::Str | Ty::Void | Ty::Error | Ty::Struct(_) => 1,
+            Ty::Nil => 2,
+            Ty::Array(e) | Ty::Opt(e) => e.depth() + 1,
+            Ty::Map(k, v) => k.depth().max(v.depth()) + 1,
+            Ty::Fn(ps, r) => {
+                let r = if **r == Ty::Void { 0 } else { r.depth() };
+                ps.iter().map(Ty::depth).max().unwrap_or(0).max(r) + 1
+            }
+        }
+    }
+
     /// True when both are the same or either is `Error`.
     pub fn same(&self, other: &Ty) -> bool {
         self.is_error() || other.is_error() || self == other

@@ -203,7 +203,7 @@ impl Lowerer<'_> {
         };
         let ps: Vec<Ty> = sig.params.iter().map(|t| sig_ty(*t)).collect();
         let r = sig.ret.map(sig_ty).unwrap_or(Ty::Void);
-        let id = self.import_id(m, name, ps.clone(), r.clone());
+        let id = self.import_id(m, name, ps.clone(), r.clone(), span);
         let first = self.args(&format!("{m}.{name}"), &ps, args, span);
         self.emit_call(Op::CallHost, id as u16, first, &r, span, hint)
     }
@@ -439,8 +439,9 @@ impl Lowerer<'_> {
                     l.emit_call(Op::Call, fid as u16, first, &r, span, hint)
                 });
             }
-            let fields = &self.structs[s as usize].fields;
-            if let Some(i) = fields.iter().position(|(n, _)| n == name) {
+            let info = &self.structs[s as usize];
+            let fields = &info.fields;
+            if let Some(i) = info.field(name) {
                 if let Ty::Fn(ps, r) = fields[i].1.clone() {
                     let fr = self.alloc(&fields[i].1.clone());
                     self.emit_op(Op::GetField, fr, recv.reg, i as u16, name_span);

@@ -9,6 +9,7 @@ mod expr;
 mod freevars;
 mod func;
 mod inline;
+pub mod limits;
 mod stmt;
 
 use crate::ast::{self, Span};
@@ -16,8 +17,11 @@ use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::source::SourceText;
 use crate::types::{Ty, TyNames, TypeTable};
 use func::FnCtx;
+use kite_vm::bytecode::verify::limits::MAX_TYPE_DEPTH;
 use kite_vm::bytecode::{Const, Export, Field, Function, Global, Import, Loc, Module, StructDef};
+use limits::{Caps, Limit};
 use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// A parsed source file and the modules it imports.
@@ -60,6 +64,14 @@ enum Item {
 struct StructInfo {
     name: String,
     fields: Vec<(String, Ty)>,
+    /// Field name -> index in `fields`.
+    field_index: HashMap<String, u32>,
+}
+
+impl StructInfo {
+    fn field(&self, name: &str) -> Option<usize> {
+        self.field_index.get(name).map(|&i| i as usize)
+    }
 }
 
 /// A named function (or method) and its signature.
@@ -75,11 +87,11 @@ struct GlobalInfo {
     mutable: bool,
 }
 
+/// A constant other than a string, by value (strings are found by their hash).
 #[derive(PartialEq, Eq, Hash)]
 enum ConstKey {
     Int(i64),
     Float(u64),
-    Str(String),
 }
 
 /// The whole program being compiled.
@@ -97,12 +109,17 @@ pub struct Lowerer<'a> {
     out_funcs: Vec<Option<Function>>,
     consts: Vec<Const>,
     const_ids: HashMap<ConstKey, u32>,
+    /// Hash of a string constant's text -> the constants with that hash.
+    str_ids: HashMap<u64, Vec<u32>>,
     globals: Vec<GlobalInfo>,
     imports: Vec<Import>,
     import_sigs: Vec<(Vec<Ty>, Ty)>,
     import_ids: HashMap<(String, String), u32>,
     /// Functions being lowered: the innermost (a closure) last.
     stack: Vec<FnCtx>,
+    /// Program-wide limits already reported.
+    limits_reported: HashSet<Limit>,
+    caps: Caps,
 }
 
 impl<'a> Lowerer<'a> {
@@ -120,11 +137,14 @@ impl<'a> Lowerer<'a> {
             out_funcs: Vec::new(),
             consts: Vec::new(),
             const_ids: HashMap::new(),
+            str_ids: HashMap::new(),
             globals: Vec::new(),
             imports: Vec::new(),
             import_sigs: Vec::new(),
             import_ids: HashMap::new(),
             stack: Vec::new(),
+            limits_reported: HashSet::new(),
+            caps: Caps::default(),
         }
     }
 
@@ -156,24 +176,54 @@ impl<'a> Lowerer<'a> {
         Loc { file: self.file as u32, line, col }
     }
 
-    fn konst(&mut self, key: ConstKey) -> u32 {
+    /// The index of an int or float constant, added if new; `span` is where it is used.
+    fn konst(&mut self, key: ConstKey, span: Span) -> u32 {
         if let Some(&id) = self.const_ids.get(&key) {
             return id;
         }
         let c = match &key {
             ConstKey::Int(v) => Const::Int(*v),
             ConstKey::Float(b) => Const::Float(f64::from_bits(*b)),
-            ConstKey::Str(s) => Const::Str(s.clone()),
         };
-        let id = self.consts.len() as u32;
-        self.consts.push(c);
+        let id = self.add_const(c, span);
         self.const_ids.insert(key, id);
         id
     }
 
-    fn import_id(&mut self, module: &str, name: &str, params: Vec<Ty>, ret: Ty) -> u32 {
+    /// The index of a string constant, added if new.
+    fn str_const(&mut self, text: &str, span: Span) -> u32 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(text, &mut h);
+        let h = std::hash::Hasher::finish(&h);
+        if let Some(ids) = self.str_ids.get(&h) {
+            for &id in ids {
+                if matches!(&self.consts[id as usize], Const::Str(s) if s == text) {
+                    return id;
+                }
+            }
+        }
+        let id = self.add_const(Const::Str(text.to_string()), span);
+        self.str_ids.entry(h).or_default().push(id);
+        id
+    }
+
+    fn add_const(&mut self, c: Const, span: Span) -> u32 {
+        if self.consts.len() >= self.caps.consts {
+            self.over_limit(Limit::Consts, span);
+        }
+        let id = self.consts.len() as u32;
+        self.consts.push(c);
+        id
+    }
+
+    /// The index of host import `module.name`, added if new; `span` is where it is
+    /// declared or called.
+    fn import_id(&mut self, module: &str, name: &str, params: Vec<Ty>, ret: Ty, span: Span) -> u32 {
         if let Some(&id) = self.import_ids.get(&(module.to_string(), name.to_string())) {
             return id;
+        }
+        if self.imports.len() >= limits::MAX_IMPORTS {
+            self.over_limit(Limit::Imports, span);
         }
         let id = self.imports.len() as u32;
         let p = params.iter().map(|t| self.types.id(t)).collect();
@@ -197,8 +247,30 @@ impl<'a> Lowerer<'a> {
         self.items[self.file].insert(name.name.clone(), item);
     }
 
-    /// Resolves a written type in the current file.
+    /// Whether `t` nests no deeper than the bytecode allows; reports it at `span` if not.
+    fn check_depth(&mut self, t: &Ty, span: Span) -> bool {
+        let d = t.depth();
+        if d <= MAX_TYPE_DEPTH {
+            return true;
+        }
+        let name = self.show(t);
+        self.error(span, format!("the type {name} nests {d} levels deep, more than the limit of {MAX_TYPE_DEPTH}"));
+        false
+    }
+
+    /// Resolves a written type in the current file; a type that nests too deeply is an
+    /// error at the type.
     fn resolve_type(&mut self, t: &ast::TypeExpr) -> Ty {
+        let ty = self.resolve_type_parts(t);
+        let d = ty.depth();
+        if d > MAX_TYPE_DEPTH {
+            self.error(t.span, format!("type nests {d} levels deep, more than the limit of {MAX_TYPE_DEPTH}"));
+            return Ty::Error;
+        }
+        ty
+    }
+
+    fn resolve_type_parts(&mut self, t: &ast::TypeExpr) -> Ty {
         use ast::TypeExprKind as K;
         match &t.kind {
             K::Named(id) => match id.name.as_str() {
@@ -227,17 +299,17 @@ impl<'a> Lowerer<'a> {
                     }
                 }
             }
-            K::Array(e) => Ty::array(self.resolve_type(e)),
+            K::Array(e) => Ty::array(self.resolve_type_parts(e)),
             K::Map(k, v) => {
-                let kt = self.resolve_type(k);
-                let vt = self.resolve_type(v);
+                let kt = self.resolve_type_parts(k);
+                let vt = self.resolve_type_parts(v);
                 if !kt.is_key() && !kt.is_error() {
                     self.error(k.span, format!("map key type must be int, str or bool, not {}", self.show(&kt)));
                 }
                 Ty::Map(Box::new(kt), Box::new(vt))
             }
             K::Optional(e) => {
-                let inner = self.resolve_type(e);
+                let inner = self.resolve_type_parts(e);
                 if matches!(inner, Ty::Opt(_)) {
                     self.error(t.span, "nested optional type is not allowed");
                     return inner;
@@ -245,9 +317,10 @@ impl<'a> Lowerer<'a> {
                 Ty::opt(inner)
             }
             K::Fn(ps, r) => {
-                let ps = ps.iter().map(|p| self.resolve_type(p)).collect();
+                self.check_param_count(ps.len(), t.span);
+                let ps = ps.iter().map(|p| self.resolve_type_parts(p)).collect();
                 let r = match r {
-                    Some(r) => self.resolve_type(r),
+                    Some(r) => self.resolve_type_parts(r),
                     None => Ty::Void,
                 };
                 Ty::Fn(ps, Box::new(r))
@@ -263,16 +336,26 @@ impl<'a> Lowerer<'a> {
             for item in &file.ast.items {
                 match item {
                     ast::Item::Struct(s) => {
+                        if self.structs.len() >= limits::MAX_STRUCTS {
+                            self.over_limit(Limit::Structs, s.name.span);
+                        }
                         let id = self.structs.len() as u32;
-                        self.structs.push(StructInfo { name: s.name.name.clone(), fields: Vec::new() });
+                        self.structs.push(StructInfo {
+                            name: s.name.name.clone(),
+                            fields: Vec::new(),
+                            field_index: HashMap::new(),
+                        });
                         self.struct_names.push(s.name.name.clone());
                         self.declare(&s.name, Item::Struct(id));
                     }
                     ast::Item::Fn(d) => {
-                        let id = self.new_func_slot();
+                        let id = self.new_func_slot(d.name.span);
                         self.declare(&d.name, Item::Fn(id));
                     }
                     ast::Item::Global(g) => {
+                        if self.globals.len() >= limits::MAX_GLOBALS {
+                            self.over_limit(Limit::Globals, g.name.span);
+                        }
                         let id = self.globals.len() as u32;
                         self.globals.push(GlobalInfo { name: g.name.name.clone(), ty: None, mutable: g.mutable });
                         self.declare(&g.name, Item::Global(id));
@@ -290,16 +373,32 @@ impl<'a> Lowerer<'a> {
                         let Some(Item::Struct(id)) = self.items[f].get(&s.name.name).copied() else {
                             continue;
                         };
-                        let mut fields: Vec<(String, Ty)> = Vec::new();
+                        if s.fields.len() > limits::MAX_FIELDS {
+                            self.error(
+                                s.name.span,
+                                format!(
+                                    "struct '{}' has {} fields, more than the limit of {}",
+                                    s.name.name,
+                                    s.fields.len(),
+                                    limits::MAX_FIELDS
+                                ),
+                            );
+                        }
+                        let mut fields: Vec<(String, Ty)> = Vec::with_capacity(s.fields.len());
+                        let mut field_index = HashMap::with_capacity(s.fields.len());
                         for p in &s.fields {
                             let t = self.resolve_type(&p.ty);
-                            if fields.iter().any(|(n, _)| *n == p.name.name) {
+                            self.types.id(&t);
+                            self.check_type_count(p.ty.span);
+                            if field_index.contains_key(&p.name.name) {
                                 self.error(p.name.span, format!("duplicate field '{}'", p.name.name));
                                 continue;
                             }
+                            field_index.insert(p.name.name.clone(), fields.len() as u32);
                             fields.push((p.name.name.clone(), t));
                         }
                         self.structs[id as usize].fields = fields;
+                        self.structs[id as usize].field_index = field_index;
                     }
                     ast::Item::Fn(d) => {
                         let Some(Item::Fn(id)) = self.items[f].get(&d.name.name).copied() else {
@@ -324,12 +423,13 @@ impl<'a> Lowerer<'a> {
                                 self.error(m.name.span, format!("duplicate definition of '{}'", m.name.name));
                                 continue;
                             }
-                            let id = self.new_func_slot();
+                            let id = self.new_func_slot(m.name.span);
                             self.funcs[id as usize] = self.signature(m, Some(sid));
                             self.methods.insert(key, id);
                         }
                     }
                     ast::Item::Extern(e) => {
+                        self.check_param_count(e.params.len(), e.name.span);
                         let params = e.params.iter().map(|p| self.resolve_type(&p.ty)).collect();
                         let ret = match &e.ret {
                             Some(r) => self.resolve_type(r),
@@ -341,7 +441,7 @@ impl<'a> Lowerer<'a> {
                                 format!("'{}' is a built-in module; extern declares host modules", e.module),
                             );
                         }
-                        let id = self.import_id(&e.module, &e.name.name, params, ret);
+                        let id = self.import_id(&e.module, &e.name.name, params, ret, e.name.span);
                         self.declare(&e.name, Item::Extern(id));
                     }
                     ast::Item::Global(_) | ast::Item::Import(_) => {}
@@ -350,7 +450,11 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn new_func_slot(&mut self) -> u32 {
+    /// A new function index; `span` is the function's name or the closure.
+    fn new_func_slot(&mut self, span: Span) -> u32 {
+        if self.funcs.len() >= limits::MAX_FUNCTIONS {
+            self.over_limit(Limit::Functions, span);
+        }
         let id = self.funcs.len() as u32;
         self.funcs.push(FuncInfo { params: Vec::new(), ret: Ty::Void });
         self.out_funcs.push(None);
@@ -358,6 +462,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn signature(&mut self, d: &ast::FnDecl, self_struct: Option<u32>) -> FuncInfo {
+        self.check_param_count(d.params.len() + d.self_param.is_some() as usize, d.name.span);
         let mut params = Vec::new();
         if let Some(s) = self_struct {
             if d.self_param.is_some() {
@@ -376,11 +481,15 @@ impl<'a> Lowerer<'a> {
 
     /// Lowers the init function: every global initializer, files in import order.
     fn lower_globals(&mut self, order: &[usize]) -> Option<u32> {
-        let has_globals = self.files.iter().any(|f| f.ast.items.iter().any(|i| matches!(i, ast::Item::Global(_))));
-        if !has_globals {
-            return None;
-        }
-        let id = self.new_func_slot();
+        let first_global = order.iter().find_map(|&f| {
+            self.files[f].ast.items.iter().find_map(|i| match i {
+                ast::Item::Global(g) => Some((f, g.span)),
+                _ => None,
+            })
+        });
+        let (first_file, first_span) = first_global?;
+        self.file = first_file;
+        let id = self.new_func_slot(first_span);
         self.stack.push(FnCtx::new("<init>".into(), Ty::Void));
         for &f in order {
             self.file = f;
@@ -411,7 +520,20 @@ impl<'a> Lowerer<'a> {
         let end = Span::default();
         self.emit_op(kite_vm::bytecode::Op::RetVoid, 0, 0, 0, end);
         let ctx = self.stack.pop().expect("init context");
+        self.file = first_file;
+        if ctx.code_len() > self.caps.code {
+            self.error_hint(
+                first_span,
+                format!(
+                    "the global initializers are too large: {} instructions, more than the limit of {}",
+                    ctx.code_len(),
+                    self.caps.code
+                ),
+                "initialize some globals in a function instead",
+            );
+        }
         self.out_funcs[id as usize] = Some(ctx.finish(&mut self.types, Vec::new(), Vec::new(), None));
+        self.check_type_count(first_span);
         Some(id)
     }
 
@@ -454,24 +576,67 @@ impl<'a> Lowerer<'a> {
     fn lower_fn(&mut self, id: u32, d: &ast::FnDecl, name: String, self_struct: Option<u32>) {
         let info = &self.funcs[id as usize];
         let (params, ret) = (info.params.clone(), info.ret.clone());
-        self.stack.push(FnCtx::new(name, ret.clone()));
-        let mut names: Vec<(String, bool)> = Vec::new();
+        let mut names: Vec<&str> = Vec::new();
         if self_struct.is_some() && d.self_param.is_some() {
-            names.push(("self".into(), false));
+            names.push("self");
         }
-        for p in &d.params {
-            names.push((p.name.name.clone(), false));
-        }
-        for (i, (n, _)) in names.iter().enumerate() {
-            let t = params.get(i).cloned().unwrap_or(Ty::Error);
-            let reg = self.alloc(&t);
-            self.ctx().declare_fixed(n.clone(), reg, t, "parameter");
-        }
-        self.lower_body(&d.body, &ret, d.name.span);
-        let ctx = self.stack.pop().expect("fn context");
+        names.extend(d.params.iter().map(|p| p.name.name.as_str()));
+        let make = || {
+            let mut ctx = FnCtx::new(name.clone(), ret.clone());
+            for (i, n) in names.iter().enumerate() {
+                let t = params.get(i).cloned().unwrap_or(Ty::Error);
+                let reg = ctx.alloc(&t);
+                ctx.declare_fixed(n.to_string(), reg, t, "parameter");
+            }
+            ctx
+        };
+        let ctx = self.lower_function(&make, &d.body, &ret, d.name.span);
         let p = params.iter().map(|t| self.types.id(t)).collect();
         let r = self.types.ret_id(&ret);
         self.out_funcs[id as usize] = Some(ctx.finish(&mut self.types, p, Vec::new(), r));
+        self.check_type_count(d.name.span);
+    }
+
+    /// Lowers a function's body in the context `make` builds (parameters and captures
+    /// declared). If a branch's offset did not fit its operand, lowers it again with
+    /// long branches (dropping the closures made the first time). A function with more
+    /// instructions than the format allows is an error at `name_span`.
+    pub(super) fn lower_function(
+        &mut self,
+        make: &dyn Fn() -> FnCtx,
+        body: &ast::Block,
+        ret: &Ty,
+        name_span: Span,
+    ) -> FnCtx {
+        let funcs_before = self.funcs.len();
+        let errors_before = self.diags.count();
+        let mut long = false;
+        loop {
+            let mut ctx = make();
+            ctx.long_branches = long;
+            self.stack.push(ctx);
+            self.lower_body(body, ret, name_span);
+            let ctx = self.stack.pop().expect("function context");
+            if ctx.branch_overflow && !long && self.diags.count() == errors_before {
+                self.funcs.truncate(funcs_before);
+                self.out_funcs.truncate(funcs_before);
+                long = true;
+                continue;
+            }
+            let len = ctx.code_len();
+            if len > self.caps.code || ctx.branch_overflow && self.diags.count() == errors_before {
+                let what = match ctx.name.as_str() {
+                    "<closure>" => "this closure is".to_string(),
+                    name => format!("function '{name}' is"),
+                };
+                self.error_hint(
+                    name_span,
+                    format!("{what} too large: {len} instructions, more than the limit of {}", self.caps.code),
+                    "split it into smaller functions",
+                );
+            }
+            return ctx;
+        }
     }
 
     /// Lowers a function body and its implicit return.
@@ -554,8 +719,19 @@ fn empty_function() -> Function {
 /// Reports every problem to `diags` (files by their index in `files`); returns the module
 /// when there was none.
 pub fn lower_program(files: &[SourceFile], init_order: &[usize], diags: &mut Diagnostics) -> Option<Module> {
+    lower_program_with(files, init_order, diags, Caps::default())
+}
+
+/// [`lower_program`] with the limits `caps`.
+fn lower_program_with(
+    files: &[SourceFile],
+    init_order: &[usize],
+    diags: &mut Diagnostics,
+    caps: Caps,
+) -> Option<Module> {
     let errors_before = diags.count();
     let mut l = Lowerer::new(files, diags);
+    l.caps = caps;
     l.collect();
     let init = l.lower_globals(init_order);
     l.lower_functions();
