@@ -230,3 +230,24 @@ fn deep_nesting() {
         s
     });
 }
+
+#[test]
+fn many_syntax_errors() {
+    // One syntax error per function (the parser goes on after each), counted exactly.
+    let make = |n: usize| {
+        let mut s = String::from("fn main() {}\n");
+        for i in 0..n {
+            let _ = writeln!(s, "fn f{i}() {{ let x = {i} {i}; }}");
+        }
+        s
+    };
+    for n in [10_000, 40_000] {
+        let src = make(n);
+        let (text, count, usage) = failing(&src);
+        assert_eq!(count, n);
+        assert_eq!(text.lines().filter(|l| l.contains(": error: ")).count(), MAX_DIAGNOSTICS);
+        assert!(text.starts_with("big.kite:2:"), "{text:.200}");
+        assert!(usage.peak_bytes < 200 * src.len(), "peak {} bytes for {} bytes", usage.peak_bytes, src.len());
+        eprintln!("{n} syntax errors in {} bytes: {usage:?}", src.len());
+    }
+}

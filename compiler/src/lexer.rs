@@ -213,6 +213,9 @@ pub enum Tok<'a> {
     RBrace,
     #[token("->")]
     Arrow,
+    /// What the lexer could not read (never produced by the lexer itself: the parser puts
+    /// one where the lexer reported an error, so that parsing goes on).
+    Invalid,
 }
 
 impl fmt::Display for Tok<'_> {
@@ -232,7 +235,7 @@ impl Tok<'_> {
     pub fn fixed_text(&self) -> &'static str {
         use Tok::*;
         match self {
-            Trivia | BlockComment | Ident(_) | Int(_) | Float(_) | Str(_) | Number => "",
+            Trivia | BlockComment | Ident(_) | Int(_) | Float(_) | Str(_) | Number | Invalid => "",
             Fn => "fn",
             Let => "let",
             Var => "var",

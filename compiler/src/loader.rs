@@ -124,17 +124,14 @@ impl Loader<'_> {
         }
         let source = Arc::new(SourceText::new(display, src));
         let idx = self.files.len();
-        let ast = match crate::parser::parse(&source.text) {
-            Ok(a) => a,
-            Err(ds) => {
-                for d in ds {
-                    self.diags.report(idx, &source, d);
-                }
-                self.load_failed = true;
-                ast::File { items: Vec::new() }
-            }
-        };
-        self.files.push(SourceFile::new(source, ast));
+        // Parse errors do not stop the compile: the rest of the program is still checked.
+        let parsed = crate::parser::parse_recovering(&source.text);
+        for d in parsed.errors {
+            self.diags.report(idx, &source, d);
+        }
+        let mut file = SourceFile::new(source, parsed.file);
+        file.syntax_errors = parsed.syntax_errors;
+        self.files.push(file);
         // Registered under its canonical path before its imports load, so a cycle back to
         // it is found whatever spelling the import uses.
         self.by_path.insert(canonical(path), idx);

@@ -48,6 +48,10 @@ impl Lowerer<'_> {
     ) -> Val {
         match &callee.kind {
             ExprKind::Ident(name) => match self.lookup_name(name) {
+                Name::Func(f) if !self.funcs[f as usize].known => {
+                    self.args_unchecked(args);
+                    self.err_call()
+                }
                 Name::Func(f) => {
                     let info = &self.funcs[f as usize];
                     let (ps, r) = (info.params.clone(), info.ret.clone());
@@ -70,6 +74,10 @@ impl Lowerer<'_> {
                         Name::BuiltinModule => return self.module_call(modname, &m.name, args, span, hint),
                         Name::Module(f) => {
                             return match self.items[f].get(&m.name).copied() {
+                                Some(super::Item::Fn(fid)) if !self.funcs[fid as usize].known => {
+                                    self.args_unchecked(args);
+                                    self.err_call()
+                                }
                                 Some(super::Item::Fn(fid)) => {
                                     let info = &self.funcs[fid as usize];
                                     let (ps, r) = (info.params.clone(), info.ret.clone());
@@ -423,7 +431,16 @@ impl Lowerer<'_> {
     ) -> Val {
         // Struct: a method, or a field holding a function.
         if let Ty::Struct(s) = recv.ty {
-            if let Some(&fid) = self.methods.get(&(s, name.to_string())) {
+            let method = self.methods.get(&(s, name.to_string())).copied();
+            let unknown = match method {
+                Some(f) => !self.funcs[f as usize].known,
+                None => !self.structs[s as usize].known,
+            };
+            if unknown {
+                self.args_unchecked(args);
+                return self.err_call();
+            }
+            if let Some(fid) = method {
                 let info = &self.funcs[fid as usize];
                 let (ps, r) = (info.params.clone(), info.ret.clone());
                 if ps.is_empty() {

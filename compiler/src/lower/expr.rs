@@ -156,6 +156,7 @@ impl Lowerer<'_> {
             ExprKind::Map(kvs) => self.map_lit(kvs, span, expected, hint),
             ExprKind::StructLit(path, fields) => self.struct_lit(path, fields, span, hint),
             ExprKind::Closure { params, ret, body } => self.closure(params, ret.as_ref(), body, span, hint),
+            ExprKind::Error => self.err_val(),
         }
     }
 
@@ -237,6 +238,9 @@ impl Lowerer<'_> {
     /// A named function as a value: a closure without captures.
     pub(super) fn func_value(&mut self, f: u32, span: Span, hint: Option<Reg>) -> Val {
         let info = &self.funcs[f as usize];
+        if !info.known {
+            return self.err_val();
+        }
         let ty = Ty::Fn(info.params.clone(), Box::new(info.ret.clone()));
         if !self.check_depth(&ty, span) {
             return self.err_val();
@@ -653,6 +657,9 @@ impl Lowerer<'_> {
             Ty::Struct(s) => {
                 let s = *s;
                 let info = &self.structs[s as usize];
+                if !info.known {
+                    return self.err_val();
+                }
                 if let Some(idx) = info.field(name) {
                     let t = info.fields[idx].1.clone();
                     let dst = self.dest_for(hint, &t);
@@ -954,6 +961,15 @@ impl Lowerer<'_> {
             }
             return self.err_val();
         };
+        if !self.structs[sid as usize].known {
+            // Its fields are unknown: the values are checked on their own, and the value
+            // has the struct's type (the program does not compile, so nothing is built).
+            for (_, e) in fields {
+                self.expr(e, None, None);
+            }
+            let t = Ty::Struct(sid);
+            return Val { reg: self.alloc(&t), ty: t };
+        }
         let sname = self.structs[sid as usize].name.clone();
         let tys: Vec<Ty> = self.structs[sid as usize].fields.iter().map(|(_, t)| t.clone()).collect();
         // Values are evaluated in source order straight into the window, which holds the

@@ -71,7 +71,7 @@ fn stmt(s: &Stmt, out: &mut Names) {
             block(body, out);
         }
         StmtKind::Return(Some(e)) | StmtKind::Expr(e) => expr(e, out),
-        StmtKind::Return(None) | StmtKind::Break | StmtKind::Continue => {}
+        StmtKind::Return(None) | StmtKind::Break | StmtKind::Continue | StmtKind::Error => {}
     }
 }
 
@@ -79,7 +79,12 @@ fn expr(e: &Expr, out: &mut Names) {
     match &e.kind {
         ExprKind::Ident(n) => add(out, n),
         ExprKind::SelfValue => add(out, "self"),
-        ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) | ExprKind::Bool(_) | ExprKind::Nil => {}
+        ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::Str(_)
+        | ExprKind::Bool(_)
+        | ExprKind::Nil
+        | ExprKind::Error => {}
         ExprKind::Binary(_, a, b) | ExprKind::Index(a, b) | ExprKind::ArrayRepeat(a, b) => {
             expr(a, out);
             expr(b, out);

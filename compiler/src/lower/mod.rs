@@ -31,11 +31,14 @@ pub struct SourceFile {
     pub ast: ast::File,
     /// Import alias -> index of the imported file.
     pub imports: HashMap<String, usize>,
+    /// Offsets of the syntax errors found in the file, in order. A declaration is
+    /// checked only up to its first one: what follows it is likely misread.
+    pub syntax_errors: Vec<u32>,
 }
 
 impl SourceFile {
     pub fn new(source: Arc<SourceText>, ast: ast::File) -> SourceFile {
-        SourceFile { source, ast, imports: HashMap::new() }
+        SourceFile { source, ast, imports: HashMap::new(), syntax_errors: Vec::new() }
     }
 
     pub fn path(&self) -> &str {
@@ -63,6 +66,8 @@ enum Item {
 
 struct StructInfo {
     name: String,
+    /// False when its fields could not be parsed: uses of it are not checked.
+    known: bool,
     fields: Vec<(String, Ty)>,
     /// Field name -> index in `fields`.
     field_index: HashMap<String, u32>,
@@ -78,6 +83,8 @@ impl StructInfo {
 struct FuncInfo {
     params: Vec<Ty>,
     ret: Ty,
+    /// False when its signature could not be parsed: calls to it are not checked.
+    known: bool,
 }
 
 struct GlobalInfo {
@@ -99,6 +106,10 @@ pub struct Lowerer<'a> {
     files: &'a [SourceFile],
     /// The file being checked now.
     file: usize,
+    /// The declaration being checked now (for the syntax errors in it).
+    item: Span,
+    /// The innermost statement being checked now (or the declaration).
+    stmt: Span,
     diags: &'a mut Diagnostics,
     types: TypeTable,
     structs: Vec<StructInfo>,
@@ -127,6 +138,8 @@ impl<'a> Lowerer<'a> {
         Lowerer {
             files,
             file: 0,
+            item: Span::default(),
+            stmt: Span::default(),
             diags,
             types: TypeTable::default(),
             structs: Vec::new(),
@@ -148,8 +161,29 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// Reports a diagnostic, unless it may come from a syntax error: in a declaration
+    /// with a syntax error, what comes after the error and the statement that contains it
+    /// are not reported on.
     fn report(&mut self, d: Diagnostic) {
+        if let Some(at) = self.first_syntax_error() {
+            if at <= d.span.lo || (self.stmt.lo <= at && at < self.stmt.hi) {
+                return;
+            }
+        }
         self.diags.report(self.file, &self.files[self.file].source, d);
+    }
+
+    /// Starts checking the declaration at `span`.
+    fn set_item(&mut self, span: Span) {
+        self.item = span;
+        self.stmt = span;
+    }
+
+    /// Where the first syntax error in the declaration being checked is, if it has one.
+    fn first_syntax_error(&self) -> Option<u32> {
+        let errors = &self.files[self.file].syntax_errors;
+        let i = errors.partition_point(|&at| at < self.item.lo);
+        errors.get(i).copied().filter(|&at| at < self.item.hi)
     }
 
     fn error(&mut self, span: Span, msg: impl Into<String>) {
@@ -342,6 +376,7 @@ impl<'a> Lowerer<'a> {
                         let id = self.structs.len() as u32;
                         self.structs.push(StructInfo {
                             name: s.name.name.clone(),
+                            known: !s.recovered,
                             fields: Vec::new(),
                             field_index: HashMap::new(),
                         });
@@ -368,6 +403,7 @@ impl<'a> Lowerer<'a> {
             self.file = f;
             let file = &self.files[f];
             for item in &file.ast.items {
+                self.set_item(item_span(item));
                 match item {
                     ast::Item::Struct(s) => {
                         let Some(Item::Struct(id)) = self.items[f].get(&s.name.name).copied() else {
@@ -418,6 +454,7 @@ impl<'a> Lowerer<'a> {
                             }
                         };
                         for m in &imp.methods {
+                            self.set_item(m.span);
                             let key = (sid, m.name.name.clone());
                             if self.methods.contains_key(&key) {
                                 self.error(m.name.span, format!("duplicate definition of '{}'", m.name.name));
@@ -456,12 +493,15 @@ impl<'a> Lowerer<'a> {
             self.over_limit(Limit::Functions, span);
         }
         let id = self.funcs.len() as u32;
-        self.funcs.push(FuncInfo { params: Vec::new(), ret: Ty::Void });
+        self.funcs.push(FuncInfo { params: Vec::new(), ret: Ty::Void, known: true });
         self.out_funcs.push(None);
         id
     }
 
     fn signature(&mut self, d: &ast::FnDecl, self_struct: Option<u32>) -> FuncInfo {
+        if d.recovered {
+            return FuncInfo { params: Vec::new(), ret: Ty::Error, known: false };
+        }
         self.check_param_count(d.params.len() + d.self_param.is_some() as usize, d.name.span);
         let mut params = Vec::new();
         if let Some(s) = self_struct {
@@ -476,7 +516,7 @@ impl<'a> Lowerer<'a> {
             Some(r) => self.resolve_type(r),
             None => Ty::Void,
         };
-        FuncInfo { params, ret }
+        FuncInfo { params, ret, known: true }
     }
 
     /// Lowers the init function: every global initializer, files in import order.
@@ -495,6 +535,7 @@ impl<'a> Lowerer<'a> {
             self.file = f;
             for item in &self.files[f].ast.items {
                 let ast::Item::Global(g) = item else { continue };
+                self.set_item(g.span);
                 let Some(Item::Global(gid)) = self.items[f].get(&g.name.name).copied() else {
                     continue;
                 };
@@ -551,7 +592,10 @@ impl<'a> Lowerer<'a> {
                         let Some(Item::Fn(id)) = self.items[f].get(&d.name.name).copied() else {
                             continue;
                         };
-                        self.lower_fn(id, d, d.name.name.clone(), None);
+                        if !d.recovered {
+                            self.set_item(d.span);
+                            self.lower_fn(id, d, d.name.name.clone(), None);
+                        }
                     }
                     ast::Item::Impl(imp) => {
                         let Some(Item::Struct(sid)) = self.items[f].get(&imp.name.name).copied() else {
@@ -561,9 +605,10 @@ impl<'a> Lowerer<'a> {
                             let Some(&id) = self.methods.get(&(sid, m.name.name.clone())) else {
                                 continue;
                             };
-                            if self.out_funcs[id as usize].is_some() {
+                            if self.out_funcs[id as usize].is_some() || m.recovered {
                                 continue;
                             }
+                            self.set_item(m.span);
                             self.lower_fn(id, m, format!("{}.{}", imp.name.name, m.name.name), Some(sid));
                         }
                     }
@@ -642,7 +687,7 @@ impl<'a> Lowerer<'a> {
     /// Lowers a function body and its implicit return.
     fn lower_body(&mut self, body: &ast::Block, ret: &Ty, name_span: Span) {
         let falls = self.block(body);
-        if falls {
+        if falls && self.first_syntax_error().is_none() {
             if *ret == Ty::Void || ret.is_error() {
                 self.emit_op(
                     kite_vm::bytecode::Op::RetVoid,
@@ -717,7 +762,7 @@ fn empty_function() -> Function {
 /// Checks and lowers a whole program. `files[0]` is the main file; `init_order` lists
 /// every file with each one after the files it imports (the order globals initialize in).
 /// Reports every problem to `diags` (files by their index in `files`); returns the module
-/// when there was none.
+/// when `diags` has none (counting those reported before, such as syntax errors).
 pub fn lower_program(files: &[SourceFile], init_order: &[usize], diags: &mut Diagnostics) -> Option<Module> {
     lower_program_with(files, init_order, diags, Caps::default())
 }
@@ -729,7 +774,6 @@ fn lower_program_with(
     diags: &mut Diagnostics,
     caps: Caps,
 ) -> Option<Module> {
-    let errors_before = diags.count();
     let mut l = Lowerer::new(files, diags);
     l.caps = caps;
     l.collect();
@@ -748,12 +792,25 @@ fn lower_program_with(
         }
         _ => None,
     };
-    if l.diags.count() > errors_before {
+    // Earlier errors (the parser's) count too: the program cannot be trusted then.
+    if !l.diags.is_empty() {
         return None;
     }
     let mut module = l.finish(main, init);
     inline::inline_leaf_calls(&mut module);
     Some(module)
+}
+
+/// The span of a top-level declaration.
+fn item_span(item: &ast::Item) -> Span {
+    match item {
+        ast::Item::Fn(d) => d.span,
+        ast::Item::Struct(d) => d.span,
+        ast::Item::Impl(d) => d.span,
+        ast::Item::Global(d) => d.span,
+        ast::Item::Import(d) => d.span,
+        ast::Item::Extern(d) => d.span,
+    }
 }
 
 fn main_span(f: &SourceFile) -> Span {

@@ -24,6 +24,13 @@ impl Lowerer<'_> {
     }
 
     fn stmt(&mut self, s: &Stmt) -> bool {
+        let outer = std::mem::replace(&mut self.stmt, s.span);
+        let falls = self.stmt_here(s);
+        self.stmt = outer;
+        falls
+    }
+
+    fn stmt_here(&mut self, s: &Stmt) -> bool {
         let mark = self.ctx().mark();
         let falls = match &s.kind {
             StmtKind::Let(l) => {
@@ -99,6 +106,8 @@ impl Lowerer<'_> {
                 self.return_stmt(e.as_ref(), s.span);
                 false
             }
+            // A statement that could not be parsed: nothing after it is known to run.
+            StmtKind::Error => false,
             StmtKind::Expr(e) => {
                 let ExprKind::Call(callee, _) = &e.kind else {
                     self.error(e.span, "only calls can be used as statements");
@@ -513,6 +522,10 @@ impl Lowerer<'_> {
                 match o.ty.clone() {
                     Ty::Struct(s) => {
                         let info = &self.structs[s as usize];
+                        if !info.known {
+                            self.expr(value, None, None);
+                            return;
+                        }
                         let fields = &info.fields;
                         let Some(fi) = info.field(&fname.name) else {
                             let sname = self.structs[s as usize].name.clone();
