@@ -77,7 +77,8 @@ impl Ty {
 
 /// Renders types as source text, with struct names.
 pub struct TyNames<'a> {
-    pub structs: &'a [String],
+    /// The name of struct `i` as shown.
+    pub struct_name: &'a dyn Fn(u32) -> String,
 }
 
 impl TyNames<'_> {
@@ -111,7 +112,7 @@ impl TyNames<'_> {
                 self.write(e, out);
                 out.push('?');
             }
-            Ty::Struct(i) => out.push_str(self.structs.get(*i as usize).map(|s| s.as_str()).unwrap_or("?")),
+            Ty::Struct(i) => out.push_str(&(self.struct_name)(*i)),
             Ty::Fn(ps, r) => {
                 out.push_str("fn(");
                 for (i, p) in ps.iter().enumerate() {

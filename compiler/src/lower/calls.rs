@@ -466,7 +466,7 @@ impl Lowerer<'_> {
                     return self.emit_call(Op::CallClosure, fr, first, &r, span, hint);
                 }
             }
-            let sname = self.structs[s as usize].name.clone();
+            let sname = self.struct_display(s);
             self.error(name_span, format!("no method '{name}' on {sname}"));
             self.args_unchecked(args);
             return self.err_call();

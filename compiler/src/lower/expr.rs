@@ -667,13 +667,14 @@ impl Lowerer<'_> {
                     return Val { ty: t, reg: dst };
                 }
                 let sname = self.structs[s as usize].name.clone();
+                let shown = self.struct_display(s);
                 if self.methods.contains_key(&(s, name.to_string())) {
                     self.error(
                         name_span,
                         format!("method '{name}' of {sname} must be called, or taken as a value with `{sname}.{name}`"),
                     );
                 } else {
-                    self.error(name_span, format!("no field '{name}' on struct {sname}"));
+                    self.error(name_span, format!("no field '{name}' on struct {shown}"));
                 }
                 self.err_val()
             }
@@ -970,7 +971,7 @@ impl Lowerer<'_> {
             let t = Ty::Struct(sid);
             return Val { reg: self.alloc(&t), ty: t };
         }
-        let sname = self.structs[sid as usize].name.clone();
+        let sname = self.struct_display(sid);
         let tys: Vec<Ty> = self.structs[sid as usize].fields.iter().map(|(_, t)| t.clone()).collect();
         // Values are evaluated in source order straight into the window, which holds the
         // fields in declaration order.

@@ -66,6 +66,8 @@ enum Item {
 
 struct StructInfo {
     name: String,
+    /// The file that declares it.
+    file: usize,
     /// False when its fields could not be parsed: uses of it are not checked.
     known: bool,
     fields: Vec<(String, Ty)>,
@@ -113,7 +115,8 @@ pub struct Lowerer<'a> {
     diags: &'a mut Diagnostics,
     types: TypeTable,
     structs: Vec<StructInfo>,
-    struct_names: Vec<String>,
+    /// Struct names that more than one file declares: shown with their module.
+    shared_struct_names: HashSet<String>,
     items: Vec<HashMap<String, Item>>,
     methods: HashMap<(u32, String), u32>,
     funcs: Vec<FuncInfo>,
@@ -143,7 +146,7 @@ impl<'a> Lowerer<'a> {
             diags,
             types: TypeTable::default(),
             structs: Vec::new(),
-            struct_names: Vec::new(),
+            shared_struct_names: HashSet::new(),
             items: vec![HashMap::new(); files.len()],
             methods: HashMap::new(),
             funcs: Vec::new(),
@@ -202,7 +205,24 @@ impl<'a> Lowerer<'a> {
     }
 
     fn show(&self, t: &Ty) -> String {
-        TyNames { structs: &self.struct_names }.show(t)
+        TyNames { struct_name: &|s| self.struct_display(s) }.show(t)
+    }
+
+    /// A struct's name as diagnostics show it: `Rect`, or `geometry.Rect` when another
+    /// file declares a `Rect` too and this one is not the file being checked (qualified
+    /// with the name the file being checked imports it as, else its module's name).
+    fn struct_display(&self, s: u32) -> String {
+        let Some(info) = self.structs.get(s as usize) else {
+            return "?".into();
+        };
+        if info.file == self.file || !self.shared_struct_names.contains(&info.name) {
+            return info.name.clone();
+        }
+        let alias = self.files[self.file].imports.iter().filter(|(_, &f)| f == info.file).map(|(a, _)| a).min();
+        match alias {
+            Some(a) => format!("{a}.{}", info.name),
+            None => format!("{}.{}", module_name(self.files[info.file].path()), info.name),
+        }
     }
 
     fn loc(&self, span: Span) -> Loc {
@@ -376,11 +396,11 @@ impl<'a> Lowerer<'a> {
                         let id = self.structs.len() as u32;
                         self.structs.push(StructInfo {
                             name: s.name.name.clone(),
+                            file: f,
                             known: !s.recovered,
                             fields: Vec::new(),
                             field_index: HashMap::new(),
                         });
-                        self.struct_names.push(s.name.name.clone());
                         self.declare(&s.name, Item::Struct(id));
                     }
                     ast::Item::Fn(d) => {
@@ -399,6 +419,12 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
+        let mut files_of: HashMap<&str, HashSet<usize>> = HashMap::new();
+        for s in &self.structs {
+            files_of.entry(s.name.as_str()).or_default().insert(s.file);
+        }
+        self.shared_struct_names =
+            files_of.into_iter().filter(|(_, fs)| fs.len() > 1).map(|(n, _)| n.to_string()).collect();
         for f in 0..self.files.len() {
             self.file = f;
             let file = &self.files[f];
@@ -811,6 +837,11 @@ fn item_span(item: &ast::Item) -> Span {
         ast::Item::Import(d) => d.span,
         ast::Item::Extern(d) => d.span,
     }
+}
+
+/// The module name of a file: its name without `.kite`.
+fn module_name(path: &str) -> String {
+    std::path::Path::new(path).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 fn main_span(f: &SourceFile) -> Span {

@@ -528,7 +528,7 @@ impl Lowerer<'_> {
                         }
                         let fields = &info.fields;
                         let Some(fi) = info.field(&fname.name) else {
-                            let sname = self.structs[s as usize].name.clone();
+                            let sname = self.struct_display(s);
                             self.error(fname.span, format!("no field '{}' on struct {sname}", fname.name));
                             self.expr(value, None, None);
                             return;
