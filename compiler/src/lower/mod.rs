@@ -493,9 +493,9 @@ impl<'a> Lowerer<'a> {
                     }
                     ast::Item::Extern(e) => {
                         self.check_param_count(e.params.len(), e.name.span);
-                        let params = e.params.iter().map(|p| self.resolve_type(&p.ty)).collect();
+                        let params = e.params.iter().map(|p| self.host_type(&p.ty)).collect();
                         let ret = match &e.ret {
-                            Some(r) => self.resolve_type(r),
+                            Some(r) => self.host_type(r),
                             None => Ty::Void,
                         };
                         if crate::builtins::is_builtin_module(&e.module) {
@@ -514,6 +514,20 @@ impl<'a> Lowerer<'a> {
     }
 
     /// A new function index; `span` is the function's name or the closure.
+    /// Resolves a parameter or result type of an `extern` function, which must be able
+    /// to cross the host boundary.
+    fn host_type(&mut self, t: &ast::TypeExpr) -> Ty {
+        let ty = self.resolve_type(t);
+        if !ty.crosses_host() {
+            self.error_hint(
+                t.span,
+                format!("{} cannot cross the host boundary", self.show(&ty)),
+                "host functions take and return int, float, bool, str, and arrays and optionals of those",
+            );
+        }
+        ty
+    }
+
     fn new_func_slot(&mut self, span: Span) -> u32 {
         if self.funcs.len() >= limits::MAX_FUNCTIONS {
             self.over_limit(Limit::Functions, span);
