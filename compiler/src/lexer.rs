@@ -370,18 +370,9 @@ fn scan_string(rest: &str, quote: usize) -> (usize, Result<String, LexError>) {
     let mut len = 0usize;
     let mut error: Option<LexError> = None;
     let mut i = 0;
-    // The next `"`, `\` and line break at or after `i` (found with the standard library's
-    // optimized search, each text searched once).
-    let find = |c: char, from: usize| rest[from..].find(c).map_or(rest.len(), |p| from + p);
-    let mut next = [find('"', 0), find('\\', 0), find('\n', 0)];
     loop {
         // A run of plain characters, copied at once.
-        for (k, c) in ['"', '\\', '\n'].into_iter().enumerate() {
-            if next[k] < i {
-                next[k] = find(c, i);
-            }
-        }
-        let run = next.into_iter().min().unwrap_or(rest.len());
+        let run = bytes[i..].iter().position(|&b| matches!(b, b'"' | b'\\' | b'\n')).map_or(bytes.len(), |p| i + p);
         push_capped(&mut value, &mut len, &rest[i..run]);
         i = run;
         match bytes.get(i) {

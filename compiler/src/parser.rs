@@ -116,6 +116,9 @@ pub fn parse_recovering(src: &str) -> Parsed {
 /// The tokens with a [`Tok::Invalid`] where the lexer reported an error, except for an
 /// unterminated comment (which runs to the end of the file).
 fn with_placeholders<'a>(src: &str, tokens: Vec<Spanned<'a>>, errors: &[LexError]) -> Vec<Spanned<'a>> {
+    if errors.is_empty() {
+        return tokens;
+    }
     let mut out = Vec::with_capacity(tokens.len() + errors.len());
     let mut bad = errors
         .iter()
@@ -451,6 +454,13 @@ mod build {
 
     pub fn expr(kind: ExprKind, lo: usize, hi: usize) -> Expr {
         Expr { kind, span: sp(lo, hi) }
+    }
+
+    /// A block; its statement list no longer grows, so it gives back spare room (most
+    /// blocks are short, and a statement is a few hundred bytes).
+    pub fn block(mut stmts: Vec<Stmt>, lo: usize, hi: usize) -> Block {
+        stmts.shrink_to_fit();
+        Block { stmts, span: sp(lo, hi) }
     }
 
     pub fn stmt(kind: StmtKind, lo: usize, hi: usize) -> Stmt {

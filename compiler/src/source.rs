@@ -52,7 +52,11 @@ impl SourceText {
         while end > start && !self.text.is_char_boundary(end) {
             end -= 1;
         }
-        let col = self.chars_before(end) - self.chars_before(start) + 1;
+        let col = if end - start <= CHAR_MARK_STRIDE {
+            self.text[start..end].chars().count() as u32
+        } else {
+            self.chars_before(end) - self.chars_before(start)
+        } + 1;
         (line as u32, col)
     }
 
