@@ -185,6 +185,17 @@ impl FnCtx {
         self.alloc(t)
     }
 
+    /// Drops the instructions from `at` on (unreachable code), and the `break` and
+    /// `continue` jumps among them that wait to be patched.
+    pub fn drop_code_from(&mut self, at: usize) {
+        self.code.truncate(at);
+        self.locs.truncate(at);
+        for l in &mut self.loops {
+            l.breaks.retain(|&j| j < at);
+            l.continues.retain(|&j| j < at);
+        }
+    }
+
     /// How many instructions the function has so far.
     pub fn code_len(&self) -> usize {
         self.prologue.len() + self.code.len()

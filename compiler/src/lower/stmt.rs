@@ -9,14 +9,23 @@ use crate::types::Ty;
 use kite_vm::bytecode::{Builtin, Op};
 
 impl Lowerer<'_> {
-    /// Lowers a block in its own scope.
+    /// Lowers a block in its own scope. Statements after one that does not fall through
+    /// (a `return`, ...) are checked but their code is dropped: nothing can reach it, and
+    /// a jump in it could lead past the function's end.
     pub(super) fn block(&mut self, b: &Block) -> bool {
         let mark = self.ctx().mark();
         self.ctx().push_scope();
         let mut falls = true;
+        let mut dead_from = None;
         for s in &b.stmts {
+            if !falls && dead_from.is_none() {
+                dead_from = Some(self.here());
+            }
             let f = self.stmt(s);
             falls = falls && f;
+        }
+        if let Some(at) = dead_from {
+            self.ctx().drop_code_from(at);
         }
         self.ctx().pop_scope();
         self.ctx().release(mark);
