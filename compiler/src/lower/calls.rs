@@ -308,6 +308,10 @@ impl Lowerer<'_> {
     ) -> Val {
         match name {
             "print" | "eprint" => {
+                // The argument count is a 16-bit operand (and a window never holds more).
+                if args.len() > u16::MAX as usize {
+                    self.error(span, format!("{name} takes at most {} arguments", u16::MAX));
+                }
                 let vals: Vec<Val> = args.iter().map(|a| self.expr(a, None, None)).collect();
                 for (v, a) in vals.iter().zip(args) {
                     self.check_printable(v, a);
