@@ -388,6 +388,7 @@ impl<'a> Lowerer<'a> {
             self.file = f;
             let file = &self.files[f];
             for item in &file.ast.items {
+                self.set_item(item_span(item));
                 match item {
                     ast::Item::Struct(s) => {
                         if self.structs.len() >= limits::MAX_STRUCTS {
@@ -602,6 +603,7 @@ impl<'a> Lowerer<'a> {
         self.emit_op(kite_vm::bytecode::Op::RetVoid, 0, 0, 0, end);
         let ctx = self.stack.pop().expect("init context");
         self.file = first_file;
+        self.set_item(first_span);
         if ctx.code_len() > self.caps.code {
             self.error_hint(
                 first_span,
@@ -820,11 +822,12 @@ fn lower_program_with(
     let init = l.lower_globals(init_order);
     l.lower_functions();
     l.file = 0;
+    l.set_item(main_span(&files[0]));
     // A file without `main` is a library: it exports its functions and has no entry point.
     let main = match l.items.first().and_then(|m| m.get("main")).copied() {
         Some(Item::Fn(id)) => {
             let f = &l.funcs[id as usize];
-            if !f.params.is_empty() || !(f.ret == Ty::Void || f.ret == Ty::Int) {
+            if f.known && (!f.params.is_empty() || !(f.ret == Ty::Void || f.ret == Ty::Int)) {
                 let span = main_span(&files[0]);
                 l.error(span, "main must be declared as `fn main()` or `fn main() -> int`");
             }
