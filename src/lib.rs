@@ -13,7 +13,6 @@
 //! # std::fs::write("rules.kite", r#"
 //! #     extern "app" fn log(msg: str);
 //! #     fn score(name: str, points: int) -> int { log("scoring " + name); return points * 10; }
-//! #     fn main() {}
 //! # "#)?;
 //! use kite::*;
 //!
@@ -58,7 +57,8 @@
 //!
 //! A script is a Kite program: every top-level function of its main file is an export,
 //! and it declares what it needs from the host as `extern "app" fn log(msg: str);`.
-//! Instantiation runs its global initializers, not `main`.
+//! It needs no `main` (a file without one is a library: exports only). Instantiation
+//! runs its global initializers, not `main`.
 
 #![warn(missing_docs)]
 

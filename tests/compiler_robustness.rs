@@ -1,7 +1,8 @@
 //! No source text makes the compiler panic: every test program, mutated at random (lines
 //! dropped, duplicated or swapped, characters deleted or inserted, tokens replaced), must
-//! compile or fail with diagnostics.
+//! compile or fail with diagnostics, and what compiles must pass the bytecode verifier.
 
+use kite_vm::bytecode::verify;
 use std::panic;
 use std::path::Path;
 
@@ -125,9 +126,17 @@ fn mutated_programs_never_panic_the_compiler() {
         let path = &files[rng.below(files.len())];
         let src = std::fs::read_to_string(path).expect("read");
         let mutated = mutate(&src, &mut rng);
-        let result = panic::catch_unwind(|| kite_compiler::compile_source(path, &mutated).is_ok());
+        let result = panic::catch_unwind(|| kite_compiler::compile_source(path, &mutated).map(|m| verify(&m)));
         match result {
-            Ok(ok) => compiled += ok as usize,
+            Ok(Ok(Ok(()))) => compiled += 1,
+            Ok(Ok(Err(e))) => panic!(
+                "case {case}: a mutation of {} compiled to bytecode that does not verify: {e}\n{mutated}",
+                path.display()
+            ),
+            Ok(Err(e)) => {
+                // Rendering the diagnostics must not panic either.
+                let _ = e.to_string();
+            }
             Err(_) => panic!("case {case}: the compiler panicked on a mutation of {}:\n{mutated}", path.display()),
         }
     }

@@ -2,6 +2,12 @@
 //!
 //! Every node carries a [`Span`]: byte offsets into its source file. Types are
 //! not resolved here; the checker turns [`TypeExpr`] into semantic types.
+//!
+//! After a syntax error the parser goes on (see `parser.rs`); what it could not read
+//! becomes an `Error` statement or expression, a function whose signature it could not
+//! read keeps its name and body with `recovered` set, a struct whose fields it could not
+//! read its name. The checker stays quiet about those, so that one mistake is reported
+//! once.
 
 /// A half-open byte range `lo..hi` in one source file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -54,6 +60,9 @@ pub struct FnDecl {
     pub ret: Option<TypeExpr>,
     pub body: Block,
     pub span: Span,
+    /// The parameters or result could not be read (a syntax error): the signature is
+    /// unknown.
+    pub recovered: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -67,6 +76,8 @@ pub struct StructDecl {
     pub name: Ident,
     pub fields: Vec<Param>,
     pub span: Span,
+    /// The fields could not be read (a syntax error): they are unknown.
+    pub recovered: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -182,6 +193,8 @@ pub enum StmtKind {
     Return(Option<Expr>),
     /// An expression statement (the checker accepts only calls).
     Expr(Expr),
+    /// A statement that could not be read (a syntax error was reported).
+    Error,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -231,6 +244,8 @@ pub enum ExprKind {
         ret: Option<TypeExpr>,
         body: Block,
     },
+    /// An expression that could not be read (a lexical or syntax error was reported).
+    Error,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -8,6 +8,7 @@
 
 use crate::ast::Span;
 use crate::diagnostic::Diagnostic;
+use crate::lower::limits::{MAX_IDENT, MAX_STRING};
 use logos::Logos;
 use std::fmt;
 
@@ -66,7 +67,7 @@ pub enum Tok<'a> {
     BlockComment,
 
     /// `[A-Za-z_][A-Za-z0-9_]*` that is not a keyword.
-    #[regex(r"[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice())]
+    #[regex(r"[A-Za-z_][A-Za-z0-9_]*", ident)]
     Ident(&'a str),
     /// An integer literal's value.
     Int(u64),
@@ -212,6 +213,9 @@ pub enum Tok<'a> {
     RBrace,
     #[token("->")]
     Arrow,
+    /// What the lexer could not read (never produced by the lexer itself: the parser puts
+    /// one where the lexer reported an error, so that parsing goes on).
+    Invalid,
 }
 
 impl fmt::Display for Tok<'_> {
@@ -231,7 +235,7 @@ impl Tok<'_> {
     pub fn fixed_text(&self) -> &'static str {
         use Tok::*;
         match self {
-            Trivia | BlockComment | Ident(_) | Int(_) | Float(_) | Str(_) | Number => "",
+            Trivia | BlockComment | Ident(_) | Int(_) | Float(_) | Str(_) | Number | Invalid => "",
             Fn => "fn",
             Let => "let",
             Var => "var",
@@ -304,6 +308,20 @@ impl Tok<'_> {
 
 type LogosLexer<'a> = logos::Lexer<'a, Tok<'a>>;
 
+/// An identifier, at most [`MAX_IDENT`] bytes long.
+fn ident<'a>(lex: &mut LogosLexer<'a>) -> Result<&'a str, LexError> {
+    let text = lex.slice();
+    if text.len() > MAX_IDENT {
+        let span = lex.span();
+        return Err(LexError::new(
+            span.start,
+            span.end,
+            format!("identifier is too long: {} bytes, more than the limit of {MAX_IDENT}", text.len()),
+        ));
+    }
+    Ok(text)
+}
+
 /// Skips a `/* ... */` comment, counting nested `/*` `*/` pairs.
 fn block_comment(lex: &mut LogosLexer<'_>) -> Result<logos::Skip, LexError> {
     let start = lex.span().start;
@@ -343,38 +361,69 @@ fn lex_string(lex: &mut LogosLexer<'_>) -> Result<String, LexError> {
 /// Scans the body of a string literal whose opening quote is at `quote`; `rest` is
 /// the text after that quote. Returns the bytes consumed (through the closing quote,
 /// or up to the end of the line when unterminated) and the value or the first error.
+/// A value longer than [`MAX_STRING`] bytes is an error (and is not built past that).
 fn scan_string(rest: &str, quote: usize) -> (usize, Result<String, LexError>) {
     let base = quote + 1;
+    let bytes = rest.as_bytes();
     let mut value = String::new();
+    // Bytes of the value, counted on past the limit.
+    let mut len = 0usize;
     let mut error: Option<LexError> = None;
-    let mut chars = rest.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '"' => return (i + 1, error.map_or(Ok(value), Err)),
-            '\n' => break,
-            '\\' => match chars.peek().copied() {
-                None | Some((_, '\n')) => break,
-                Some((j, e)) => {
-                    chars.next();
-                    let escaped = match e {
-                        'u' => scan_unicode_escape(rest, base, i, j + 1, &mut chars),
-                        _ => simple_escape(e).ok_or_else(|| invalid_escape(base + i, base + j + e.len_utf8(), e)),
-                    };
-                    match escaped {
-                        Ok(ch) => value.push(ch),
-                        Err(err) => {
-                            error.get_or_insert(err);
-                        }
+    let mut i = 0;
+    loop {
+        // A run of plain characters, copied at once.
+        let run = bytes[i..].iter().position(|&b| matches!(b, b'"' | b'\\' | b'\n')).map_or(bytes.len(), |p| i + p);
+        push_capped(&mut value, &mut len, &rest[i..run]);
+        i = run;
+        match bytes.get(i) {
+            Some(b'"') => {
+                if len > MAX_STRING && error.is_none() {
+                    error = Some(LexError::new(
+                        quote,
+                        base + i + 1,
+                        format!("string literal is too long: {len} bytes, more than the limit of {MAX_STRING}"),
+                    ));
+                }
+                return (i + 1, error.map_or(Ok(value), Err));
+            }
+            Some(b'\\') => {
+                let j = i + 1;
+                let Some(e) = rest[j..].chars().next().filter(|&e| e != '\n') else {
+                    break;
+                };
+                let (next, escaped) = match e {
+                    'u' => scan_unicode_escape(rest, base, i, j + 1),
+                    _ => (
+                        j + e.len_utf8(),
+                        simple_escape(e).ok_or_else(|| invalid_escape(base + i, base + j + e.len_utf8(), e)),
+                    ),
+                };
+                i = next;
+                match escaped {
+                    Ok(ch) => push_capped(&mut value, &mut len, ch.encode_utf8(&mut [0; 4])),
+                    Err(err) => {
+                        error.get_or_insert(err);
                     }
                 }
-            },
-            _ => value.push(c),
+            }
+            _ => break,
         }
     }
     let end = rest.find('\n').unwrap_or(rest.len());
     let err = LexError::new(quote, base + end, "unterminated string")
         .with_hint("close the string with `\"` on the same line");
     (end, Err(err))
+}
+
+/// Appends `s` to a string literal's value unless that would pass [`MAX_STRING`];
+/// counts its bytes in `len` either way.
+fn push_capped(value: &mut String, len: &mut usize, s: &str) {
+    *len = len.saturating_add(s.len());
+    if *len <= MAX_STRING {
+        value.push_str(s);
+    } else {
+        *value = String::new();
+    }
 }
 
 /// The value of a one-character escape such as `\n`.
@@ -396,45 +445,33 @@ fn invalid_escape(lo: usize, hi: usize, c: char) -> LexError {
 }
 
 /// Scans `{HEX}` after `\u`. `backslash` is the offset of `\` and `after_u` the offset
-/// after `u`, both relative to `rest` (which starts at source offset `base`).
-fn scan_unicode_escape(
-    rest: &str,
-    base: usize,
-    backslash: usize,
-    after_u: usize,
-    chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
-) -> Result<char, LexError> {
+/// after `u`, both relative to `rest` (which starts at source offset `base`). Returns
+/// where scanning goes on, and the character or the error.
+fn scan_unicode_escape(rest: &str, base: usize, backslash: usize, after_u: usize) -> (usize, Result<char, LexError>) {
     let bad = |hi: usize| {
         let text = rest.get(backslash..hi).unwrap_or("\\u");
         LexError::new(base + backslash, base + hi, format!("invalid unicode escape '{text}'"))
             .with_hint("write \\u{...} with 1 to 6 hex digits naming a Unicode scalar value")
     };
-    if chars.peek().map(|&(_, c)| c) != Some('{') {
-        return Err(bad(after_u));
+    let b = rest.as_bytes();
+    if b.get(after_u) != Some(&b'{') {
+        return (after_u, Err(bad(after_u)));
     }
-    chars.next();
     let digits_start = after_u + 1;
     let mut end = digits_start;
-    while let Some(&(k, c)) = chars.peek() {
-        if !c.is_ascii_hexdigit() {
-            break;
-        }
-        chars.next();
-        end = k + 1;
+    while b.get(end).is_some_and(u8::is_ascii_hexdigit) {
+        end += 1;
     }
-    match chars.peek().copied() {
-        Some((k, '}')) => {
-            chars.next();
-            let digits = &rest[digits_start..end];
-            let value = if (1..=6).contains(&digits.len()) {
-                u32::from_str_radix(digits, 16).ok().and_then(char::from_u32)
-            } else {
-                None
-            };
-            value.ok_or_else(|| bad(k + 1))
-        }
-        _ => Err(bad(end)),
+    if b.get(end) != Some(&b'}') {
+        return (end, Err(bad(end)));
     }
+    let digits = &rest[digits_start..end];
+    let value = if (1..=6).contains(&digits.len()) {
+        u32::from_str_radix(digits, 16).ok().and_then(char::from_u32)
+    } else {
+        None
+    };
+    (end + 1, value.ok_or_else(|| bad(end + 1)))
 }
 
 /// Scans a number literal whose first digit was just matched.

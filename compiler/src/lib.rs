@@ -10,6 +10,7 @@ pub mod lexer;
 pub mod loader;
 pub mod lower;
 pub mod parser;
+pub mod source;
 pub mod types;
 
 pub use kite_vm::bytecode::Module;

@@ -2,36 +2,42 @@
 //! Import cycles and missing modules are errors at the `import` that causes them.
 
 use crate::ast::{self, Span};
-use crate::diagnostic::{render, Diagnostic};
+use crate::diagnostic::{Diagnostic, Diagnostics, FileDiagnostic};
+use crate::lower::limits::{MAX_FILES, MAX_SOURCE};
 use crate::lower::{lower_program, SourceFile};
+use crate::source::SourceText;
 use kite_vm::bytecode::Module;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-/// A diagnostic with the file it belongs to.
-#[derive(Clone, Debug)]
-pub struct FileDiagnostic {
-    pub path: String,
-    pub src: String,
-    pub diagnostic: Diagnostic,
-}
-
-/// Why a program did not compile: every diagnostic found, in file order.
+/// Why a program did not compile: the first diagnostics in file order (at most
+/// [`crate::diagnostic::MAX_DIAGNOSTICS`]), and how many more there were.
 #[derive(Clone, Debug)]
 pub struct CompileError {
     pub diagnostics: Vec<FileDiagnostic>,
+    /// Diagnostics found but not kept.
+    pub omitted: usize,
 }
 
 impl CompileError {
     fn io(path: &str, msg: String) -> CompileError {
+        let source = Arc::new(SourceText::unreadable(path.to_string()));
         CompileError {
-            diagnostics: vec![FileDiagnostic {
-                path: path.to_string(),
-                src: String::new(),
-                diagnostic: Diagnostic::new(Span::default(), msg),
-            }],
+            diagnostics: vec![FileDiagnostic { source, diagnostic: Diagnostic::new(Span::default(), msg) }],
+            omitted: 0,
         }
+    }
+
+    fn from_diagnostics(ds: Diagnostics) -> CompileError {
+        let (diagnostics, omitted) = ds.finish();
+        CompileError { diagnostics, omitted }
+    }
+
+    /// How many errors were found (shown or not).
+    pub fn count(&self) -> usize {
+        self.diagnostics.len() + self.omitted
     }
 }
 
@@ -41,14 +47,13 @@ impl fmt::Display for CompileError {
             if i > 0 {
                 writeln!(f)?;
             }
-            if d.src.is_empty() {
-                writeln!(f, "{}: error: {}", d.path, d.diagnostic.message)?;
-            } else {
-                write!(f, "{}", render(&d.path, &d.src, &d.diagnostic))?;
-            }
+            write!(f, "{}", d.render())?;
         }
-        let n = self.diagnostics.len();
-        if n > 1 {
+        let n = self.count();
+        if self.omitted > 0 {
+            let s = if self.omitted == 1 { "" } else { "s" };
+            writeln!(f, "\nand {} more error{s} ({n} in all)", self.omitted)?;
+        } else if n > 1 {
             writeln!(f, "\n{n} errors")?;
         }
         Ok(())
@@ -93,7 +98,9 @@ struct Loader<'s> {
     /// Files whose imports are being loaded (for cycle detection).
     visiting: Vec<usize>,
     order: Vec<usize>,
-    errors: Vec<FileDiagnostic>,
+    diags: Diagnostics,
+    /// Whether a file could not be read or an import not resolved (then nothing is lowered).
+    load_failed: bool,
 }
 
 impl Loader<'_> {
@@ -101,25 +108,30 @@ impl Loader<'_> {
         let src = match self.source.read(path) {
             Ok(s) => s,
             Err(e) => {
-                self.errors.push(FileDiagnostic {
-                    path: display,
-                    src: String::new(),
-                    diagnostic: Diagnostic::new(Span::default(), format!("cannot read file: {e}")),
-                });
+                let source = Arc::new(SourceText::unreadable(display));
+                let d = Diagnostic::new(Span::default(), format!("cannot read file: {e}"));
+                self.diags.report(self.files.len(), &source, d);
+                self.load_failed = true;
                 return None;
             }
         };
-        let ast = match crate::parser::parse(&src) {
-            Ok(a) => a,
-            Err(ds) => {
-                for d in ds {
-                    self.errors.push(FileDiagnostic { path: display.clone(), src: src.clone(), diagnostic: d });
-                }
-                ast::File { items: Vec::new() }
-            }
-        };
+        if src.len() > MAX_SOURCE {
+            let source = Arc::new(SourceText::unreadable(display));
+            let msg = format!("the file has {} bytes, more than the limit of {MAX_SOURCE}", src.len());
+            self.diags.report(self.files.len(), &source, Diagnostic::new(Span::default(), msg));
+            self.load_failed = true;
+            return None;
+        }
+        let source = Arc::new(SourceText::new(display, src));
         let idx = self.files.len();
-        self.files.push(SourceFile::new(display, src, ast));
+        // Parse errors do not stop the compile: the rest of the program is still checked.
+        let parsed = crate::parser::parse_recovering(&source.text);
+        for d in parsed.errors {
+            self.diags.report(idx, &source, d);
+        }
+        let mut file = SourceFile::new(source, parsed.file);
+        file.syntax_errors = parsed.syntax_errors;
+        self.files.push(file);
         // Registered under its canonical path before its imports load, so a cycle back to
         // it is found whatever spelling the import uses.
         self.by_path.insert(canonical(path), idx);
@@ -140,12 +152,9 @@ impl Loader<'_> {
     }
 
     fn err(&mut self, file: usize, span: Span, msg: String) {
-        let f = &self.files[file];
-        self.errors.push(FileDiagnostic {
-            path: f.path.clone(),
-            src: f.src.clone(),
-            diagnostic: Diagnostic::new(span, msg),
-        });
+        let source = Arc::clone(&self.files[file].source);
+        self.diags.report(file, &source, Diagnostic::new(span, msg));
+        self.load_failed = true;
     }
 
     fn import(&mut self, from: usize, dir: &Path, imp: &ast::ImportDecl) {
@@ -172,7 +181,7 @@ impl Loader<'_> {
                 let chain: Vec<String> = self.visiting[pos..]
                     .iter()
                     .chain(std::iter::once(&idx))
-                    .map(|&i| module_name(&self.files[i].path))
+                    .map(|&i| module_name(self.files[i].path()))
                     .collect();
                 self.err(from, imp.span, format!("import cycle: {}", chain.join(" -> ")));
                 return;
@@ -182,6 +191,14 @@ impl Loader<'_> {
         }
         if !path.is_file() {
             self.err(from, imp.module.span, format!("cannot find module '{name}' (looked for {})", path.display()));
+            return;
+        }
+        if self.files.len() >= MAX_FILES {
+            self.err(
+                from,
+                imp.span,
+                format!("the program has more than {MAX_FILES} files, the limit of the bytecode format"),
+            );
             return;
         }
         let display = path.display().to_string();
@@ -208,20 +225,18 @@ fn compile_with(source: &dyn Source, path: &Path) -> Result<Module, CompileError
         by_path: HashMap::new(),
         visiting: Vec::new(),
         order: Vec::new(),
-        errors: Vec::new(),
+        diags: Diagnostics::new(),
+        load_failed: false,
     };
-    if l.load(path, display.clone()).is_none() {
-        return Err(CompileError { diagnostics: l.errors });
+    l.load(path, display);
+    if l.load_failed {
+        return Err(CompileError::from_diagnostics(l.diags));
     }
-    if !l.errors.is_empty() {
-        return Err(CompileError { diagnostics: l.errors });
+    let mut diags = l.diags;
+    match lower_program(&l.files, &l.order, &mut diags) {
+        Some(m) if diags.is_empty() => Ok(m),
+        _ => Err(CompileError::from_diagnostics(diags)),
     }
-    lower_program(&l.files, &l.order).map_err(|ds| CompileError {
-        diagnostics: ds
-            .into_iter()
-            .map(|(f, d)| FileDiagnostic { path: l.files[f].path.clone(), src: l.files[f].src.clone(), diagnostic: d })
-            .collect(),
-    })
 }
 
 /// Compiles the program whose main file is `path`.

@@ -4,12 +4,19 @@
 //! build time) and reads the tokens of [`crate::lexer`]. This module drives it,
 //! rejects pathologically deep nesting before parsing, and turns lexer and parser
 //! errors into [`Diagnostic`]s.
+//!
+//! Errors do not stop parsing. What the lexer cannot read becomes a placeholder token
+//! that the grammar takes as an expression (so `let s = "\q";` still declares `s`),
+//! and after a syntax error the grammar's error rules skip to a point where parsing can
+//! go on (see `grammar.lalrpop`), so one pass reports every error of a file. A syntax
+//! error at a placeholder, or right after one, is not reported: the lexer's error
+//! already is.
 
 use crate::ast;
 use crate::ast::Span;
 use crate::diagnostic::Diagnostic;
 use crate::lexer::{self, LexError, Spanned, Tok};
-use lalrpop_util::ParseError;
+use lalrpop_util::{ErrorRecovery, ParseError};
 
 lalrpop_util::lalrpop_mod!(
     #[allow(clippy::all, clippy::pedantic, unused, missing_docs, unreachable_pub)]
@@ -21,17 +28,136 @@ lalrpop_util::lalrpop_mod!(
 /// Later passes may recurse over the tree; this keeps them far from the stack's end.
 pub const MAX_NESTING: usize = 1024;
 
-/// Parses one `.kite` file.
-///
-/// On failure returns every lexical error of the file, or else the first syntax error.
+/// Parses one `.kite` file; on failure returns every error found, in source order.
 pub fn parse(src: &str) -> Result<ast::File, Vec<Diagnostic>> {
-    let (tokens, errors) = lexer::tokenize(src);
-    if !errors.is_empty() {
-        return Err(errors.into_iter().map(LexError::into_diagnostic).collect());
+    let parsed = parse_recovering(src);
+    if parsed.errors.is_empty() {
+        Ok(parsed.file)
+    } else {
+        Err(parsed.errors)
     }
-    check_nesting(&tokens).map_err(|d| vec![d])?;
+}
+
+/// A file parsed as far as possible, and every lexical and syntax error in it (in
+/// source order). With errors, `file` holds what could be read.
+#[derive(Debug)]
+pub struct Parsed {
+    pub file: ast::File,
+    pub errors: Vec<Diagnostic>,
+    /// Where the syntax errors are (also those not reported, at or after a placeholder),
+    /// in order: code after one may be misread.
+    pub syntax_errors: Vec<u32>,
+}
+
+/// Errors the grammar collects while it parses on.
+#[derive(Default)]
+pub struct ParseErrors<'input> {
+    /// Syntax errors the parser recovered from.
+    pub recovered: Vec<ErrorRecovery<usize, Tok<'input>, LexError>>,
+    /// Errors found by the grammar's actions (a nested optional type, ...).
+    pub actions: Vec<LexError>,
+}
+
+/// Parses one `.kite` file, going on after errors.
+pub fn parse_recovering(src: &str) -> Parsed {
+    let (tokens, lex_errors) = lexer::tokenize(src);
+    let mut errors: Vec<Diagnostic> = Vec::new();
+    if let Err(d) = check_nesting(&tokens) {
+        errors.extend(lex_errors.into_iter().map(LexError::into_diagnostic));
+        errors.push(d);
+        errors.sort_by_key(|d| d.span.lo);
+        return Parsed { file: ast::File { items: Vec::new() }, errors, syntax_errors: Vec::new() };
+    }
+    let tokens = with_placeholders(src, tokens, &lex_errors);
+    errors.extend(lex_errors.into_iter().map(LexError::into_diagnostic));
+    let mut found = ParseErrors::default();
     let input = tokens.iter().cloned().map(Ok::<_, LexError>);
-    grammar::FileParser::new().parse(src, input).map_err(|e| vec![syntax_error(src, &tokens, e)])
+    let result = grammar::FileParser::new().parse(src, &mut found, input);
+    // Each error with the index of the token parsing resumed at after it.
+    let mut syntax: Vec<(GrammarError<'_>, usize)> = found
+        .recovered
+        .into_iter()
+        .map(|r| {
+            let resume = match r.dropped_tokens.last() {
+                Some(t) => token_index(&tokens, t.0) + 1,
+                None => token_index(&tokens, error_offset(&r.error)),
+            };
+            (r.error, resume)
+        })
+        .collect();
+    let file = match result {
+        Ok(file) => file,
+        Err(e) => {
+            syntax.push((e, tokens.len()));
+            ast::File { items: Vec::new() }
+        }
+    };
+    syntax.sort_by_key(|(e, _)| error_offset(e));
+    let mut syntax_errors = Vec::with_capacity(syntax.len());
+    // Like yacc, an error less than three tokens after the point where parsing resumed
+    // after the previous one is taken as its consequence and not reported.
+    let mut quiet_until = 0;
+    for (e, resume) in syntax {
+        let at = error_offset(&e);
+        syntax_errors.push(at as u32);
+        let quiet = token_index(&tokens, at) < quiet_until || after_placeholder(&tokens, &e);
+        quiet_until = resume + 3;
+        if !quiet {
+            errors.push(syntax_error(src, &tokens, e));
+        }
+    }
+    syntax_errors.sort_unstable();
+    errors.extend(found.actions.into_iter().map(LexError::into_diagnostic));
+    // Stable: at one offset, the lexer's error comes first.
+    errors.sort_by_key(|d| d.span.lo);
+    Parsed { file, errors, syntax_errors }
+}
+
+/// The tokens with a [`Tok::Invalid`] where the lexer reported an error, except for an
+/// unterminated comment (which runs to the end of the file).
+fn with_placeholders<'a>(src: &str, tokens: Vec<Spanned<'a>>, errors: &[LexError]) -> Vec<Spanned<'a>> {
+    if errors.is_empty() {
+        return tokens;
+    }
+    let mut out = Vec::with_capacity(tokens.len() + errors.len());
+    let mut bad = errors
+        .iter()
+        .filter(|e| src.get(e.span.lo as usize..e.span.lo as usize + 2) != Some("/*"))
+        .map(|e| (e.span.lo as usize, Tok::Invalid, e.span.hi as usize))
+        .peekable();
+    for t in tokens {
+        while bad.peek().is_some_and(|b| b.0 <= t.0) {
+            out.extend(bad.next());
+        }
+        out.push(t);
+    }
+    out.extend(bad);
+    out
+}
+
+/// The index of the first token at or after byte `at`.
+fn token_index(tokens: &[Spanned<'_>], at: usize) -> usize {
+    tokens.partition_point(|t| t.0 < at)
+}
+
+/// The offset a syntax error is at.
+fn error_offset(e: &GrammarError<'_>) -> usize {
+    match e {
+        ParseError::UnrecognizedToken { token, .. } | ParseError::ExtraToken { token } => token.0,
+        ParseError::UnrecognizedEof { location, .. } | ParseError::InvalidToken { location } => *location,
+        ParseError::User { error } => error.span.lo as usize,
+    }
+}
+
+/// Whether a syntax error is at a placeholder token or right after one.
+fn after_placeholder(tokens: &[Spanned<'_>], e: &GrammarError<'_>) -> bool {
+    if matches!(e, ParseError::User { .. }) {
+        return false;
+    }
+    let at = error_offset(e);
+    let i = tokens.partition_point(|t| t.0 < at);
+    let is_bad = |i: usize| tokens.get(i).is_some_and(|t| t.1 == Tok::Invalid);
+    is_bad(i) || (i > 0 && is_bad(i - 1))
 }
 
 // ------------------------------------------------------------------ nesting limit
@@ -217,7 +343,7 @@ const CLOSERS: &[&str] = &[";", ",", ")", "]", "}", ":"];
 /// A short English summary of lalrpop's expected-terminal list, e.g.
 /// `';' or an operator`, `an expression`, `a statement or '}'`.
 fn summarize_expected(expected: &[String]) -> Option<String> {
-    let mut left: Vec<&str> = expected.iter().map(|s| s.trim_matches('"')).collect();
+    let mut left: Vec<&str> = expected.iter().map(|s| s.trim_matches('"')).filter(|t| *t != "BAD").collect();
     let has = |set: &[&str], t: &str| set.contains(&t);
     let mut phrases: Vec<String> = Vec::new();
     let mut take = |left: &mut Vec<&str>, group: &[&str], phrase: &str| {
@@ -283,7 +409,7 @@ fn join_or(items: &[String]) -> Option<String> {
 /// A hint for common mistakes behind a syntax error at token `lo`.
 fn hint_for(src: &str, tokens: &[Spanned<'_>], lo: usize, tok: &Tok<'_>, expected: &[String]) -> Option<String> {
     let expects = |t: &str| expected.iter().any(|e| e.trim_matches('"') == t);
-    let index = tokens.iter().position(|t| t.0 == lo)?;
+    let index = tokens.binary_search_by_key(&lo, |t| t.0).ok()?;
     let prev = index.checked_sub(1).and_then(|i| tokens.get(i));
     let is_cmp = matches!(tok, Tok::Lt | Tok::Le | Tok::Gt | Tok::Ge | Tok::EqEq | Tok::Ne);
     if is_cmp && !expects("INT") {
@@ -315,12 +441,8 @@ fn hint_for(src: &str, tokens: &[Spanned<'_>], lo: usize, tok: &Tok<'_>, expecte
 mod build {
     use crate::ast::*;
     use crate::lexer::LexError;
-    use lalrpop_util::ParseError;
 
-    /// Wraps an action's error for lalrpop.
-    pub fn user<T>(error: LexError) -> ParseError<usize, T, LexError> {
-        ParseError::User { error }
-    }
+    use crate::parser::ParseErrors;
 
     pub fn sp(lo: usize, hi: usize) -> Span {
         Span::new(lo, hi)
@@ -332,6 +454,13 @@ mod build {
 
     pub fn expr(kind: ExprKind, lo: usize, hi: usize) -> Expr {
         Expr { kind, span: sp(lo, hi) }
+    }
+
+    /// A block; its statement list no longer grows, so it gives back spare room (most
+    /// blocks are short, and a statement is a few hundred bytes).
+    pub fn block(mut stmts: Vec<Stmt>, lo: usize, hi: usize) -> Block {
+        stmts.shrink_to_fit();
+        Block { stmts, span: sp(lo, hi) }
     }
 
     pub fn stmt(kind: StmtKind, lo: usize, hi: usize) -> Stmt {
@@ -346,14 +475,17 @@ mod build {
         TypeExpr { span: name.span, kind: TypeExprKind::Named(name) }
     }
 
-    /// `T?`; more than one `?` (`T??`, `T? ?`) is an error pointing at the marks.
-    pub fn optional(t: TypeExpr, marks: u32, lo: usize, hi: usize) -> Result<TypeExpr, LexError> {
+    /// `T?`; more than one `?` (`T??`, `T? ?`) is an error pointing at the marks (the
+    /// type is then read as `T?`).
+    pub fn optional(errors: &mut ParseErrors<'_>, t: TypeExpr, marks: u32, lo: usize, hi: usize) -> TypeExpr {
         if marks > 1 {
-            return Err(LexError::new(lo, hi, "nested optional type is not allowed")
-                .with_hint("`T?` already holds nil; use a single `?`"));
+            errors.actions.push(
+                LexError::new(lo, hi, "nested optional type is not allowed")
+                    .with_hint("`T?` already holds nil; use a single `?`"),
+            );
         }
         let span = t.span.to(sp(lo, hi));
-        Ok(TypeExpr { kind: TypeExprKind::Optional(Box::new(t)), span })
+        TypeExpr { kind: TypeExprKind::Optional(Box::new(t)), span }
     }
 
     pub fn binary(op: BinOp, l: Expr, r: Expr) -> Expr {
@@ -416,39 +548,52 @@ mod build {
     }
 
     /// `path { field: value, ... }`.
-    pub fn struct_lit(path: Expr, fields: Vec<(Ident, Expr)>, hi: usize) -> Result<Expr, LexError> {
+    pub fn struct_lit(errors: &mut ParseErrors<'_>, path: Expr, fields: Vec<(Ident, Expr)>, hi: usize) -> Expr {
         let lo = path.span.lo as usize;
         match struct_path(&path) {
-            Some(names) => Ok(expr(ExprKind::StructLit(names, fields), lo, hi)),
-            None => Err(LexError::new(lo, path.span.hi as usize, "a struct literal needs a struct name before '{'")
-                .with_hint("write `Name { field: value }` or `module.Name { ... }`")),
+            Some(names) => expr(ExprKind::StructLit(names, fields), lo, hi),
+            None => {
+                errors.actions.push(
+                    LexError::new(lo, path.span.hi as usize, "a struct literal needs a struct name before '{'")
+                        .with_hint("write `Name { field: value }` or `module.Name { ... }`"),
+                );
+                expr(ExprKind::Error, lo, hi)
+            }
         }
     }
 
-    /// Rejects a statement whose first character is `{`.
-    fn check_not_brace(input: &str, lo: usize) -> Result<(), LexError> {
+    /// Whether a statement's first character is `{` (an error: reported here).
+    fn starts_with_brace(errors: &mut ParseErrors<'_>, input: &str, lo: usize) -> bool {
         if input.as_bytes().get(lo) == Some(&b'{') {
-            return Err(LexError::new(lo, lo + 1, "a statement cannot start with '{'")
-                .with_hint("Kite has no bare blocks; wrap a map literal in parentheses"));
+            errors.actions.push(
+                LexError::new(lo, lo + 1, "a statement cannot start with '{'")
+                    .with_hint("Kite has no bare blocks; wrap a map literal in parentheses"),
+            );
+            return true;
         }
-        Ok(())
+        false
     }
 
     pub fn assign(
+        errors: &mut ParseErrors<'_>,
         input: &str,
         target: Expr,
         op: Option<BinOp>,
         value: Expr,
         lo: usize,
         hi: usize,
-    ) -> Result<Stmt, LexError> {
-        check_not_brace(input, lo)?;
-        Ok(stmt(StmtKind::Assign { target, op, value }, lo, hi))
+    ) -> Stmt {
+        if starts_with_brace(errors, input, lo) {
+            return stmt(StmtKind::Error, lo, hi);
+        }
+        stmt(StmtKind::Assign { target, op, value }, lo, hi)
     }
 
-    pub fn expr_stmt(input: &str, e: Expr, lo: usize, hi: usize) -> Result<Stmt, LexError> {
-        check_not_brace(input, lo)?;
-        Ok(stmt(StmtKind::Expr(e), lo, hi))
+    pub fn expr_stmt(errors: &mut ParseErrors<'_>, input: &str, e: Expr, lo: usize, hi: usize) -> Stmt {
+        if starts_with_brace(errors, input, lo) {
+            return stmt(StmtKind::Error, lo, hi);
+        }
+        stmt(StmtKind::Expr(e), lo, hi)
     }
 }
 
@@ -524,6 +669,7 @@ mod tests {
                 format!("{} {{{}}}", p.join("."), fs.join(", "))
             }
             ExprKind::Closure { params, .. } => format!("(closure {})", params.len()),
+            ExprKind::Error => "<error>".into(),
         }
     }
 
@@ -753,6 +899,7 @@ mod tests {
                 StmtKind::Continue => "continue".into(),
                 StmtKind::Return(e) => format!("return{}", e.is_some()),
                 StmtKind::Expr(_) => "expr".into(),
+                StmtKind::Error => "error".into(),
             })
             .collect();
         assert_eq!(

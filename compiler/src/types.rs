@@ -53,6 +53,33 @@ impl Ty {
     pub fn is_key(&self) -> bool {
         matches!(self, Ty::Int | Ty::Str | Ty::Bool)
     }
+    /// How deeply the type nests, as the bytecode verifier counts it: `int`, `str` and
+    /// structs are 1, `[int]` is 2, a function type is one more than its deepest
+    /// parameter or result. (`nil` is held as an `int?`: 2.)
+    pub fn depth(&self) -> u32 {
+        match self {
+            Ty::Int | Ty::Float | Ty::Bool | Ty::Str | Ty::Void | Ty::Error | Ty::Struct(_) => 1,
+            Ty::Nil => 2,
+            Ty::Array(e) | Ty::Opt(e) => e.depth() + 1,
+            Ty::Map(k, v) => k.depth().max(v.depth()) + 1,
+            Ty::Fn(ps, r) => {
+                let r = if **r == Ty::Void { 0 } else { r.depth() };
+                ps.iter().map(Ty::depth).max().unwrap_or(0).max(r) + 1
+            }
+        }
+    }
+
+    /// Whether values of the type can cross the host boundary (be a parameter or the
+    /// result of an `extern` function): `int`, `float`, `bool`, `str`, and arrays and
+    /// optionals of those (`Error` too, already reported).
+    pub fn crosses_host(&self) -> bool {
+        match self {
+            Ty::Int | Ty::Float | Ty::Bool | Ty::Str | Ty::Error => true,
+            Ty::Array(e) | Ty::Opt(e) => e.crosses_host(),
+            Ty::Void | Ty::Nil | Ty::Map(..) | Ty::Struct(_) | Ty::Fn(..) => false,
+        }
+    }
+
     /// True when both are the same or either is `Error`.
     pub fn same(&self, other: &Ty) -> bool {
         self.is_error() || other.is_error() || self == other
@@ -61,7 +88,8 @@ impl Ty {
 
 /// Renders types as source text, with struct names.
 pub struct TyNames<'a> {
-    pub structs: &'a [String],
+    /// The name of struct `i` as shown.
+    pub struct_name: &'a dyn Fn(u32) -> String,
 }
 
 impl TyNames<'_> {
@@ -95,7 +123,7 @@ impl TyNames<'_> {
                 self.write(e, out);
                 out.push('?');
             }
-            Ty::Struct(i) => out.push_str(self.structs.get(*i as usize).map(|s| s.as_str()).unwrap_or("?")),
+            Ty::Struct(i) => out.push_str(&(self.struct_name)(*i)),
             Ty::Fn(ps, r) => {
                 out.push_str("fn(");
                 for (i, p) in ps.iter().enumerate() {

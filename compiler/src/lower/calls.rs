@@ -49,6 +49,10 @@ impl Lowerer<'_> {
     ) -> Val {
         match &callee.kind {
             ExprKind::Ident(name) => match self.lookup_name(name) {
+                Name::Func(f) if !self.funcs[f as usize].known => {
+                    self.args_unchecked(args);
+                    self.err_call()
+                }
                 Name::Func(f) => {
                     let info = &self.funcs[f as usize];
                     let (ps, r) = (info.params.clone(), info.ret.clone());
@@ -71,6 +75,10 @@ impl Lowerer<'_> {
                         Name::BuiltinModule => return self.module_call(modname, &m.name, args, span, hint),
                         Name::Module(f) => {
                             return match self.items[f].get(&m.name).copied() {
+                                Some(super::Item::Fn(fid)) if !self.funcs[fid as usize].known => {
+                                    self.args_unchecked(args);
+                                    self.err_call()
+                                }
                                 Some(super::Item::Fn(fid)) => {
                                     let info = &self.funcs[fid as usize];
                                     let (ps, r) = (info.params.clone(), info.ret.clone());
@@ -204,7 +212,7 @@ impl Lowerer<'_> {
         };
         let ps: Vec<Ty> = sig.params.iter().map(|t| sig_ty(*t)).collect();
         let r = sig.ret.map(sig_ty).unwrap_or(Ty::Void);
-        let id = self.import_id(m, name, ps.clone(), r.clone());
+        let id = self.import_id(m, name, ps.clone(), r.clone(), span);
         let first = self.args(&format!("{m}.{name}"), &ps, args, span);
         self.emit_call(Op::CallHost, id as u16, first, &r, span, hint)
     }
@@ -301,6 +309,10 @@ impl Lowerer<'_> {
     ) -> Val {
         match name {
             "print" | "eprint" => {
+                // The argument count is a 16-bit operand (and a window never holds more).
+                if args.len() > u16::MAX as usize {
+                    self.error(span, format!("{name} takes at most {} arguments", u16::MAX));
+                }
                 let vals: Vec<Val> = args.iter().map(|a| self.expr(a, None, None)).collect();
                 for (v, a) in vals.iter().zip(args) {
                     self.check_printable(v, a);
@@ -413,7 +425,16 @@ impl Lowerer<'_> {
     ) -> Val {
         // Struct: a method, or a field holding a function.
         if let Ty::Struct(s) = recv.ty {
-            if let Some(&fid) = self.methods.get(&(s, name.to_string())) {
+            let method = self.methods.get(&(s, name.to_string())).copied();
+            let unknown = match method {
+                Some(f) => !self.funcs[f as usize].known,
+                None => !self.structs[s as usize].known,
+            };
+            if unknown {
+                self.args_unchecked(args);
+                return self.err_call();
+            }
+            if let Some(fid) = method {
                 let info = &self.funcs[fid as usize];
                 let (ps, r) = (info.params.clone(), info.ret.clone());
                 if ps.is_empty() {
@@ -429,8 +450,9 @@ impl Lowerer<'_> {
                     l.emit_call(Op::Call, fid as u16, first, &r, span, hint)
                 });
             }
-            let fields = &self.structs[s as usize].fields;
-            if let Some(i) = fields.iter().position(|(n, _)| n == name) {
+            let info = &self.structs[s as usize];
+            let fields = &info.fields;
+            if let Some(i) = info.field(name) {
                 if let Ty::Fn(ps, r) = fields[i].1.clone() {
                     let fr = self.alloc(&fields[i].1.clone());
                     self.emit_op(Op::GetField, fr, recv.reg, i as u16, name_span);
@@ -438,7 +460,7 @@ impl Lowerer<'_> {
                     return self.emit_call(Op::CallClosure, fr, first, &r, span, hint);
                 }
             }
-            let sname = self.structs[s as usize].name.clone();
+            let sname = self.struct_display(s);
             self.error(name_span, format!("no method '{name}' on {sname}"));
             self.args_unchecked(args);
             return self.err_call();

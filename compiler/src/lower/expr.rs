@@ -7,6 +7,10 @@ use crate::ast::{BinOp, Expr, ExprKind, Span, UnOp};
 use crate::types::Ty;
 use kite_vm::bytecode::Op;
 
+/// Array literals with more elements than this are built one `ArrayPush` at a time
+/// rather than from a window of registers, so that no literal runs out of registers.
+pub(super) const ARRAY_WINDOW_MAX: usize = 64;
+
 /// What a name refers to.
 pub(super) enum Name {
     Local {
@@ -82,7 +86,7 @@ impl Lowerer<'_> {
                 self.load_int(*v as i64, hint, span)
             }
             ExprKind::Float(f) => {
-                let k = self.konst(ConstKey::Float(f.to_bits()));
+                let k = self.konst(ConstKey::Float(f.to_bits()), span);
                 self.load_const(Ty::Float, Op::LoadConst, k, hint, span)
             }
             ExprKind::Str(s) => self.load_str(s, hint, span),
@@ -142,6 +146,9 @@ impl Lowerer<'_> {
                 let n = self.expr(count, Some(&Ty::Int), None);
                 self.expect_ty(&n, &Ty::Int, count.span);
                 let t = Ty::array(v.ty.clone());
+                if !self.check_depth(&t, span) {
+                    return self.err_val();
+                }
                 let dst = self.dest_for(hint, &t);
                 self.emit_op(Op::ArrayRepeat, dst, v.reg, n.reg, span);
                 Val { ty: t, reg: dst }
@@ -149,6 +156,7 @@ impl Lowerer<'_> {
             ExprKind::Map(kvs) => self.map_lit(kvs, span, expected, hint),
             ExprKind::StructLit(path, fields) => self.struct_lit(path, fields, span, hint),
             ExprKind::Closure { params, ret, body } => self.closure(params, ret.as_ref(), body, span, hint),
+            ExprKind::Error => self.err_val(),
         }
     }
 
@@ -156,14 +164,14 @@ impl Lowerer<'_> {
         match i32::try_from(v) {
             Ok(small) => self.load_const(Ty::Int, Op::LoadInt, small as u32, hint, span),
             Err(_) => {
-                let k = self.konst(ConstKey::Int(v));
+                let k = self.konst(ConstKey::Int(v), span);
                 self.load_const(Ty::Int, Op::LoadConst, k, hint, span)
             }
         }
     }
 
     pub(super) fn load_str(&mut self, s: &str, hint: Option<Reg>, span: Span) -> Val {
-        let k = self.konst(ConstKey::Str(s.to_string()));
+        let k = self.str_const(s, span);
         self.load_const(Ty::Str, Op::LoadConst, k, hint, span)
     }
 
@@ -171,8 +179,9 @@ impl Lowerer<'_> {
     /// function's entry and the constant read from its own register.
     fn load_const(&mut self, ty: Ty, op: Op, bc: u32, hint: Option<Reg>, span: Span) -> Val {
         if self.ctx().loop_depth > 0 {
-            let reg = self.ctx().hoisted_const(op, bc, &ty);
-            return Val { ty, reg };
+            if let Some(reg) = self.ctx().hoisted_const(op, bc, &ty) {
+                return Val { ty, reg };
+            }
         }
         let dst = self.dest_for(hint, &ty);
         self.emit_bc(op, dst, bc, span);
@@ -229,7 +238,13 @@ impl Lowerer<'_> {
     /// A named function as a value: a closure without captures.
     pub(super) fn func_value(&mut self, f: u32, span: Span, hint: Option<Reg>) -> Val {
         let info = &self.funcs[f as usize];
+        if !info.known {
+            return self.err_val();
+        }
         let ty = Ty::Fn(info.params.clone(), Box::new(info.ret.clone()));
+        if !self.check_depth(&ty, span) {
+            return self.err_val();
+        }
         let dst = self.dest_for(hint, &ty);
         self.emit_op(Op::MakeClosure, dst, f as u16, 0, span);
         Val { ty, reg: dst }
@@ -443,7 +458,7 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn source_text(&self, span: Span) -> String {
-        let src = &self.files[self.file].src;
+        let src = self.files[self.file].src();
         src.get(span.lo as usize..span.hi as usize).unwrap_or("...").to_string()
     }
 
@@ -641,21 +656,25 @@ impl Lowerer<'_> {
         match &v.ty {
             Ty::Struct(s) => {
                 let s = *s;
-                let fields = &self.structs[s as usize].fields;
-                if let Some(idx) = fields.iter().position(|(n, _)| n == name) {
-                    let t = fields[idx].1.clone();
+                let info = &self.structs[s as usize];
+                if !info.known {
+                    return self.err_val();
+                }
+                if let Some(idx) = info.field(name) {
+                    let t = info.fields[idx].1.clone();
                     let dst = self.dest_for(hint, &t);
                     self.emit_op(Op::GetField, dst, v.reg, idx as u16, span);
                     return Val { ty: t, reg: dst };
                 }
                 let sname = self.structs[s as usize].name.clone();
+                let shown = self.struct_display(s);
                 if self.methods.contains_key(&(s, name.to_string())) {
                     self.error(
                         name_span,
                         format!("method '{name}' of {sname} must be called, or taken as a value with `{sname}.{name}`"),
                     );
                 } else {
-                    self.error(name_span, format!("no field '{name}' on struct {sname}"));
+                    self.error(name_span, format!("no field '{name}' on struct {shown}"));
                 }
                 self.err_val()
             }
@@ -690,7 +709,7 @@ impl Lowerer<'_> {
         if m == "math" {
             if let Some(x) = crate::builtins::math_const(name) {
                 let dst = self.dest_for(hint, &Ty::Float);
-                let k = self.konst(ConstKey::Float(x.to_bits()));
+                let k = self.konst(ConstKey::Float(x.to_bits()), span);
                 self.emit_bc(Op::LoadConst, dst, k, span);
                 return Val { ty: Ty::Float, reg: dst };
             }
@@ -709,6 +728,9 @@ impl Lowerer<'_> {
         };
         if items.is_empty() {
             let Some(e) = elem else {
+                if expected.is_some_and(Ty::is_error) {
+                    return self.err_val();
+                }
                 self.error(span, "empty array literal needs a type annotation, such as `let xs: [int] = [];`");
                 return self.err_val();
             };
@@ -716,6 +738,9 @@ impl Lowerer<'_> {
             let dst = self.dest_for(hint, &t);
             self.emit_op(Op::NewArray, dst, 0, 0, span);
             return Val { ty: t, reg: dst };
+        }
+        if items.len() > ARRAY_WINDOW_MAX {
+            return self.array_lit_in_steps(items, span, elem);
         }
         // The element type: expected, else the first element that is not nil.
         let mut vals = Vec::with_capacity(items.len());
@@ -743,54 +768,162 @@ impl Lowerer<'_> {
         // An array mixing T and nil is [T?].
         let elem =
             if !matches!(elem, Ty::Opt(_)) && vals.iter().any(|v| v.ty == Ty::Nil) { Ty::opt(elem) } else { elem };
+        let t = Ty::array(elem.clone());
+        if !self.check_depth(&t, span) {
+            return self.err_val();
+        }
         let tys = vec![elem.clone(); vals.len()];
         let first = self.ctx().alloc_window(&tys);
         for (i, (v, it)) in vals.into_iter().zip(items).enumerate() {
             let v = self.coerce(v, &elem, it.span);
-            self.move_to(&v, first + i as u16, it.span);
+            self.move_to(&v, first.wrapping_add(i as u16), it.span);
         }
-        let t = Ty::array(elem);
         let dst = self.dest_for(hint, &t);
         self.emit_op(Op::NewArray, dst, first, items.len() as u16, span);
         Val { ty: t, reg: dst }
     }
 
+    /// A long array literal, built without a window: an empty array, then one
+    /// `ArrayPush` per element as it is evaluated (left to right, as always). The element
+    /// type is the expected one, else that of the first element that is not `nil`, made
+    /// optional when some element is `nil` (only the literal `nil` has no type of its own,
+    /// so the leading ones wait for that element without being evaluated).
+    fn array_lit_in_steps(&mut self, items: &[Expr], span: Span, expected_elem: Option<Ty>) -> Val {
+        let (item_expected, elem, lead, typed) = match expected_elem {
+            Some(t) => (t.clone(), t, 0, None),
+            None => {
+                let lead = items.iter().take_while(|e| matches!(e.kind, ExprKind::Nil)).count();
+                let Some(it) = items.get(lead) else {
+                    self.error(span, "cannot infer the element type of an array of nils; add a type annotation");
+                    return self.err_val();
+                };
+                let v = self.expr(it, None, None);
+                let t = if v.ty == Ty::Void {
+                    self.void_error(it);
+                    Ty::Error
+                } else {
+                    v.ty.clone()
+                };
+                let has_nil = items.iter().any(|e| matches!(e.kind, ExprKind::Nil));
+                let elem = if has_nil && !matches!(t, Ty::Opt(_)) { Ty::opt(t.clone()) } else { t.clone() };
+                (t, elem, lead, Some((v, it)))
+            }
+        };
+        let t = Ty::array(elem.clone());
+        if !self.check_depth(&t, span) {
+            return self.err_val();
+        }
+        let arr = self.alloc(&t);
+        self.emit_op(Op::NewArray, arr, 0, 0, span);
+        let push = |l: &mut Self, v: Val, it: &Expr| {
+            let v = l.coerce(v, &elem, it.span);
+            l.emit_op(Op::ArrayPush, arr, v.reg, 0, it.span);
+        };
+        for it in &items[..lead] {
+            let mark = self.ctx().mark();
+            let v = self.expr(it, Some(&elem), None);
+            push(self, v, it);
+            self.ctx().release(mark);
+        }
+        let rest = match typed {
+            Some((v, it)) => {
+                push(self, v, it);
+                lead + 1
+            }
+            None => 0,
+        };
+        for it in &items[rest..] {
+            let mark = self.ctx().mark();
+            let v = self.expr(it, Some(&item_expected), None);
+            push(self, v, it);
+            self.ctx().release(mark);
+        }
+        Val { ty: t, reg: arr }
+    }
+
+    /// A map literal: a new map, then one `MapSet` per entry as soon as its key and value
+    /// are evaluated (left to right). The key type is the expected one, else the first
+    /// key's; the value type the expected one, else the first value's that is not `nil`
+    /// (entries whose value is the literal `nil` wait for it, their keys evaluated).
     fn map_lit(&mut self, kvs: &[(Expr, Expr)], span: Span, expected: Option<&Ty>, hint: Option<Reg>) -> Val {
         let (mut kt, mut vt) = match expected {
             Some(Ty::Map(k, v)) => (Some((**k).clone()), Some((**v).clone())),
             _ => (None, None),
         };
         if kvs.is_empty() && kt.is_none() {
+            if expected.is_some_and(Ty::is_error) {
+                return self.err_val();
+            }
             self.error(span, "empty map literal needs a type annotation, such as `let m: {str: int} = {};`");
             return self.err_val();
         }
-        let mut pairs = Vec::new();
+        let _ = hint;
+        let mut map: Option<Val> = None;
+        // Keys (with their entries) whose value is `nil`, before the value type is known.
+        let mut pending: Vec<(Val, &Expr, &Expr)> = Vec::new();
         for (k, v) in kvs {
+            let mark = self.ctx().mark();
+            let map_existed = map.is_some();
             let vk = self.expr(k, kt.as_ref(), None);
             if kt.is_none() {
                 kt = Some(vk.ty.clone());
+            }
+            if vt.is_none() && matches!(v.kind, ExprKind::Nil) {
+                pending.push((vk, k, v));
+                continue;
             }
             let vv = self.expr(v, vt.as_ref(), None);
             if vt.is_none() && vv.ty != Ty::Nil {
                 vt = Some(vv.ty.clone());
             }
-            pairs.push((vk, vv));
+            let m = match &map {
+                Some(m) => m.clone(),
+                None => {
+                    let m = self.new_map(kt.clone(), vt.clone(), span, &mut pending);
+                    map = Some(m.clone());
+                    m
+                }
+            };
+            self.map_set(&m, vk, vv, k, v);
+            if map_existed {
+                self.ctx().release(mark);
+            }
         }
+        match map {
+            Some(m) => m,
+            None => self.new_map(kt, vt, span, &mut pending),
+        }
+    }
+
+    /// Emits `NewMap` for a map literal whose types are now known (a missing one is an
+    /// error type), and the entries that waited for them.
+    fn new_map(&mut self, kt: Option<Ty>, vt: Option<Ty>, span: Span, pending: &mut Vec<(Val, &Expr, &Expr)>) -> Val {
         let kt = kt.unwrap_or(Ty::Error);
         let vt = vt.unwrap_or(Ty::Error);
         if !kt.is_key() && !kt.is_error() {
             self.error(span, format!("map key type must be int, str or bool, not {}", self.show(&kt)));
         }
-        let t = Ty::Map(Box::new(kt.clone()), Box::new(vt.clone()));
+        let t = Ty::Map(Box::new(kt), Box::new(vt.clone()));
+        if !self.check_depth(&t, span) {
+            return self.err_val();
+        }
         let dst = self.alloc(&t);
         self.emit_op(Op::NewMap, dst, 0, 0, span);
-        for ((vk, vv), (ke, ve)) in pairs.into_iter().zip(kvs) {
-            let vk = self.coerce(vk, &kt, ke.span);
-            let vv = self.coerce(vv, &vt, ve.span);
-            self.emit_op(Op::MapSet, dst, vk.reg, vv.reg, ke.span);
+        let m = Val { ty: t, reg: dst };
+        for (vk, ke, ve) in pending.drain(..) {
+            let vv = self.expr(ve, Some(&vt), None);
+            self.map_set(&m, vk, vv, ke, ve);
         }
-        let _ = hint;
-        Val { ty: t, reg: dst }
+        m
+    }
+
+    /// `MapSet` of one entry of a map literal, each side converted to the map's types.
+    fn map_set(&mut self, m: &Val, vk: Val, vv: Val, ke: &Expr, ve: &Expr) {
+        let Ty::Map(kt, vt) = &m.ty else { return };
+        let (kt, vt) = ((**kt).clone(), (**vt).clone());
+        let vk = self.coerce(vk, &kt, ke.span);
+        let vv = self.coerce(vv, &vt, ve.span);
+        self.emit_op(Op::MapSet, m.reg, vk.reg, vv.reg, ke.span);
     }
 
     fn struct_lit(
@@ -829,36 +962,45 @@ impl Lowerer<'_> {
             }
             return self.err_val();
         };
-        let decl: Vec<(String, Ty)> = self.structs[sid as usize].fields.clone();
-        let sname = self.structs[sid as usize].name.clone();
-        let tys: Vec<Ty> = decl.iter().map(|(_, t)| t.clone()).collect();
-        // Evaluate in source order into temporaries, then place in declaration order.
-        let mut slots: Vec<Option<Val>> = vec![None; decl.len()];
+        if !self.structs[sid as usize].known {
+            // Its fields are unknown: the values are checked on their own, and the value
+            // has the struct's type (the program does not compile, so nothing is built).
+            for (_, e) in fields {
+                self.expr(e, None, None);
+            }
+            let t = Ty::Struct(sid);
+            return Val { reg: self.alloc(&t), ty: t };
+        }
+        let sname = self.struct_display(sid);
+        let tys: Vec<Ty> = self.structs[sid as usize].fields.iter().map(|(_, t)| t.clone()).collect();
+        // Values are evaluated in source order straight into the window, which holds the
+        // fields in declaration order.
+        let first = self.ctx().alloc_window(&tys);
+        let mut given = vec![false; tys.len()];
         for (name, e) in fields {
-            match decl.iter().position(|(n, _)| *n == name.name) {
+            let mark = self.ctx().mark();
+            match self.structs[sid as usize].field(&name.name) {
                 Some(i) => {
-                    let v = self.expr(e, Some(&tys[i]), None);
+                    let slot = first.wrapping_add(i as u16);
+                    let v = self.expr(e, Some(&tys[i]), Some(slot));
                     let v = self.coerce(v, &tys[i], e.span);
-                    if slots[i].is_some() {
+                    if given[i] {
                         self.error(name.span, format!("field '{}' is given twice", name.name));
                     }
-                    slots[i] = Some(v);
+                    given[i] = true;
+                    self.move_to(&v, slot, span);
                 }
                 None => {
                     self.expr(e, None, None);
                     self.error(name.span, format!("unknown field '{}' on struct {sname}", name.name));
                 }
             }
+            self.ctx().release(mark);
         }
-        for (i, s) in slots.iter().enumerate() {
-            if s.is_none() {
-                self.error(span, format!("missing field '{}' in struct literal of {sname}", decl[i].0));
-            }
-        }
-        let first = self.ctx().alloc_window(&tys);
-        for (i, s) in slots.into_iter().enumerate() {
-            if let Some(v) = s {
-                self.move_to(&v, first + i as u16, span);
+        for (i, g) in given.iter().enumerate() {
+            if !g {
+                let fname = self.structs[sid as usize].fields[i].0.clone();
+                self.error(span, format!("missing field '{fname}' in struct literal of {sname}"));
             }
         }
         let t = Ty::Struct(sid);
@@ -890,32 +1032,48 @@ impl Lowerer<'_> {
                 caps.push((name, Val { ty, reg }));
             }
         }
-        let fid = self.new_func_slot();
+        self.check_param_count(params.len(), span);
+        if caps.len() > super::limits::MAX_PARAMS {
+            self.error(
+                span,
+                format!(
+                    "this closure captures {} values, more than the limit of {}",
+                    caps.len(),
+                    super::limits::MAX_PARAMS
+                ),
+            );
+        }
+        let fid = self.new_func_slot(span);
         self.funcs[fid as usize].params = ptys.clone();
         self.funcs[fid as usize].ret = rty.clone();
-        let mut ctx = FnCtx::new("<closure>".into(), rty.clone());
-        for (p, t) in params.iter().zip(&ptys) {
-            let r = ctx.alloc(t);
-            ctx.declare_fixed(p.name.name.clone(), r, t.clone(), "parameter");
-        }
-        for (name, v) in &caps {
-            let r = ctx.alloc(&v.ty);
-            ctx.captures.push(super::func::Capture { name: name.clone(), ty: v.ty.clone(), reg: r });
-        }
-        self.stack.push(ctx);
-        self.lower_body(body, &rty, span);
-        let ctx = self.stack.pop().expect("closure context");
+        let make = || {
+            let mut ctx = FnCtx::new("<closure>".into(), rty.clone());
+            for (p, t) in params.iter().zip(&ptys) {
+                let r = ctx.alloc(t);
+                ctx.declare_fixed(p.name.name.clone(), r, t.clone(), "parameter");
+            }
+            for (name, v) in &caps {
+                let r = ctx.alloc(&v.ty);
+                ctx.captures.push(super::func::Capture { name: name.clone(), ty: v.ty.clone(), reg: r });
+            }
+            ctx
+        };
+        let ctx = self.lower_function(&make, body, &rty, span);
         let p = ptys.iter().map(|t| self.types.id(t)).collect();
         let c = caps.iter().map(|(_, v)| self.types.id(&v.ty)).collect();
         let r = self.types.ret_id(&rty);
         self.out_funcs[fid as usize] = Some(ctx.finish(&mut self.types, p, c, r));
+        self.check_type_count(span);
         // In the creator: copy the captured values into a window and make the closure.
         let tys: Vec<Ty> = caps.iter().map(|(_, v)| v.ty.clone()).collect();
         let first = self.ctx().alloc_window(&tys);
         for (i, (_, v)) in caps.iter().enumerate() {
-            self.move_to(v, first + i as u16, span);
+            self.move_to(v, first.wrapping_add(i as u16), span);
         }
         let t = Ty::Fn(ptys, Box::new(rty));
+        if !self.check_depth(&t, span) {
+            return self.err_val();
+        }
         let dst = self.dest_for(hint, &t);
         self.emit_op(Op::MakeClosure, dst, fid as u16, first, span);
         Val { ty: t, reg: dst }

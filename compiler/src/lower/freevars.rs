@@ -4,27 +4,35 @@
 //! mutable one.
 
 use crate::ast::*;
+use std::collections::HashSet;
 
 /// Every identifier used as a value in the block, in order of first use.
 pub fn names_in(body: &Block) -> Vec<String> {
-    let mut out = Vec::new();
+    let mut out = Names::default();
     block(body, &mut out);
-    out
+    out.list
 }
 
-fn add(out: &mut Vec<String>, name: &str) {
-    if !out.iter().any(|n| n == name) {
-        out.push(name.to_string());
+#[derive(Default)]
+struct Names {
+    list: Vec<String>,
+    seen: HashSet<String>,
+}
+
+fn add(out: &mut Names, name: &str) {
+    if !out.seen.contains(name) {
+        out.seen.insert(name.to_string());
+        out.list.push(name.to_string());
     }
 }
 
-fn block(b: &Block, out: &mut Vec<String>) {
+fn block(b: &Block, out: &mut Names) {
     for s in &b.stmts {
         stmt(s, out);
     }
 }
 
-fn els(e: &Option<Else>, out: &mut Vec<String>) {
+fn els(e: &Option<Else>, out: &mut Names) {
     match e {
         Some(Else::Block(b)) => block(b, out),
         Some(Else::If(s)) => stmt(s, out),
@@ -32,7 +40,7 @@ fn els(e: &Option<Else>, out: &mut Vec<String>) {
     }
 }
 
-fn stmt(s: &Stmt, out: &mut Vec<String>) {
+fn stmt(s: &Stmt, out: &mut Names) {
     match &s.kind {
         StmtKind::Let(l) => expr(&l.init, out),
         StmtKind::Assign { target, value, .. } => {
@@ -63,15 +71,20 @@ fn stmt(s: &Stmt, out: &mut Vec<String>) {
             block(body, out);
         }
         StmtKind::Return(Some(e)) | StmtKind::Expr(e) => expr(e, out),
-        StmtKind::Return(None) | StmtKind::Break | StmtKind::Continue => {}
+        StmtKind::Return(None) | StmtKind::Break | StmtKind::Continue | StmtKind::Error => {}
     }
 }
 
-fn expr(e: &Expr, out: &mut Vec<String>) {
+fn expr(e: &Expr, out: &mut Names) {
     match &e.kind {
         ExprKind::Ident(n) => add(out, n),
         ExprKind::SelfValue => add(out, "self"),
-        ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) | ExprKind::Bool(_) | ExprKind::Nil => {}
+        ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::Str(_)
+        | ExprKind::Bool(_)
+        | ExprKind::Nil
+        | ExprKind::Error => {}
         ExprKind::Binary(_, a, b) | ExprKind::Index(a, b) | ExprKind::ArrayRepeat(a, b) => {
             expr(a, out);
             expr(b, out);

@@ -112,6 +112,9 @@ fn inline_into(caller: &Function, all: &[Function], inlinable: &[bool]) -> Optio
         }
     }
     new_pc.push(code.len());
+    if code.len() > super::limits::MAX_CODE {
+        return None;
+    }
     for (at, old) in jumps {
         let ins = code[at];
         let old_target = (old as i64 + 1 + ins.jump_offset()) as usize;

@@ -9,48 +9,49 @@ mod expr;
 mod freevars;
 mod func;
 mod inline;
+pub mod limits;
 mod stmt;
 
 use crate::ast::{self, Span};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::source::SourceText;
 use crate::types::{Ty, TyNames, TypeTable};
 use func::FnCtx;
+use kite_vm::bytecode::verify::limits::MAX_TYPE_DEPTH;
 use kite_vm::bytecode::{Const, Export, Field, Function, Global, Import, Loc, Module, StructDef};
+use limits::{Caps, Limit};
 use std::collections::HashMap;
+use std::collections::HashSet;
+use std::sync::Arc;
 
 /// A parsed source file and the modules it imports.
 pub struct SourceFile {
-    /// The path as shown in diagnostics and stack traces.
-    pub path: String,
-    pub src: String,
+    /// The path (as shown in diagnostics and stack traces) and the text.
+    pub source: Arc<SourceText>,
     pub ast: ast::File,
     /// Import alias -> index of the imported file.
     pub imports: HashMap<String, usize>,
-    /// Byte offsets where lines start.
-    line_starts: Vec<u32>,
+    /// Offsets of the syntax errors found in the file, in order. A declaration is
+    /// checked only up to its first one: what follows it is likely misread.
+    pub syntax_errors: Vec<u32>,
 }
 
 impl SourceFile {
-    pub fn new(path: String, src: String, ast: ast::File) -> SourceFile {
-        let mut line_starts = vec![0];
-        for (i, b) in src.bytes().enumerate() {
-            if b == b'\n' {
-                line_starts.push(i as u32 + 1);
-            }
-        }
-        SourceFile { path, src, ast, imports: HashMap::new(), line_starts }
+    pub fn new(source: Arc<SourceText>, ast: ast::File) -> SourceFile {
+        SourceFile { source, ast, imports: HashMap::new(), syntax_errors: Vec::new() }
+    }
+
+    pub fn path(&self) -> &str {
+        &self.source.path
+    }
+
+    pub fn src(&self) -> &str {
+        &self.source.text
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: u32) -> (u32, u32) {
-        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
-        let start = self.line_starts[line - 1] as usize;
-        let mut end = (offset as usize).min(self.src.len());
-        while end > start && !self.src.is_char_boundary(end) {
-            end -= 1;
-        }
-        let col = self.src[start..end].chars().count() + 1;
-        (line as u32, col as u32)
+        self.source.line_col(offset)
     }
 }
 
@@ -65,13 +66,27 @@ enum Item {
 
 struct StructInfo {
     name: String,
+    /// The file that declares it.
+    file: usize,
+    /// False when its fields could not be parsed: uses of it are not checked.
+    known: bool,
     fields: Vec<(String, Ty)>,
+    /// Field name -> index in `fields`.
+    field_index: HashMap<String, u32>,
+}
+
+impl StructInfo {
+    fn field(&self, name: &str) -> Option<usize> {
+        self.field_index.get(name).map(|&i| i as usize)
+    }
 }
 
 /// A named function (or method) and its signature.
 struct FuncInfo {
     params: Vec<Ty>,
     ret: Ty,
+    /// False when its signature could not be parsed: calls to it are not checked.
+    known: bool,
 }
 
 struct GlobalInfo {
@@ -81,11 +96,11 @@ struct GlobalInfo {
     mutable: bool,
 }
 
+/// A constant other than a string, by value (strings are found by their hash).
 #[derive(PartialEq, Eq, Hash)]
 enum ConstKey {
     Int(i64),
     Float(u64),
-    Str(String),
 }
 
 /// The whole program being compiled.
@@ -93,53 +108,93 @@ pub struct Lowerer<'a> {
     files: &'a [SourceFile],
     /// The file being checked now.
     file: usize,
-    pub diags: Vec<(usize, Diagnostic)>,
+    /// The declaration being checked now (for the syntax errors in it).
+    item: Span,
+    /// The innermost statement being checked now (or the declaration).
+    stmt: Span,
+    diags: &'a mut Diagnostics,
     types: TypeTable,
     structs: Vec<StructInfo>,
-    struct_names: Vec<String>,
+    /// Struct names that more than one file declares: shown with their module.
+    shared_struct_names: HashSet<String>,
     items: Vec<HashMap<String, Item>>,
     methods: HashMap<(u32, String), u32>,
     funcs: Vec<FuncInfo>,
     out_funcs: Vec<Option<Function>>,
     consts: Vec<Const>,
     const_ids: HashMap<ConstKey, u32>,
+    /// Hash of a string constant's text -> the constants with that hash.
+    str_ids: HashMap<u64, Vec<u32>>,
     globals: Vec<GlobalInfo>,
     imports: Vec<Import>,
     import_sigs: Vec<(Vec<Ty>, Ty)>,
     import_ids: HashMap<(String, String), u32>,
     /// Functions being lowered: the innermost (a closure) last.
     stack: Vec<FnCtx>,
+    /// Program-wide limits already reported.
+    limits_reported: HashSet<Limit>,
+    caps: Caps,
 }
 
 impl<'a> Lowerer<'a> {
-    fn new(files: &'a [SourceFile]) -> Lowerer<'a> {
+    fn new(files: &'a [SourceFile], diags: &'a mut Diagnostics) -> Lowerer<'a> {
         Lowerer {
             files,
             file: 0,
-            diags: Vec::new(),
+            item: Span::default(),
+            stmt: Span::default(),
+            diags,
             types: TypeTable::default(),
             structs: Vec::new(),
-            struct_names: Vec::new(),
+            shared_struct_names: HashSet::new(),
             items: vec![HashMap::new(); files.len()],
             methods: HashMap::new(),
             funcs: Vec::new(),
             out_funcs: Vec::new(),
             consts: Vec::new(),
             const_ids: HashMap::new(),
+            str_ids: HashMap::new(),
             globals: Vec::new(),
             imports: Vec::new(),
             import_sigs: Vec::new(),
             import_ids: HashMap::new(),
             stack: Vec::new(),
+            limits_reported: HashSet::new(),
+            caps: Caps::default(),
         }
     }
 
+    /// Reports a diagnostic, unless it may come from a syntax error: in a declaration
+    /// with a syntax error, what comes after the error and the statement that contains it
+    /// are not reported on.
+    fn report(&mut self, d: Diagnostic) {
+        if let Some(at) = self.first_syntax_error() {
+            if at <= d.span.lo || (self.stmt.lo <= at && at < self.stmt.hi) {
+                return;
+            }
+        }
+        self.diags.report(self.file, &self.files[self.file].source, d);
+    }
+
+    /// Starts checking the declaration at `span`.
+    fn set_item(&mut self, span: Span) {
+        self.item = span;
+        self.stmt = span;
+    }
+
+    /// Where the first syntax error in the declaration being checked is, if it has one.
+    fn first_syntax_error(&self) -> Option<u32> {
+        let errors = &self.files[self.file].syntax_errors;
+        let i = errors.partition_point(|&at| at < self.item.lo);
+        errors.get(i).copied().filter(|&at| at < self.item.hi)
+    }
+
     fn error(&mut self, span: Span, msg: impl Into<String>) {
-        self.diags.push((self.file, Diagnostic::new(span, msg)));
+        self.report(Diagnostic::new(span, msg));
     }
 
     fn error_hint(&mut self, span: Span, msg: impl Into<String>, hint: impl Into<String>) {
-        self.diags.push((self.file, Diagnostic::new(span, msg).with_hint(hint)));
+        self.report(Diagnostic::new(span, msg).with_hint(hint));
     }
 
     /// The type's name with its article: `an int`, `a str`, `an [int]`.
@@ -150,7 +205,24 @@ impl<'a> Lowerer<'a> {
     }
 
     fn show(&self, t: &Ty) -> String {
-        TyNames { structs: &self.struct_names }.show(t)
+        TyNames { struct_name: &|s| self.struct_display(s) }.show(t)
+    }
+
+    /// A struct's name as diagnostics show it: `Rect`, or `geometry.Rect` when another
+    /// file declares a `Rect` too and this one is not the file being checked (qualified
+    /// with the name the file being checked imports it as, else its module's name).
+    fn struct_display(&self, s: u32) -> String {
+        let Some(info) = self.structs.get(s as usize) else {
+            return "?".into();
+        };
+        if info.file == self.file || !self.shared_struct_names.contains(&info.name) {
+            return info.name.clone();
+        }
+        let alias = self.files[self.file].imports.iter().filter(|(_, &f)| f == info.file).map(|(a, _)| a).min();
+        match alias {
+            Some(a) => format!("{a}.{}", info.name),
+            None => format!("{}.{}", module_name(self.files[info.file].path()), info.name),
+        }
     }
 
     fn loc(&self, span: Span) -> Loc {
@@ -158,24 +230,54 @@ impl<'a> Lowerer<'a> {
         Loc { file: self.file as u32, line, col }
     }
 
-    fn konst(&mut self, key: ConstKey) -> u32 {
+    /// The index of an int or float constant, added if new; `span` is where it is used.
+    fn konst(&mut self, key: ConstKey, span: Span) -> u32 {
         if let Some(&id) = self.const_ids.get(&key) {
             return id;
         }
         let c = match &key {
             ConstKey::Int(v) => Const::Int(*v),
             ConstKey::Float(b) => Const::Float(f64::from_bits(*b)),
-            ConstKey::Str(s) => Const::Str(s.clone()),
         };
-        let id = self.consts.len() as u32;
-        self.consts.push(c);
+        let id = self.add_const(c, span);
         self.const_ids.insert(key, id);
         id
     }
 
-    fn import_id(&mut self, module: &str, name: &str, params: Vec<Ty>, ret: Ty) -> u32 {
+    /// The index of a string constant, added if new.
+    fn str_const(&mut self, text: &str, span: Span) -> u32 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(text, &mut h);
+        let h = std::hash::Hasher::finish(&h);
+        if let Some(ids) = self.str_ids.get(&h) {
+            for &id in ids {
+                if matches!(&self.consts[id as usize], Const::Str(s) if s == text) {
+                    return id;
+                }
+            }
+        }
+        let id = self.add_const(Const::Str(text.to_string()), span);
+        self.str_ids.entry(h).or_default().push(id);
+        id
+    }
+
+    fn add_const(&mut self, c: Const, span: Span) -> u32 {
+        if self.consts.len() >= self.caps.consts {
+            self.over_limit(Limit::Consts, span);
+        }
+        let id = self.consts.len() as u32;
+        self.consts.push(c);
+        id
+    }
+
+    /// The index of host import `module.name`, added if new; `span` is where it is
+    /// declared or called.
+    fn import_id(&mut self, module: &str, name: &str, params: Vec<Ty>, ret: Ty, span: Span) -> u32 {
         if let Some(&id) = self.import_ids.get(&(module.to_string(), name.to_string())) {
             return id;
+        }
+        if self.imports.len() >= limits::MAX_IMPORTS {
+            self.over_limit(Limit::Imports, span);
         }
         let id = self.imports.len() as u32;
         let p = params.iter().map(|t| self.types.id(t)).collect();
@@ -199,8 +301,30 @@ impl<'a> Lowerer<'a> {
         self.items[self.file].insert(name.name.clone(), item);
     }
 
-    /// Resolves a written type in the current file.
+    /// Whether `t` nests no deeper than the bytecode allows; reports it at `span` if not.
+    fn check_depth(&mut self, t: &Ty, span: Span) -> bool {
+        let d = t.depth();
+        if d <= MAX_TYPE_DEPTH {
+            return true;
+        }
+        let name = self.show(t);
+        self.error(span, format!("the type {name} nests {d} levels deep, more than the limit of {MAX_TYPE_DEPTH}"));
+        false
+    }
+
+    /// Resolves a written type in the current file; a type that nests too deeply is an
+    /// error at the type.
     fn resolve_type(&mut self, t: &ast::TypeExpr) -> Ty {
+        let ty = self.resolve_type_parts(t);
+        let d = ty.depth();
+        if d > MAX_TYPE_DEPTH {
+            self.error(t.span, format!("type nests {d} levels deep, more than the limit of {MAX_TYPE_DEPTH}"));
+            return Ty::Error;
+        }
+        ty
+    }
+
+    fn resolve_type_parts(&mut self, t: &ast::TypeExpr) -> Ty {
         use ast::TypeExprKind as K;
         match &t.kind {
             K::Named(id) => match id.name.as_str() {
@@ -229,17 +353,17 @@ impl<'a> Lowerer<'a> {
                     }
                 }
             }
-            K::Array(e) => Ty::array(self.resolve_type(e)),
+            K::Array(e) => Ty::array(self.resolve_type_parts(e)),
             K::Map(k, v) => {
-                let kt = self.resolve_type(k);
-                let vt = self.resolve_type(v);
+                let kt = self.resolve_type_parts(k);
+                let vt = self.resolve_type_parts(v);
                 if !kt.is_key() && !kt.is_error() {
                     self.error(k.span, format!("map key type must be int, str or bool, not {}", self.show(&kt)));
                 }
                 Ty::Map(Box::new(kt), Box::new(vt))
             }
             K::Optional(e) => {
-                let inner = self.resolve_type(e);
+                let inner = self.resolve_type_parts(e);
                 if matches!(inner, Ty::Opt(_)) {
                     self.error(t.span, "nested optional type is not allowed");
                     return inner;
@@ -247,9 +371,10 @@ impl<'a> Lowerer<'a> {
                 Ty::opt(inner)
             }
             K::Fn(ps, r) => {
-                let ps = ps.iter().map(|p| self.resolve_type(p)).collect();
+                self.check_param_count(ps.len(), t.span);
+                let ps = ps.iter().map(|p| self.resolve_type_parts(p)).collect();
                 let r = match r {
-                    Some(r) => self.resolve_type(r),
+                    Some(r) => self.resolve_type_parts(r),
                     None => Ty::Void,
                 };
                 Ty::Fn(ps, Box::new(r))
@@ -263,18 +388,30 @@ impl<'a> Lowerer<'a> {
             self.file = f;
             let file = &self.files[f];
             for item in &file.ast.items {
+                self.set_item(item_span(item));
                 match item {
                     ast::Item::Struct(s) => {
+                        if self.structs.len() >= limits::MAX_STRUCTS {
+                            self.over_limit(Limit::Structs, s.name.span);
+                        }
                         let id = self.structs.len() as u32;
-                        self.structs.push(StructInfo { name: s.name.name.clone(), fields: Vec::new() });
-                        self.struct_names.push(s.name.name.clone());
+                        self.structs.push(StructInfo {
+                            name: s.name.name.clone(),
+                            file: f,
+                            known: !s.recovered,
+                            fields: Vec::new(),
+                            field_index: HashMap::new(),
+                        });
                         self.declare(&s.name, Item::Struct(id));
                     }
                     ast::Item::Fn(d) => {
-                        let id = self.new_func_slot();
+                        let id = self.new_func_slot(d.name.span);
                         self.declare(&d.name, Item::Fn(id));
                     }
                     ast::Item::Global(g) => {
+                        if self.globals.len() >= limits::MAX_GLOBALS {
+                            self.over_limit(Limit::Globals, g.name.span);
+                        }
                         let id = self.globals.len() as u32;
                         self.globals.push(GlobalInfo { name: g.name.name.clone(), ty: None, mutable: g.mutable });
                         self.declare(&g.name, Item::Global(id));
@@ -283,25 +420,48 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
+        let mut files_of: HashMap<&str, HashSet<usize>> = HashMap::new();
+        for s in &self.structs {
+            files_of.entry(s.name.as_str()).or_default().insert(s.file);
+        }
+        self.shared_struct_names =
+            files_of.into_iter().filter(|(_, fs)| fs.len() > 1).map(|(n, _)| n.to_string()).collect();
         for f in 0..self.files.len() {
             self.file = f;
             let file = &self.files[f];
             for item in &file.ast.items {
+                self.set_item(item_span(item));
                 match item {
                     ast::Item::Struct(s) => {
                         let Some(Item::Struct(id)) = self.items[f].get(&s.name.name).copied() else {
                             continue;
                         };
-                        let mut fields: Vec<(String, Ty)> = Vec::new();
+                        if s.fields.len() > limits::MAX_FIELDS {
+                            self.error(
+                                s.name.span,
+                                format!(
+                                    "struct '{}' has {} fields, more than the limit of {}",
+                                    s.name.name,
+                                    s.fields.len(),
+                                    limits::MAX_FIELDS
+                                ),
+                            );
+                        }
+                        let mut fields: Vec<(String, Ty)> = Vec::with_capacity(s.fields.len());
+                        let mut field_index = HashMap::with_capacity(s.fields.len());
                         for p in &s.fields {
                             let t = self.resolve_type(&p.ty);
-                            if fields.iter().any(|(n, _)| *n == p.name.name) {
+                            self.types.id(&t);
+                            self.check_type_count(p.ty.span);
+                            if field_index.contains_key(&p.name.name) {
                                 self.error(p.name.span, format!("duplicate field '{}'", p.name.name));
                                 continue;
                             }
+                            field_index.insert(p.name.name.clone(), fields.len() as u32);
                             fields.push((p.name.name.clone(), t));
                         }
                         self.structs[id as usize].fields = fields;
+                        self.structs[id as usize].field_index = field_index;
                     }
                     ast::Item::Fn(d) => {
                         let Some(Item::Fn(id)) = self.items[f].get(&d.name.name).copied() else {
@@ -321,20 +481,22 @@ impl<'a> Lowerer<'a> {
                             }
                         };
                         for m in &imp.methods {
+                            self.set_item(m.span);
                             let key = (sid, m.name.name.clone());
                             if self.methods.contains_key(&key) {
                                 self.error(m.name.span, format!("duplicate definition of '{}'", m.name.name));
                                 continue;
                             }
-                            let id = self.new_func_slot();
+                            let id = self.new_func_slot(m.name.span);
                             self.funcs[id as usize] = self.signature(m, Some(sid));
                             self.methods.insert(key, id);
                         }
                     }
                     ast::Item::Extern(e) => {
-                        let params = e.params.iter().map(|p| self.resolve_type(&p.ty)).collect();
+                        self.check_param_count(e.params.len(), e.name.span);
+                        let params = e.params.iter().map(|p| self.host_type(&p.ty)).collect();
                         let ret = match &e.ret {
-                            Some(r) => self.resolve_type(r),
+                            Some(r) => self.host_type(r),
                             None => Ty::Void,
                         };
                         if crate::builtins::is_builtin_module(&e.module) {
@@ -343,7 +505,7 @@ impl<'a> Lowerer<'a> {
                                 format!("'{}' is a built-in module; extern declares host modules", e.module),
                             );
                         }
-                        let id = self.import_id(&e.module, &e.name.name, params, ret);
+                        let id = self.import_id(&e.module, &e.name.name, params, ret, e.name.span);
                         self.declare(&e.name, Item::Extern(id));
                     }
                     ast::Item::Global(_) | ast::Item::Import(_) => {}
@@ -352,14 +514,36 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn new_func_slot(&mut self) -> u32 {
+    /// A new function index; `span` is the function's name or the closure.
+    /// Resolves a parameter or result type of an `extern` function, which must be able
+    /// to cross the host boundary.
+    fn host_type(&mut self, t: &ast::TypeExpr) -> Ty {
+        let ty = self.resolve_type(t);
+        if !ty.crosses_host() {
+            self.error_hint(
+                t.span,
+                format!("{} cannot cross the host boundary", self.show(&ty)),
+                "host functions take and return int, float, bool, str, and arrays and optionals of those",
+            );
+        }
+        ty
+    }
+
+    fn new_func_slot(&mut self, span: Span) -> u32 {
+        if self.funcs.len() >= limits::MAX_FUNCTIONS {
+            self.over_limit(Limit::Functions, span);
+        }
         let id = self.funcs.len() as u32;
-        self.funcs.push(FuncInfo { params: Vec::new(), ret: Ty::Void });
+        self.funcs.push(FuncInfo { params: Vec::new(), ret: Ty::Void, known: true });
         self.out_funcs.push(None);
         id
     }
 
     fn signature(&mut self, d: &ast::FnDecl, self_struct: Option<u32>) -> FuncInfo {
+        if d.recovered {
+            return FuncInfo { params: Vec::new(), ret: Ty::Error, known: false };
+        }
+        self.check_param_count(d.params.len() + d.self_param.is_some() as usize, d.name.span);
         let mut params = Vec::new();
         if let Some(s) = self_struct {
             if d.self_param.is_some() {
@@ -373,21 +557,26 @@ impl<'a> Lowerer<'a> {
             Some(r) => self.resolve_type(r),
             None => Ty::Void,
         };
-        FuncInfo { params, ret }
+        FuncInfo { params, ret, known: true }
     }
 
     /// Lowers the init function: every global initializer, files in import order.
     fn lower_globals(&mut self, order: &[usize]) -> Option<u32> {
-        let has_globals = self.files.iter().any(|f| f.ast.items.iter().any(|i| matches!(i, ast::Item::Global(_))));
-        if !has_globals {
-            return None;
-        }
-        let id = self.new_func_slot();
+        let first_global = order.iter().find_map(|&f| {
+            self.files[f].ast.items.iter().find_map(|i| match i {
+                ast::Item::Global(g) => Some((f, g.span)),
+                _ => None,
+            })
+        });
+        let (first_file, first_span) = first_global?;
+        self.file = first_file;
+        let id = self.new_func_slot(first_span);
         self.stack.push(FnCtx::new("<init>".into(), Ty::Void));
         for &f in order {
             self.file = f;
             for item in &self.files[f].ast.items {
                 let ast::Item::Global(g) = item else { continue };
+                self.set_item(g.span);
                 let Some(Item::Global(gid)) = self.items[f].get(&g.name.name).copied() else {
                     continue;
                 };
@@ -413,7 +602,21 @@ impl<'a> Lowerer<'a> {
         let end = Span::default();
         self.emit_op(kite_vm::bytecode::Op::RetVoid, 0, 0, 0, end);
         let ctx = self.stack.pop().expect("init context");
+        self.file = first_file;
+        self.set_item(first_span);
+        if ctx.code_len() > self.caps.code {
+            self.error_hint(
+                first_span,
+                format!(
+                    "the global initializers are too large: {} instructions, more than the limit of {}",
+                    ctx.code_len(),
+                    self.caps.code
+                ),
+                "initialize some globals in a function instead",
+            );
+        }
         self.out_funcs[id as usize] = Some(ctx.finish(&mut self.types, Vec::new(), Vec::new(), None));
+        self.check_type_count(first_span);
         Some(id)
     }
 
@@ -431,7 +634,10 @@ impl<'a> Lowerer<'a> {
                         let Some(Item::Fn(id)) = self.items[f].get(&d.name.name).copied() else {
                             continue;
                         };
-                        self.lower_fn(id, d, d.name.name.clone(), None);
+                        if !d.recovered {
+                            self.set_item(d.span);
+                            self.lower_fn(id, d, d.name.name.clone(), None);
+                        }
                     }
                     ast::Item::Impl(imp) => {
                         let Some(Item::Struct(sid)) = self.items[f].get(&imp.name.name).copied() else {
@@ -441,9 +647,10 @@ impl<'a> Lowerer<'a> {
                             let Some(&id) = self.methods.get(&(sid, m.name.name.clone())) else {
                                 continue;
                             };
-                            if self.out_funcs[id as usize].is_some() {
+                            if self.out_funcs[id as usize].is_some() || m.recovered {
                                 continue;
                             }
+                            self.set_item(m.span);
                             self.lower_fn(id, m, format!("{}.{}", imp.name.name, m.name.name), Some(sid));
                         }
                     }
@@ -456,30 +663,73 @@ impl<'a> Lowerer<'a> {
     fn lower_fn(&mut self, id: u32, d: &ast::FnDecl, name: String, self_struct: Option<u32>) {
         let info = &self.funcs[id as usize];
         let (params, ret) = (info.params.clone(), info.ret.clone());
-        self.stack.push(FnCtx::new(name, ret.clone()));
-        let mut names: Vec<(String, bool)> = Vec::new();
+        let mut names: Vec<&str> = Vec::new();
         if self_struct.is_some() && d.self_param.is_some() {
-            names.push(("self".into(), false));
+            names.push("self");
         }
-        for p in &d.params {
-            names.push((p.name.name.clone(), false));
-        }
-        for (i, (n, _)) in names.iter().enumerate() {
-            let t = params.get(i).cloned().unwrap_or(Ty::Error);
-            let reg = self.alloc(&t);
-            self.ctx().declare_fixed(n.clone(), reg, t, "parameter");
-        }
-        self.lower_body(&d.body, &ret, d.name.span);
-        let ctx = self.stack.pop().expect("fn context");
+        names.extend(d.params.iter().map(|p| p.name.name.as_str()));
+        let make = || {
+            let mut ctx = FnCtx::new(name.clone(), ret.clone());
+            for (i, n) in names.iter().enumerate() {
+                let t = params.get(i).cloned().unwrap_or(Ty::Error);
+                let reg = ctx.alloc(&t);
+                ctx.declare_fixed(n.to_string(), reg, t, "parameter");
+            }
+            ctx
+        };
+        let ctx = self.lower_function(&make, &d.body, &ret, d.name.span);
         let p = params.iter().map(|t| self.types.id(t)).collect();
         let r = self.types.ret_id(&ret);
         self.out_funcs[id as usize] = Some(ctx.finish(&mut self.types, p, Vec::new(), r));
+        self.check_type_count(d.name.span);
+    }
+
+    /// Lowers a function's body in the context `make` builds (parameters and captures
+    /// declared). If a branch's offset did not fit its operand, lowers it again with
+    /// long branches (dropping the closures made the first time). A function with more
+    /// instructions than the format allows is an error at `name_span`.
+    pub(super) fn lower_function(
+        &mut self,
+        make: &dyn Fn() -> FnCtx,
+        body: &ast::Block,
+        ret: &Ty,
+        name_span: Span,
+    ) -> FnCtx {
+        let funcs_before = self.funcs.len();
+        let errors_before = self.diags.count();
+        let mut long = false;
+        loop {
+            let mut ctx = make();
+            ctx.long_branches = long;
+            self.stack.push(ctx);
+            self.lower_body(body, ret, name_span);
+            let ctx = self.stack.pop().expect("function context");
+            if ctx.branch_overflow && !long && self.diags.count() == errors_before {
+                self.funcs.truncate(funcs_before);
+                self.out_funcs.truncate(funcs_before);
+                long = true;
+                continue;
+            }
+            let len = ctx.code_len();
+            if len > self.caps.code || ctx.branch_overflow && self.diags.count() == errors_before {
+                let what = match ctx.name.as_str() {
+                    "<closure>" => "this closure is".to_string(),
+                    name => format!("function '{name}' is"),
+                };
+                self.error_hint(
+                    name_span,
+                    format!("{what} too large: {len} instructions, more than the limit of {}", self.caps.code),
+                    "split it into smaller functions",
+                );
+            }
+            return ctx;
+        }
     }
 
     /// Lowers a function body and its implicit return.
     fn lower_body(&mut self, body: &ast::Block, ret: &Ty, name_span: Span) {
         let falls = self.block(body);
-        if falls {
+        if falls && self.first_syntax_error().is_none() {
             if *ret == Ty::Void || ret.is_error() {
                 self.emit_op(
                     kite_vm::bytecode::Op::RetVoid,
@@ -532,7 +782,7 @@ impl<'a> Lowerer<'a> {
             functions: self.out_funcs.into_iter().map(|f| f.unwrap_or_else(empty_function)).collect(),
             imports: self.imports,
             exports,
-            files: self.files.iter().map(|f| f.path.clone()).collect(),
+            files: self.files.iter().map(|f| f.path().to_string()).collect(),
             init,
             main,
         }
@@ -553,36 +803,62 @@ fn empty_function() -> Function {
 
 /// Checks and lowers a whole program. `files[0]` is the main file; `init_order` lists
 /// every file with each one after the files it imports (the order globals initialize in).
-/// Returns the module, or every diagnostic with the index of its file.
-pub fn lower_program(files: &[SourceFile], init_order: &[usize]) -> Result<Module, Vec<(usize, Diagnostic)>> {
-    let mut l = Lowerer::new(files);
+/// Reports every problem to `diags` (files by their index in `files`); returns the module
+/// when `diags` has none (counting those reported before, such as syntax errors).
+pub fn lower_program(files: &[SourceFile], init_order: &[usize], diags: &mut Diagnostics) -> Option<Module> {
+    lower_program_with(files, init_order, diags, Caps::default())
+}
+
+/// [`lower_program`] with the limits `caps`.
+fn lower_program_with(
+    files: &[SourceFile],
+    init_order: &[usize],
+    diags: &mut Diagnostics,
+    caps: Caps,
+) -> Option<Module> {
+    let mut l = Lowerer::new(files, diags);
+    l.caps = caps;
     l.collect();
     let init = l.lower_globals(init_order);
     l.lower_functions();
     l.file = 0;
+    l.set_item(main_span(&files[0]));
+    // A file without `main` is a library: it exports its functions and has no entry point.
     let main = match l.items.first().and_then(|m| m.get("main")).copied() {
         Some(Item::Fn(id)) => {
             let f = &l.funcs[id as usize];
-            if !f.params.is_empty() || !(f.ret == Ty::Void || f.ret == Ty::Int) {
+            if f.known && (!f.params.is_empty() || !(f.ret == Ty::Void || f.ret == Ty::Int)) {
                 let span = main_span(&files[0]);
                 l.error(span, "main must be declared as `fn main()` or `fn main() -> int`");
             }
             Some(id)
         }
-        _ => {
-            l.error(Span::new(0, 0), "no main function: a program starts at `fn main()`");
-            None
-        }
+        _ => None,
     };
+    // Earlier errors (the parser's) count too: the program cannot be trusted then.
     if !l.diags.is_empty() {
-        let mut d = l.diags;
-        d.sort_by_key(|(f, d)| (*f, d.span.lo));
-        d.dedup();
-        return Err(d);
+        return None;
     }
     let mut module = l.finish(main, init);
     inline::inline_leaf_calls(&mut module);
-    Ok(module)
+    Some(module)
+}
+
+/// The span of a top-level declaration.
+fn item_span(item: &ast::Item) -> Span {
+    match item {
+        ast::Item::Fn(d) => d.span,
+        ast::Item::Struct(d) => d.span,
+        ast::Item::Impl(d) => d.span,
+        ast::Item::Global(d) => d.span,
+        ast::Item::Import(d) => d.span,
+        ast::Item::Extern(d) => d.span,
+    }
+}
+
+/// The module name of a file: its name without `.kite`.
+fn module_name(path: &str) -> String {
+    std::path::Path::new(path).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 fn main_span(f: &SourceFile) -> Span {

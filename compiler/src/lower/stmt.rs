@@ -9,21 +9,37 @@ use crate::types::Ty;
 use kite_vm::bytecode::{Builtin, Op};
 
 impl Lowerer<'_> {
-    /// Lowers a block in its own scope.
+    /// Lowers a block in its own scope. Statements after one that does not fall through
+    /// (a `return`, ...) are checked but their code is dropped: nothing can reach it, and
+    /// a jump in it could lead past the function's end.
     pub(super) fn block(&mut self, b: &Block) -> bool {
         let mark = self.ctx().mark();
-        self.ctx().scopes.push(Vec::new());
+        self.ctx().push_scope();
         let mut falls = true;
+        let mut dead_from = None;
         for s in &b.stmts {
+            if !falls && dead_from.is_none() {
+                dead_from = Some(self.here());
+            }
             let f = self.stmt(s);
             falls = falls && f;
         }
-        self.ctx().scopes.pop();
+        if let Some(at) = dead_from {
+            self.ctx().drop_code_from(at);
+        }
+        self.ctx().pop_scope();
         self.ctx().release(mark);
         falls
     }
 
     fn stmt(&mut self, s: &Stmt) -> bool {
+        let outer = std::mem::replace(&mut self.stmt, s.span);
+        let falls = self.stmt_here(s);
+        self.stmt = outer;
+        falls
+    }
+
+    fn stmt_here(&mut self, s: &Stmt) -> bool {
         let mark = self.ctx().mark();
         let falls = match &s.kind {
             StmtKind::Let(l) => {
@@ -60,13 +76,13 @@ impl Lowerer<'_> {
                 };
                 let to_else = self.jump_fwd(Op::JmpIfNil, v.reg, s.span);
                 let bmark = self.ctx().mark();
-                self.ctx().scopes.push(Vec::new());
+                self.ctx().push_scope();
                 let reg = self.alloc(&inner);
                 let op = if inner.is_prim() { Op::UnwrapBox } else { Op::UnwrapRef };
                 self.emit_op(op, reg, v.reg, 0, name.span);
                 self.ctx().declare_fixed(name.name.clone(), reg, inner, "if let");
                 let then_falls = self.block(then);
-                self.ctx().scopes.pop();
+                self.ctx().pop_scope();
                 self.ctx().release(bmark);
                 self.finish_if(to_else, vec![], then_falls, els)
             }
@@ -99,6 +115,8 @@ impl Lowerer<'_> {
                 self.return_stmt(e.as_ref(), s.span);
                 false
             }
+            // A statement that could not be parsed: nothing after it is known to run.
+            StmtKind::Error => false,
             StmtKind::Expr(e) => {
                 let ExprKind::Call(callee, _) = &e.kind else {
                     self.error(e.span, "only calls can be used as statements");
@@ -221,7 +239,8 @@ impl Lowerer<'_> {
                 if !matches!(a.kind, ExprKind::Nil) && !matches!(b.kind, ExprKind::Nil) =>
             {
                 // `x < 5`, `5 > x`: compare with an immediate, no register for the constant.
-                if let Some(k) = small_int(b) {
+                let long = self.ctx().long_branches;
+                if let Some(k) = small_int(b).filter(|_| !long) {
                     let va = self.expr(a, None, None);
                     if va.ty == Ty::Int {
                         return vec![self.branch_imm(*op, va.reg, k, want, e.span)];
@@ -229,7 +248,7 @@ impl Lowerer<'_> {
                     let vb = self.expr(b, Some(&va.ty.clone()), None);
                     return self.compare_branch(*op, va, vb, a, b, want, e.span);
                 }
-                if let Some(k) = small_int(a) {
+                if let Some(k) = small_int(a).filter(|_| !long) {
                     let vb = self.expr(b, None, None);
                     if vb.ty == Ty::Int {
                         return vec![self.branch_imm(mirror(*op), vb.reg, k, want, e.span)];
@@ -293,6 +312,9 @@ impl Lowerer<'_> {
     /// A compare-and-branch for int and float comparisons, jumping when the comparison is `want`.
     fn fused_branch(&mut self, op: BinOp, va: &Val, vb: &Val, want: bool, span: Span) -> Option<usize> {
         use BinOp::*;
+        if self.ctx().long_branches {
+            return None;
+        }
         let (a, b) = (va.reg, vb.reg);
         // Per operand type: (lt taken, lt not taken, le taken, le not taken, eq, ne).
         let ops = match (&va.ty, &vb.ty) {
@@ -372,17 +394,17 @@ impl Lowerer<'_> {
         } else {
             v.reg
         };
-        let skip = self.branch_fwd(if inclusive { Op::JmpIfNotLeI } else { Op::JmpIfNotLtI }, cnt, lim, span);
+        let skip = self.branch_int_fwd(if inclusive { Op::JmpIfNotLeI } else { Op::JmpIfNotLtI }, cnt, lim, span);
         let top = self.here();
         self.ctx().loops.push(LoopCtx::default());
         self.ctx().loop_depth += 1;
         let mark = self.ctx().mark();
-        self.ctx().scopes.push(Vec::new());
+        self.ctx().push_scope();
         // The loop variable is immutable, so it can be the counter itself; a closure
         // capturing it copies the value of that iteration.
         self.ctx().declare_fixed(var.to_string(), cnt, Ty::Int, "loop variable");
         self.block(body);
-        self.ctx().scopes.pop();
+        self.ctx().pop_scope();
         self.ctx().release(mark);
         self.ctx().loop_depth -= 1;
         let l = self.ctx().loops.pop().expect("loop");
@@ -393,12 +415,12 @@ impl Lowerer<'_> {
         let mut exits = vec![skip];
         if inclusive {
             // Test before stepping so that `..=MAX_INT` ends.
-            exits.push(self.branch_fwd(Op::JmpIfEqI, cnt, lim, span));
+            exits.push(self.branch_int_fwd(Op::JmpIfEqI, cnt, lim, span));
             self.emit_op(Op::AddIImm, cnt, cnt, 1, span);
             self.jump_back(Op::Jmp, 0, top, span);
         } else {
             self.emit_op(Op::AddIImm, cnt, cnt, 1, span);
-            self.branch_back(Op::JmpIfLtI, cnt, lim, top, span);
+            self.branch_lt_back(cnt, lim, top, span);
         }
         for j in exits.into_iter().chain(l.breaks) {
             self.patch_here(j);
@@ -437,12 +459,12 @@ impl Lowerer<'_> {
         self.ctx().loops.push(LoopCtx::default());
         self.ctx().loop_depth += 1;
         let mark = self.ctx().mark();
-        self.ctx().scopes.push(Vec::new());
+        self.ctx().push_scope();
         let var_reg = self.alloc(&elem);
         self.emit_op(Op::GetIndex, var_reg, arr_reg, idx, span);
         self.ctx().declare_fixed(var.to_string(), var_reg, elem, "loop variable");
         self.block(body);
-        self.ctx().scopes.pop();
+        self.ctx().pop_scope();
         self.ctx().release(mark);
         self.ctx().loop_depth -= 1;
         let l = self.ctx().loops.pop().expect("loop");
@@ -453,7 +475,7 @@ impl Lowerer<'_> {
         self.emit_op(Op::AddIImm, idx, idx, 1, span);
         self.patch_here(to_test);
         self.emit_op(Op::ArrayLen, len, arr_reg, 0, span);
-        self.branch_back(Op::JmpIfLtI, idx, len, top, span);
+        self.branch_lt_back(idx, len, top, span);
         for j in l.breaks {
             self.patch_here(j);
         }
@@ -508,9 +530,14 @@ impl Lowerer<'_> {
                 let o = self.expr(obj, None, None);
                 match o.ty.clone() {
                     Ty::Struct(s) => {
-                        let fields = &self.structs[s as usize].fields;
-                        let Some(fi) = fields.iter().position(|(n, _)| *n == fname.name) else {
-                            let sname = self.structs[s as usize].name.clone();
+                        let info = &self.structs[s as usize];
+                        if !info.known {
+                            self.expr(value, None, None);
+                            return;
+                        }
+                        let fields = &info.fields;
+                        let Some(fi) = info.field(&fname.name) else {
+                            let sname = self.struct_display(s);
                             self.error(fname.span, format!("no field '{}' on struct {sname}", fname.name));
                             self.expr(value, None, None);
                             return;
