@@ -337,9 +337,10 @@ fn run(args: RunArgs) -> ExitCode {
             let t = st.tiers;
             let samples = (t.native_samples + t.interp_samples).max(1) as f64;
             output::to_stderr(&format!(
-                "stats: tier {}, functions compiled {}, compile failures {}, osr entries {}, compile time {:.3}ms (longest {:.3}ms), time native {:.0}% / interpreted {:.0}% (sampled)\n",
+                "stats: tier {}, functions compiled {}, too large to compile {}, compile failures {}, osr entries {}, compile time {:.3}ms (longest {:.3}ms), time native {:.0}% / interpreted {:.0}% (sampled)\n",
                 args.tier.name(),
                 t.functions_compiled,
+                t.too_large,
                 t.compile_failures,
                 t.osr_entries,
                 t.compile_ns as f64 / 1e6,

@@ -189,6 +189,7 @@ impl Store {
             let (t, v) = (&mut s.tiers, &vm.tier_stats);
             t.functions_compiled += v.functions_compiled;
             t.compile_failures += v.compile_failures;
+            t.too_large += v.too_large;
             t.osr_entries += v.osr_entries;
             t.compile_ns += v.compile_ns;
             t.max_compile_ns = t.max_compile_ns.max(v.max_compile_ns);

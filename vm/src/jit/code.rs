@@ -84,7 +84,8 @@ pub struct CompiledFunction {
     pub code_size: usize,
 }
 
-/// Compiles every function of a verified module for the machine named by `triple`
+/// Compiles every function of a verified module (but those too large ever to be compiled)
+/// for the machine named by `triple`
 /// (`aarch64-unknown-linux-gnu`, `x86_64-unknown-linux-gnu`, or `None` for this host),
 /// with Cranelift's IR verifier on, without running anything: for looking at the code a
 /// function becomes, and for keeping every backend building every program.
@@ -108,6 +109,10 @@ pub fn compile_for_isa(
     let mut fctx = FunctionBuilderContext::new();
     let mut out = Vec::new();
     for (i, f) in m.functions.iter().enumerate() {
+        if f.code.len() > super::tiers::MAX_INSTRUCTIONS || f.regs.len() > super::tiers::MAX_REGISTERS {
+            // Never compiled (see `tiers::MAX_INSTRUCTIONS`).
+            continue;
+        }
         let mut ctx = Context::new();
         ctx.func.signature = native_signature(cc);
         ctx.func.name = UserFuncName::user(0, i as u32);

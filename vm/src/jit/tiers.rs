@@ -61,10 +61,26 @@ pub(crate) fn install(vm: &mut Vm, policy: TierPolicy) {
     }
 }
 
+/// Functions larger than this (instructions, or registers) stay in the interpreter:
+/// compiling them would take longer than interpreting them saves (a generated table, a
+/// literal of thousands of elements), and both tiers behave the same.
+pub const MAX_INSTRUCTIONS: usize = 16 << 10;
+pub const MAX_REGISTERS: usize = 4 << 10;
+
 /// Compiles function `f` into the VM's code (once); whether it has native code.
 fn compile(vm: &mut Vm, f: u32) -> bool {
     if vm.native_table[f as usize] != 0 {
         return true;
+    }
+    let func = &vm.module.functions[f as usize];
+    if func.code.len() > MAX_INSTRUCTIONS || func.regs.len() > MAX_REGISTERS {
+        if let Some(st) = vm.tier_state.as_mut().and_then(|s| s.downcast_mut::<JitState>()) {
+            if !st.failed[f as usize] {
+                st.failed[f as usize] = true;
+                vm.tier_stats.too_large += 1;
+            }
+        }
+        return false;
     }
     let Some(mut state) = vm.tier_state.take() else { return false };
     let ok = match state.downcast_mut::<JitState>() {

@@ -59,15 +59,21 @@ pub(crate) struct Translator<'a, 'b> {
     code: &'a [Instr],
     vars: Vec<Variable>,
     float: Vec<bool>,
-    /// Registers some instruction writes: what must be written back to memory where
-    /// anything else may look.
-    written: Vec<bool>,
+    /// Per pc, the registers whose variable may differ from their slot in memory before
+    /// that instruction (see `dirty_registers`): what must be written back where anything
+    /// else may look.
+    dirty: Vec<Vec<u64>>,
+    /// The instruction being translated.
+    cur_pc: usize,
     blocks: Vec<Option<Block>>,
     /// Loop headers: where on-stack replacement may enter.
     headers: Vec<usize>,
     sigs: Sigs,
     vm: Value,
     regs_var: Variable,
+    /// The fuel countdown, kept in a machine register: written to `Exec::ticks` before
+    /// anything that may use or look at fuel, read back after it.
+    ticks: Variable,
     my_index: Value,
     my_base: Value,
     /// Returns `(status, 0)`: a trap is pending.
@@ -89,6 +95,103 @@ fn sig(cc: CallConv, params: &[Type], returns: &[Type]) -> Signature {
     s.params.extend(params.iter().map(|&t| AbiParam::new(t)));
     s.returns.extend(returns.iter().map(|&t| AbiParam::new(t)));
     s
+}
+
+/// Whether the translation of `op` writes the whole frame to memory on its main path
+/// (`spill_dirty` before a call or a runtime function that may collect or look at it).
+fn spills(op: Op) -> bool {
+    use Op::*;
+    matches!(
+        op,
+        Call | CallClosure
+            | CallHost
+            | CallBuiltin
+            | Print
+            | MakeClosure
+            | NewArray
+            | ArrayRepeat
+            | NewMap
+            | MapGet
+            | MapSet
+            | MapGetOpt
+            | NewStruct
+            | WrapOpt
+            | Concat
+            | ToStr
+    )
+}
+
+/// Whether `ins` leaves `R[A]` in its variable only (not in memory): everything that writes
+/// `A` but a runtime function (which writes memory, read back), and calls of functions
+/// that return a value.
+fn writes_var(m: &Module, meta: &[FuncMeta], ins: &Instr) -> bool {
+    use Op::*;
+    match ins.op {
+        Call => meta[ins.b as usize].has_ret,
+        CallClosure => true,
+        CallHost | CallBuiltin => false,
+        op if spills(op) => false,
+        op => {
+            let _ = m;
+            op.has(crate::bytecode::opcodes::props::W)
+        }
+    }
+}
+
+/// The registers that may differ from their slots in memory before each instruction: a
+/// forward "may" analysis over the function's control flow. At entry every register is in
+/// memory (arguments and captures as the caller wrote them, the rest zeroed; or all of them,
+/// at an on-stack replacement); an instruction that leaves its result in a variable makes it
+/// dirty; one that spills makes everything clean.
+fn dirty_registers(m: &Module, meta: &[FuncMeta], code: &[Instr], nregs: usize) -> Vec<Vec<u64>> {
+    let words = nregs.div_ceil(64).max(1);
+    let mut ins_sets: Vec<Option<Vec<u64>>> = vec![None; code.len() + 1];
+    ins_sets[0] = Some(vec![0; words]);
+    let mut work = vec![0usize];
+    // Loop headers are entries too (on-stack replacement), with everything clean: the
+    // empty set, which changes nothing in a union.
+    while let Some(pc) = work.pop() {
+        let Some(ins) = code.get(pc) else { continue };
+        let mut out = ins_sets[pc].clone().expect("reached");
+        if spills(ins.op) {
+            out.iter_mut().for_each(|w| *w = 0);
+        }
+        if writes_var(m, meta, ins) && (ins.a as usize) < nregs {
+            out[ins.a as usize / 64] |= 1 << (ins.a % 64);
+        }
+        let mut next = Vec::with_capacity(2);
+        if ins.op.is_jump() {
+            next.push((pc as i64 + 1 + ins.jump_offset()) as usize);
+            if !matches!(ins.op, Op::Jmp | Op::Loop) {
+                next.push(pc + 1);
+            }
+        } else if !matches!(ins.op, Op::Ret | Op::RetVoid)
+            && !(ins.op == Op::CallBuiltin && ins.b == Builtin::Panic as u16)
+        {
+            next.push(pc + 1);
+        }
+        for t in next {
+            let changed = match &mut ins_sets[t] {
+                Some(cur) => {
+                    let mut changed = false;
+                    for (c, o) in cur.iter_mut().zip(&out) {
+                        let u = *c | o;
+                        changed |= u != *c;
+                        *c = u;
+                    }
+                    changed
+                }
+                slot @ None => {
+                    *slot = Some(out.clone());
+                    true
+                }
+            };
+            if changed {
+                work.push(t);
+            }
+        }
+    }
+    ins_sets.into_iter().map(|s| s.unwrap_or_else(|| vec![0; words])).collect()
 }
 
 /// The signature of every function's native code.
@@ -119,17 +222,12 @@ impl<'a, 'b> Translator<'a, 'b> {
         let float: Vec<bool> = f.regs.iter().map(|&t| m.kind(t) == Kind::Float).collect();
         let vars = float.iter().map(|&fl| b.declare_var(if fl { F } else { W })).collect();
         let regs_var = b.declare_var(W);
+        let ticks = b.declare_var(W);
         let n = f.regs.len();
-        let mut written = vec![false; n];
+        let dirty = dirty_registers(m, meta, &f.code, n);
         let mut blocks = vec![None; f.code.len() + 1];
         let mut headers = Vec::new();
         for (pc, ins) in f.code.iter().enumerate() {
-            if ins.op.has(crate::bytecode::opcodes::props::W) && (ins.a as usize) < n {
-                let variadic = ins.op == Op::CallBuiltin && Builtin::from_u16(ins.b).is_some_and(|x| x.variadic());
-                if !variadic {
-                    written[ins.a as usize] = true;
-                }
-            }
             if ins.op.is_jump() {
                 let target = (pc as i64 + 1 + ins.jump_offset()) as usize;
                 blocks[target] = Some(b.create_block());
@@ -160,18 +258,22 @@ impl<'a, 'b> Translator<'a, 'b> {
             code: &f.code,
             vars,
             float,
-            written,
+            dirty,
+            cur_pc: 0,
             blocks,
             headers,
             sigs,
             vm,
             regs_var,
+            ticks,
             my_index: regs,
             my_base: regs,
             exit,
             ended: false,
         };
         t.b.def_var(t.regs_var, regs);
+        let ticks = t.load_vm(W, off::TICKS);
+        t.b.def_var(t.ticks, ticks);
         let depth = t.load_vm(W, off::DEPTH);
         t.my_index = t.b.ins().iadd_imm_s(depth, -1);
         let fp = t.frame_ptr();
@@ -261,11 +363,15 @@ impl<'a, 'b> Translator<'a, 'b> {
         };
         self.set(r, v);
     }
-    /// Writes back every register this function writes: before anything that may collect
-    /// (every live reference must be in a root), call, or look at the frame.
-    fn spill_written(&mut self) {
-        for r in 0..self.vars.len() {
-            if self.written[r] {
+    /// Writes back every register that may differ from memory here: before anything that
+    /// may collect (every live reference must be in a root), call, or look at the frame.
+    /// Afterwards the whole frame is current in memory.
+    fn spill_dirty(&mut self) {
+        for w in 0..self.dirty[self.cur_pc].len() {
+            let mut bits = self.dirty[self.cur_pc][w];
+            while bits != 0 {
+                let r = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
                 self.spill(r as u16);
             }
         }
@@ -275,10 +381,27 @@ impl<'a, 'b> Translator<'a, 'b> {
             self.spill(first + i as u16);
         }
     }
-    fn call_addr(&mut self, sig: SigRef, addr: usize, args: &[Value]) -> Vec<Value> {
+    /// Calls a function that neither uses fuel nor looks at the VM (math, string compares).
+    fn call_pure(&mut self, sig: SigRef, addr: usize, args: &[Value]) -> Vec<Value> {
         let callee = self.iconst(addr as i64);
         let call = self.b.ins().call_indirect(sig, callee, args);
         self.b.inst_results(call).to_vec()
+    }
+    /// Calls a runtime function: the fuel countdown goes to memory first and comes back
+    /// after (it may use fuel, run the program, or trap and report the fuel left).
+    fn call_addr(&mut self, sig: SigRef, addr: usize, args: &[Value]) -> Vec<Value> {
+        self.ticks_out();
+        let r = self.call_pure(sig, addr, args);
+        self.ticks_in();
+        r
+    }
+    fn ticks_out(&mut self) {
+        let t = self.b.use_var(self.ticks);
+        self.store_vm(t, off::TICKS);
+    }
+    fn ticks_in(&mut self) {
+        let t = self.load_vm(W, off::TICKS);
+        self.b.def_var(self.ticks, t);
     }
     /// Continues if `status` (an i32 or i64) is 0, else returns it.
     fn check(&mut self, status: Value) {
@@ -305,20 +428,20 @@ impl<'a, 'b> Translator<'a, 'b> {
     /// One unit of fuel, at `pc` (a call or a taken loop jump): the countdown, and its
     /// refill out of line (which polls the interrupt flag, or traps with `out of fuel`).
     fn fuel(&mut self, pc: usize) {
-        let t = self.load_vm(W, off::TICKS);
+        let t = self.b.use_var(self.ticks);
         let cold = self.b.create_block();
         let hot = self.b.create_block();
         let cont = self.b.create_block();
         self.b.ins().brif(t, hot, &[], cold, &[]);
         self.b.switch_to_block(hot);
         let left = self.b.ins().iadd_imm_s(t, -1);
-        self.store_vm(left, off::TICKS);
+        self.b.def_var(self.ticks, left);
         self.b.ins().jump(cont, &[]);
         self.b.switch_to_block(cold);
         self.b.set_cold_block(cold);
         self.save_pc(pc);
         // Whatever the refill leads to (a snapshot, a look at the frame) sees it current.
-        self.spill_written();
+        self.spill_dirty();
         let vm = self.vm;
         let st = self.call_addr(self.sigs.refill, shims::rt_refill_one as *const () as usize, &[vm])[0];
         self.check(st);
@@ -416,6 +539,7 @@ impl<'a, 'b> Translator<'a, 'b> {
     }
 
     fn translate_instr(&mut self, pc: usize, ins: Instr) {
+        self.cur_pc = pc;
         let (a, b, c) = (ins.a, ins.b, ins.c);
         use Op::*;
         match ins.op {
@@ -518,7 +642,7 @@ impl<'a, 'b> Translator<'a, 'b> {
                     MinF => shims::rt_fmin,
                     _ => shims::rt_fmax,
                 };
-                let v = self.call_addr(self.sigs.math2, f as *const () as usize, &[x, y])[0];
+                let v = self.call_pure(self.sigs.math2, f as *const () as usize, &[x, y])[0];
                 self.set(a, v);
             }
             NegF => {
@@ -547,7 +671,7 @@ impl<'a, 'b> Translator<'a, 'b> {
                     Some(MathFn::Abs) => self.b.ins().fabs(x),
                     _ => {
                         let k = self.i32c(c as u32);
-                        self.call_addr(self.sigs.math1, shims::rt_math as *const () as usize, &[k, x])[0]
+                        self.call_pure(self.sigs.math1, shims::rt_math as *const () as usize, &[k, x])[0]
                     }
                 };
                 self.set(a, v);
@@ -582,7 +706,7 @@ impl<'a, 'b> Translator<'a, 'b> {
                     LtS => shims::rt_str_lt,
                     _ => shims::rt_str_le,
                 };
-                let mut v = self.call_addr(self.sigs.pure2, f as *const () as usize, &[x, y])[0];
+                let mut v = self.call_pure(self.sigs.pure2, f as *const () as usize, &[x, y])[0];
                 if ins.op == NeS {
                     v = self.b.ins().bxor_imm_u(v, 1);
                 }
@@ -597,7 +721,7 @@ impl<'a, 'b> Translator<'a, 'b> {
                     _ => 3,
                 };
                 let k = self.i32c(inner);
-                let v = self.call_addr(self.sigs.opt_eq, shims::rt_opt_eq as *const () as usize, &[x, y, k])[0];
+                let v = self.call_pure(self.sigs.opt_eq, shims::rt_opt_eq as *const () as usize, &[x, y, k])[0];
                 self.set(a, v);
             }
             IsNil | Not => {
@@ -640,6 +764,7 @@ impl<'a, 'b> Translator<'a, 'b> {
                 let v = if ins.op == Ret { self.get_word(a) } else { self.iconst(0) };
                 // Pop this frame.
                 self.store_vm(self.my_index, off::DEPTH);
+                self.ticks_out();
                 let ok = self.iconst(shims::OK as i64);
                 self.b.ins().return_(&[ok, v]);
                 self.ended = true;
@@ -705,7 +830,7 @@ impl<'a, 'b> Translator<'a, 'b> {
             | Concat | ToStr => self.translate_op(pc, ins),
             Print => {
                 self.save_pc(pc);
-                self.spill_written();
+                self.spill_dirty();
                 let vm = self.vm;
                 let (bb, cc) = (self.i32c(b as u32), self.i32c(c as u32));
                 let st = self.call_addr(self.sigs.frame2, shims::rt_print as *const () as usize, &[vm, bb, cc])[0];
@@ -803,7 +928,7 @@ impl<'a, 'b> Translator<'a, 'b> {
     /// it writes it.
     fn runtime_op(&mut self, pc: usize, ins: Instr, nargs: usize, addr: usize) {
         self.save_pc(pc);
-        self.spill_written();
+        self.spill_dirty();
         // The operands it reads (parameters and captures may never have been written).
         let (ra, rb, rc) = ins.op.format().register_operands();
         let n = self.vars.len() as u16;
@@ -859,7 +984,7 @@ impl<'a, 'b> Translator<'a, 'b> {
     /// written register in memory, the runtime function, `R[A]` back.
     fn translate_frame_call(&mut self, pc: usize, ins: Instr, n: usize, has_ret: bool, addr: usize) {
         self.save_pc(pc);
-        self.spill_written();
+        self.spill_dirty();
         self.spill_window(ins.c, n);
         let vm = self.vm;
         let (a, b, c) = (self.i32c(ins.a as u32), self.i32c(ins.b as u32), self.i32c(ins.c as u32));
@@ -1019,8 +1144,10 @@ impl<'a, 'b> Translator<'a, 'b> {
         self.b.switch_to_block(native);
         let vm = self.vm;
         let z = self.i32c(0);
+        self.ticks_out();
         let call = self.b.ins().call_indirect(self.sigs.native, entry, &[vm, callee_regs, z]);
         let r = self.b.inst_results(call).to_vec();
+        self.ticks_in();
         self.b.ins().jump(done, &[r[0].into(), r[1].into()]);
 
         self.b.switch_to_block(interp);
@@ -1039,7 +1166,7 @@ impl<'a, 'b> Translator<'a, 'b> {
     fn translate_call(&mut self, pc: usize, a: u16, callee: u32, c: u16) {
         self.fuel(pc);
         self.save_pc(pc);
-        self.spill_written();
+        self.spill_dirty();
         let callee_regs = self.push_frame(callee, a, c);
         let cm = &self.meta[callee as usize];
         let (np, has_ret) = (cm.nparams as u32, cm.has_ret);
@@ -1051,7 +1178,7 @@ impl<'a, 'b> Translator<'a, 'b> {
     fn translate_call_closure(&mut self, pc: usize, a: u16, b: u16, c: u16) {
         self.fuel(pc);
         self.save_pc(pc);
-        self.spill_written();
+        self.spill_dirty();
         let fty = self.m.ty(self.m.functions[self.fi as usize].regs[b as usize]);
         let (np, has_ret) = match fty {
             crate::bytecode::Type::Fn(ps, r) => (ps.len(), r.is_some()),

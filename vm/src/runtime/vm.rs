@@ -201,6 +201,8 @@ pub struct TierStats {
     pub functions_compiled: u64,
     /// Functions native code could not be made for (they run in the interpreter).
     pub compile_failures: u64,
+    /// Functions too large to be worth compiling (they run in the interpreter).
+    pub too_large: u64,
     /// Entries into native code in the middle of an interpreted frame (at a loop header).
     pub osr_entries: u64,
     /// Time spent compiling, in nanoseconds; and the longest single compile.
