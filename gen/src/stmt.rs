@@ -575,17 +575,17 @@ impl Gen<'_, '_> {
                         let lim = self.fresh("n");
                         self.line(format!("let {lim} = {n};"));
                         self.declare(&lim, Ty::Int, false, S_MAX);
-                        if self.src.one_in(2) {
-                            format!("{c} < {lim}")
-                        } else {
-                            format!("!({lim} <= {c})")
+                        match self.src.below(3) {
+                            0 => format!("{c} < {lim}"),
+                            1 => format!("!({lim} <= {c})"),
+                            _ => format!("{c} != {lim}"),
                         }
                     }
                 };
                 self.line(format!("while {} {{", no_struct(&E::op(cond, 5))));
                 self.loop_body(n, |g| g.line(format!("{c} += 1;")));
             }
-            1 => {
+            1 if self.src.one_in(2) => {
                 self.line(format!("var {c} = 0.0;"));
                 self.declare_counter(&c, Ty::Float);
                 let lim = format!("{n}.0");
@@ -599,13 +599,39 @@ impl Gen<'_, '_> {
                 self.line(format!("while {cond} {{"));
                 self.loop_body(n, |g| g.line(format!("{c} += 1.0;")));
             }
+            1 => {
+                // Counting down: the loop runs while `c >= 1.0`.
+                self.line(format!("var {c} = {n}.0;"));
+                self.declare_counter(&c, Ty::Float);
+                let cond = match self.src.below(4) {
+                    0 => format!("!({c} < 1.0)"),
+                    1 => format!("{c} >= 1.0"),
+                    2 => format!("0.0 < {c}"),
+                    _ => format!("!({c} <= 0.0)"),
+                };
+                self.line(format!("while {cond} {{"));
+                self.loop_body(n, |g| g.line(format!("{c} -= 1.0;")));
+            }
             2 => {
+                // Counting down, against an immediate or a register.
                 self.line(format!("var {c} = {n};"));
                 self.declare_counter(&c, Ty::Int);
-                let cond = match self.src.below(3) {
+                let cond = match self.src.below(6) {
                     0 => format!("{c} > 0"),
                     1 => format!("0 < {c}"),
-                    _ => format!("!({c} <= 0)"),
+                    2 => format!("!({c} <= 0)"),
+                    3 => format!("!({c} < 1)"),
+                    _ => {
+                        let lim = self.fresh("n");
+                        let k = self.src.range(0, 1);
+                        self.line(format!("let {lim} = {k};"));
+                        self.declare(&lim, Ty::Int, false, S_MAX);
+                        if k == 0 {
+                            format!("!({c} <= {lim})")
+                        } else {
+                            format!("!({c} < {lim})")
+                        }
+                    }
                 };
                 self.line(format!("while {cond} {{"));
                 self.loop_body(n, |g| g.line(format!("{c} -= 1;")));
