@@ -89,10 +89,16 @@ const CONSTRUCTS: &[(&str, u32)] = &[
 /// Whether a loop header (or a loop's guard) has a bound of at least 50 iterations,
 /// so that a JIT with a low threshold compiles the loop and enters it mid-function.
 fn has_hot_loop(text: &str) -> bool {
+    let bound_after = |l: &str, sep: &str| {
+        l.split(sep).skip(1).any(|rest| {
+            let digits: String = rest.trim_start_matches('=').chars().take_while(char::is_ascii_digit).collect();
+            digits.parse::<u64>().is_ok_and(|n| (50..1000).contains(&n))
+        })
+    };
     text.lines().map(str::trim_start).any(|l| {
-        let header = l.starts_with("for ") || l.starts_with("while ") || l.starts_with("if g") || l.starts_with("if w");
-        header
-            && l.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse::<u64>().ok()).any(|n| (50..1000).contains(&n))
+        (l.starts_with("for ") && bound_after(l, ".."))
+            || (l.starts_with("while ") && ["< ", "> ", "!= ", "<= ", ">= "].iter().any(|s| bound_after(l, s)))
+            || (l.starts_with("if g") && bound_after(l, "> "))
     })
 }
 
@@ -180,6 +186,7 @@ fn generated_programs_cover_the_language() {
             problems.push(format!("{c:?} in {share}% of the programs (want at least {min_share}%)"));
         }
     }
+    eprintln!("{hot} of {SEEDS} programs have a hot loop");
     if hot * 100 < SEEDS as u32 * 60 {
         problems.push(format!("only {hot} programs have a loop of 50 iterations or more"));
     }
