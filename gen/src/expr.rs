@@ -145,7 +145,13 @@ impl Gen<'_, '_> {
                     E::atom(format!("{}.find({})", s.wrap(), t.text), 20)
                 }
                 1 => {
-                    let c = if self.src.one_in(2) { lits::one_char(&mut self.src).text } else { self.safe_chr(d1) };
+                    let c = if self.rare_trap() {
+                        self.str_expr(d1, S_MAX).text
+                    } else if self.src.one_in(2) {
+                        lits::one_char(&mut self.src).text
+                    } else {
+                        self.safe_chr(d1)
+                    };
                     E::atom(format!("ord({c})"), 20)
                 }
                 2 => {
@@ -155,7 +161,8 @@ impl Gen<'_, '_> {
                 }
                 _ => {
                     let f = self.float_expr(d1);
-                    let digits = self.src.range(0, 6);
+                    let digits =
+                        if self.rare_trap() { self.int_expr(d1).text } else { self.src.range(0, 6).to_string() };
                     E::atom(format!("fixed({}, {digits}).len()", f.text), 20)
                 }
             },

@@ -271,15 +271,15 @@ impl<'a, 'b> Gen<'a, 'b> {
         self.structs.push(StructDef { name: name.clone(), file: self.file, fields: Vec::new() });
         let n = 1 + self.src.weighted(&[2, 4, 3, 2]);
         let mut fields = Vec::new();
+        let mut linked = false;
         for _ in 0..n {
             let fname = self.fresh("x");
-            // Its own type only behind an optional or an array, so a value can be built.
-            let t = if self.src.one_in(6) {
-                if self.src.one_in(2) {
-                    Ty::opt(Ty::Struct(id))
-                } else {
-                    Ty::array(Ty::Struct(id))
-                }
+            // Its own type at most once, behind an optional: values are lists (which can
+            // be cyclic). Two links would allow DAGs whose text is exponential in their
+            // size, which no fuel or memory limit bounds.
+            let t = if !linked && self.src.one_in(6) {
+                linked = true;
+                Ty::opt(Ty::Struct(id))
             } else {
                 let mut t = self.rand_ty(2);
                 if mentions_struct(&t, id) {

@@ -28,8 +28,9 @@ impl Cost {
     }
 }
 
-/// What `main` may use: well under the 1e6 fuel of a test run, ~40 KB of output.
-pub(crate) const MAIN_BUDGET: Cost = Cost::new(250_000, 40_000);
+/// What `main` may use: well under the 1e6 fuel of a test run, ~32 KB of output (an
+/// estimate: the text of containers is guessed).
+pub(crate) const MAIN_BUDGET: Cost = Cost::new(250_000, 32_000);
 /// What one call of a named function or method may use.
 pub(crate) const FUNC_BUDGET: Cost = Cost::new(12_000, 1_500);
 /// What one call of a closure (or any function value) may use.

@@ -419,14 +419,28 @@ impl Gen<'_, '_> {
         true
     }
 
-    fn if_stmt(&mut self) {
+    /// A condition for `if`: negated or a disjunction a fair share of the time (those
+    /// branch when the comparison is true, the others when it is false).
+    fn if_cond(&mut self) -> E {
         let c = self.bool_expr(2);
+        match self.src.below(5) {
+            0 => E::op(format!("!{}", c.wrap()), 5),
+            1 => {
+                let b = self.bool_expr(1);
+                E::op(format!("{} || {}", c.wrap(), b.wrap()), 5)
+            }
+            _ => c,
+        }
+    }
+
+    fn if_stmt(&mut self) {
+        let c = self.if_cond();
         self.line(format!("if {} {{", no_struct(&c)));
         let n = 1 + self.src.below(3);
         self.block(n);
         let mut more = self.src.weighted(&[3, 2, 2]);
         while more == 1 {
-            let c = self.bool_expr(2);
+            let c = self.if_cond();
             self.line(format!("}} else if {} {{", no_struct(&c)));
             let n = 1 + self.src.below(2);
             self.block(n);
@@ -560,7 +574,9 @@ impl Gen<'_, '_> {
             0 => {
                 self.line(format!("var {c} = 0;"));
                 self.declare_counter(&c, Ty::Int);
-                let cond = match self.src.below(8) {
+                // Spellings of `c < n`, so that each compare-and-branch (against an
+                // immediate or a register, negated or not) closes some loop.
+                let cond = match self.src.below(11) {
                     0 => format!("{c} < {n}"),
                     1 => format!("{n} > {c}"),
                     2 => format!("!({c} >= {n})"),
@@ -571,13 +587,20 @@ impl Gen<'_, '_> {
                         let b = self.bool_expr(1);
                         format!("{c} < {n} && {}", b.wrap())
                     }
+                    7 => {
+                        let b = self.bool_expr(1);
+                        format!("{c} < {n} && !{}", b.wrap())
+                    }
+                    8 => format!("{c} < {n} && {c} == {c}"),
+                    9 => format!("{c} < {n} && ({c} & 0) == 0"),
                     _ => {
                         let lim = self.fresh("n");
                         self.line(format!("let {lim} = {n};"));
                         self.declare(&lim, Ty::Int, false, S_MAX);
-                        match self.src.below(3) {
+                        match self.src.below(4) {
                             0 => format!("{c} < {lim}"),
                             1 => format!("!({lim} <= {c})"),
+                            2 => format!("{c} + 1 <= {lim}"),
                             _ => format!("{c} != {lim}"),
                         }
                     }

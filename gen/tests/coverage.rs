@@ -138,7 +138,8 @@ fn programs() -> (Seen, BTreeMap<&'static str, u32>, u32) {
     let mut counts: BTreeMap<&'static str, u32> = BTreeMap::new();
     for seed in 0..SEEDS {
         let p = from_seed(seed);
-        let m = support::compile(&p, "coverage").unwrap_or_else(|e| panic!("seed {seed}: {e}\n{}", support::listing(&p)));
+        let m =
+            support::compile(&p, "coverage").unwrap_or_else(|e| panic!("seed {seed}: {e}\n{}", support::listing(&p)));
         seen.add(&m);
         let text = format!("{}\n{}", p.main, p.modules.iter().map(|(_, t)| t.as_str()).collect::<String>());
         hot += u32::from(has_hot_loop(&text));
