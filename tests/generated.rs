@@ -33,12 +33,7 @@ struct Outcome {
 }
 
 fn vm(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_vm"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run vm")
+    Command::new(env!("CARGO_BIN_EXE_vm")).args(args).current_dir(dir).stdin(Stdio::null()).output().expect("run vm")
 }
 
 /// `vm run --tier=TIER --fuel=FUEL --stats FILE` in `dir`.
@@ -118,7 +113,8 @@ fn diff(a_name: &str, a: &Outcome, b_name: &str, b: &Outcome) -> String {
     }
     for (what, x, y) in [("stdout", &a.stdout, &b.stdout), ("stderr", &a.stderr, &b.stderr)] {
         if x != y {
-            let line = x.lines().zip(y.lines()).position(|(p, q)| p != q).unwrap_or(x.lines().count().min(y.lines().count()));
+            let line =
+                x.lines().zip(y.lines()).position(|(p, q)| p != q).unwrap_or(x.lines().count().min(y.lines().count()));
             out.push_str(&format!(
                 "  {what} differs at line {}: {a_name} {:?}, {b_name} {:?}\n",
                 line + 1,
@@ -186,5 +182,10 @@ fn generated_programs_agree_across_tiers_formats_and_the_embedding_api() {
             failures.push(format!("seed {seed} (program kept in {}):\n{}", dir.display(), problems.join("")));
         }
     }
-    assert!(failures.is_empty(), "{} of {PROGRAMS} generated programs disagree:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {PROGRAMS} generated programs disagree:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
