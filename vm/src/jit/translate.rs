@@ -165,8 +165,8 @@ fn dirty_registers(m: &Module, meta: &[FuncMeta], code: &[Instr], nregs: usize) 
             if !matches!(ins.op, Op::Jmp | Op::Loop) {
                 next.push(pc + 1);
             }
-        } else if !matches!(ins.op, Op::Ret | Op::RetVoid)
-            && !(ins.op == Op::CallBuiltin && ins.b == Builtin::Panic as u16)
+        } else if !(matches!(ins.op, Op::Ret | Op::RetVoid)
+            || ins.op == Op::CallBuiltin && ins.b == Builtin::Panic as u16)
         {
             next.push(pc + 1);
         }
