@@ -1,5 +1,6 @@
 //! `vm`: build, check, disassemble and run Kite programs.
 
+mod fuzz;
 mod inspect;
 mod load;
 mod output;
@@ -53,12 +54,47 @@ enum Command {
     Disasm {
         /// A .kite source file or a .bc bytecode file.
         file: PathBuf,
+        /// `interp` (default): the bytecode. `jit`: what the JIT makes of each function —
+        /// its Cranelift IR after optimization and the size of its machine code.
+        #[arg(long, default_value = "interp", value_name = "TIER", value_parser = tier_parser())]
+        tier: Tier,
+        /// Only the functions of this name (`main`, `Point.norm`).
+        #[arg(long, value_name = "NAME")]
+        function: Option<String>,
     },
     /// Describe a bytecode file: version, digest, size, functions, the imports it needs
     /// (capability modules and host functions, with signatures) and its exports.
     Inspect {
         /// A .bc bytecode file (or a .kite program, compiled first).
         file: PathBuf,
+    },
+    /// Print a random, well-typed, terminating program (the differential fuzzer's), as a
+    /// readable reproducer: the same seed always gives the same program.
+    Gen {
+        /// Which program.
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        seed: u64,
+        /// Write main.kite (and the module it imports) into this folder instead.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Differential fuzzing: run generated programs in every tier (interpreter, JIT, auto
+    /// with several thresholds) and from bytecode, and report any difference in output,
+    /// trap, trace, exit code or fuel. Prints programs per second as it goes; exit code 1
+    /// if any program diverged (each is kept, with what differed, under --keep).
+    Fuzz {
+        /// The first seed.
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        seed: u64,
+        /// Stop after this many programs.
+        #[arg(long, value_name = "N")]
+        programs: Option<u64>,
+        /// Stop after this much time (500ms, 30s, 10m; default: 1000 programs).
+        #[arg(long, value_name = "TIME", value_parser = parse_duration)]
+        time: Option<Duration>,
+        /// Where diverging programs are kept.
+        #[arg(long, value_name = "DIR", default_value = "fuzz-divergences")]
+        keep: PathBuf,
     },
 }
 
@@ -149,8 +185,8 @@ fn main() -> ExitCode {
 fn needs_deep_stack(cli: &Cli) -> bool {
     let file = match &cli.command {
         Command::Run(args) => args.file(),
-        Command::Disasm { file } | Command::Inspect { file } => file.clone(),
-        Command::Build { .. } | Command::Check { .. } => return true,
+        Command::Disasm { file, .. } | Command::Inspect { file } => file.clone(),
+        Command::Build { .. } | Command::Check { .. } | Command::Fuzz { .. } => return true,
         #[allow(unreachable_patterns)]
         _ => return false,
     };
@@ -175,15 +211,58 @@ fn real_main(cli: Cli) -> ExitCode {
             Ok(_) => ExitCode::SUCCESS,
             Err(code) => code,
         },
-        Command::Disasm { file } => match load(&file) {
-            Ok(m) => match output::to_stdout(&disassemble(&m)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(code) => code,
+        Command::Disasm { file, tier, function } => match load(&file) {
+            Ok(m) => match disasm_text(m, tier, function.as_deref()) {
+                Ok(text) => match output::to_stdout(&text) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(code) => code,
+                },
+                Err(e) => fail(&e),
             },
             Err(code) => code,
         },
         Command::Inspect { file } => inspect::run(&file),
+        Command::Gen { seed, out } => match fuzz::gen(seed, out.as_ref()) {
+            Ok(text) => match output::to_stdout(&text) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(code) => code,
+            },
+            Err(e) => fail(&e),
+        },
+        Command::Fuzz { seed, programs, time, keep } => {
+            let programs = if programs.is_none() && time.is_none() { Some(1000) } else { programs };
+            match fuzz::fuzz(seed, programs, time, &keep) {
+                Ok(0) => ExitCode::SUCCESS,
+                Ok(_) => ExitCode::from(1),
+                Err(e) => fail(&e),
+            }
+        }
     }
+}
+
+/// `vm disasm`: the bytecode, or (`--tier=jit`) each function's Cranelift IR and machine
+/// code size; only the functions named `function`, if given.
+fn disasm_text(m: Module, tier: Tier, function: Option<&str>) -> Result<String, String> {
+    if tier == Tier::Interp {
+        if function.is_some() {
+            return Err("--function needs --tier=jit (the bytecode is shown whole)".into());
+        }
+        return Ok(disassemble(&m));
+    }
+    let m = kite_vm::bytecode::VerifiedModule::new(m).map_err(|e| format!("invalid bytecode: {e}"))?;
+    let compiled = kite_vm::jit::compile_for_isa(&m, None)?;
+    let mut out = String::new();
+    let mut shown = 0;
+    for f in compiled.iter().filter(|f| function.is_none_or(|n| n == f.name)) {
+        shown += 1;
+        out.push_str(&format!("; function {}: {} bytes of machine code\n{}\n", f.name, f.code_size, f.ir));
+    }
+    if let (Some(name), 0) = (function, shown) {
+        return Err(format!("no compiled function named {name:?}"));
+    }
+    let total: usize = compiled.iter().map(|f| f.code_size).sum();
+    out.push_str(&format!("; {} functions, {total} bytes of machine code\n", compiled.len()));
+    Ok(out)
 }
 
 fn fail(msg: &str) -> ExitCode {

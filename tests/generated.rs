@@ -14,8 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
-/// The tiers every program runs in.
-const TIERS: &[&str] = &["interp"];
+/// The tiers every program runs in, with the flags that pick them. `auto` runs with a JIT
+/// threshold of 1: every function is compiled at its first call and every loop is
+/// entered natively at its first turn, from the interpreter's frame (on-stack replacement).
+const TIERS: &[(&str, &[&str])] =
+    &[("interp", &["--tier=interp"]), ("jit", &["--tier=jit"]), ("auto", &["--tier=auto", "--jit-threshold=1"])];
 /// Seeds `FIRST_SEED..FIRST_SEED + PROGRAMS` are run.
 const FIRST_SEED: u64 = 0;
 const PROGRAMS: u64 = 100;
@@ -36,13 +39,19 @@ fn vm(dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_vm")).args(args).current_dir(dir).stdin(Stdio::null()).output().expect("run vm")
 }
 
-/// `vm run --tier=TIER --fuel=FUEL --stats FILE` in `dir`.
-fn run_cli(dir: &Path, tier: &str, file: &str) -> Outcome {
-    let tier_flag = format!("--tier={tier}");
+/// `vm run TIER_FLAGS --fuel=FUEL --stats FILE` in `dir`.
+fn run_cli(dir: &Path, tier_flags: &[&str], file: &str) -> Outcome {
     let fuel_flag = format!("--fuel={FUEL}");
-    let out = vm(dir, &["run", &tier_flag, &fuel_flag, "--stats", file]);
+    let mut args = vec!["run"];
+    args.extend(tier_flags);
+    args.extend([fuel_flag.as_str(), "--stats", file]);
+    let out = vm(dir, &args);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let (stats, rest): (Vec<&str>, Vec<&str>) = stderr.split_inclusive('\n').partition(|l| l.starts_with("stats: "));
+    assert!(
+        !stats.iter().any(|l| l.contains("compile failures") && !l.contains("compile failures 0,")),
+        "native code could not be made: {stats:?}"
+    );
     let fuel = stats.first().and_then(|l| {
         let n = l.split("fuel used ").nth(1)?;
         n.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
@@ -88,7 +97,7 @@ fn run_embedded(dir: &Path) -> Result<Outcome, String> {
     store.set_stderr(err.clone());
     let linker = Linker::new(&engine);
     let result = linker.instantiate(&mut store, &module).and_then(|inst| inst.run_main(&mut store));
-    store.flush();
+    let _ = store.flush();
     let mut stderr = err.text();
     let code = match result {
         Ok(code) => code,
@@ -136,10 +145,10 @@ fn check_seed(seed: u64, dir: &Path) -> Vec<String> {
     }
     let mut problems = Vec::new();
     let mut reference: Option<(String, Outcome)> = None;
-    for tier in TIERS {
+    for (tier, flags) in TIERS {
         for file in ["main.kite", "main.bc"] {
             let name = format!("{tier}, {file}");
-            let o = run_cli(dir, tier, file);
+            let o = run_cli(dir, flags, file);
             if o.fuel.is_none() {
                 problems.push(format!("[{name}] printed no fuel figure"));
             }
