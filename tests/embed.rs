@@ -2,7 +2,7 @@
 //! calls, capabilities, every limit ending in a clean trap the host survives, interrupts
 //! from another thread, and many stores running at once.
 
-use kite::{Capabilities, Config, Engine, Error, Limits, Linker, Module, Store, Val};
+use kite::{Capabilities, Config, Engine, Error, Limits, Linker, Module, Store, Tier, Val};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -362,8 +362,18 @@ fn bytecode_round_trips_through_module_from_bytes() {
 
 #[test]
 fn a_hundred_stores_on_eight_threads() {
-    let engine = Engine::default();
-    let module = compile(&engine, &format!("{RULES}\nfn roll() -> int {{ return rand.int(0, 1000000); }}"));
+    // In every tier: with the JIT, each store's instance has native code of its own.
+    for tier in [Tier::Interp, Tier::Jit, Tier::Auto] {
+        hundred_stores(Engine::new(Config::default().tier(tier).jit_threshold(1)));
+    }
+}
+
+fn hundred_stores(engine: Engine) {
+    let src = format!(
+        "{RULES}\nfn roll() -> int {{ return rand.int(0, 1000000); }}\n\
+         fn work(n: int) -> int {{ var t = 0; for i in 0..n {{ t += i % 7; }} return t; }}"
+    );
+    let module = compile(&engine, &src);
     let linker = rules_linker(&engine, Arc::default());
     let expected_roll = {
         let (mut s, _) = store_with(&engine);
@@ -384,7 +394,8 @@ fn a_hundred_stores_on_eight_threads() {
                     let s: i64 = inst.call(&mut store, "score", ("alice", i as i64)).unwrap();
                     let n: i64 = inst.call(&mut store, "count", ()).unwrap();
                     let r: i64 = inst.call(&mut store, "roll", ()).unwrap();
-                    results.push((i, s, n, r));
+                    let w: i64 = inst.call(&mut store, "work", 1000 + i as i64).unwrap();
+                    results.push((i, s, n, r, w));
                 }
                 results
             })
@@ -393,10 +404,11 @@ fn a_hundred_stores_on_eight_threads() {
     let mut all: Vec<_> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
     all.sort();
     assert_eq!(all.len(), 100);
-    for (i, s, n, r) in all {
+    for (i, s, n, r, w) in all {
         assert_eq!(s, i as i64 * 10 + 5);
         assert_eq!(n, 1, "each store has its own globals");
         assert_eq!(r, expected_roll, "each store has its own generator");
+        assert_eq!(w, (0..1000 + i as i64).map(|k| k % 7).sum::<i64>());
     }
 }
 
