@@ -109,7 +109,7 @@ fn the_code_of_dropped_instances_is_freed() {
     let engine = Engine::new(Config::default().tier(Tier::Jit));
     let module = engine.compile_source("m.kite", src).expect("compiles");
     let linker = Linker::new(&engine);
-    let mut run = |n: usize| {
+    let run = |n: usize| {
         for i in 0..n {
             let mut store = Store::new(&engine, Capabilities::none(), Limits::default());
             let inst = linker.instantiate(&mut store, &module).expect("instantiates");
