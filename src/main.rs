@@ -55,7 +55,7 @@ enum Command {
         /// A .kite source file or a .bc bytecode file.
         file: PathBuf,
         /// `interp` (default): the bytecode. `jit`: what the JIT makes of each function —
-        /// its Cranelift IR after optimization and the size of its machine code.
+        /// its Cranelift IR after optimization, its machine code, and the code's size.
         #[arg(long, default_value = "interp", value_name = "TIER", value_parser = tier_parser())]
         tier: Tier,
         /// Only the functions of this name (`main`, `Point.norm`).
@@ -255,7 +255,7 @@ fn disasm_text(m: Module, tier: Tier, function: Option<&str>) -> Result<String, 
     let mut shown = 0;
     for f in compiled.iter().filter(|f| function.is_none_or(|n| n == f.name)) {
         shown += 1;
-        out.push_str(&format!("; function {}: {} bytes of machine code\n{}\n", f.name, f.code_size, f.ir));
+        out.push_str(&format!("; function {}: {} bytes of machine code\n{}\n{}\n", f.name, f.code_size, f.ir, f.asm));
     }
     if let (Some(name), 0) = (function, shown) {
         return Err(format!("no compiled function named {name:?}"));

@@ -6,9 +6,7 @@
 use crate::bytecode::{Instr, MathFn, Op};
 use crate::heap::{array_of, str_of, BoxObj, StructObj};
 use crate::runtime::ops::{closure_func, div_int, fmax, fmin, index_trap, rem_int, str_eq, str_le, str_lt};
-use crate::runtime::shims::take_pending;
 use crate::runtime::trap::{Trap, TrapCode};
-use crate::runtime::vm::NativeFn;
 use crate::runtime::{Frame, Vm};
 
 /// The state of the executing frame that every instruction uses, cached in locals. The
@@ -171,14 +169,9 @@ impl Vm {
                     self.tier_stats.osr_entries += 1;
                     let done = *fp;
                     let has_ret = self.funcs.meta.get_unchecked(done.func as usize).has_ret;
-                    // The table holds `NativeFn` addresses.
-                    let f: NativeFn = std::mem::transmute::<usize, NativeFn>(nf);
-                    let r = f(self, regs, cur.pc as u32);
-                    if r.status != 0 {
-                        // The frames (and their pcs) are as native code left them.
-                        return Err(take_pending(self));
-                    }
-                    returned!(r.value, done.ret_dst, has_ret);
+                    // On a trap the frames (and their pcs) are as native code left them.
+                    let v = self.enter_native(nf, regs, cur.pc as u32)?;
+                    returned!(v, done.ret_dst, has_ret);
                 }
             }};
         }
@@ -233,16 +226,11 @@ impl Vm {
                 let nf = *self.ex.natives.add($callee as usize);
                 if nf != 0 && stack_ok!() {
                     let has_ret = self.funcs.meta.get_unchecked($callee as usize).has_ret;
-                    // The table holds `NativeFn` addresses.
-                    let f: NativeFn = std::mem::transmute::<usize, NativeFn>(nf);
-                    let r = f(self, $dst, 0);
-                    if r.status != 0 {
-                        return Err(take_pending(self));
-                    }
+                    let v = self.enter_native(nf, $dst, 0)?;
                     // The callee popped its frame: back in this one.
                     reload!();
                     if has_ret {
-                        r!($a) = r.value;
+                        r!($a) = v;
                     }
                 } else {
                     cur = Cur { code: $code, pc: 0 };

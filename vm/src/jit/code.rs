@@ -1,10 +1,13 @@
 //! The native code of one instance, and compiling functions into it.
 
-use super::translate::{native_signature, Translator};
+use super::translate::{native_signature, refill_signature, Translator};
 use crate::bytecode::Module;
 use crate::runtime::code::{FuncMeta, Funcs};
+use crate::runtime::shims;
+use crate::runtime::vm::offsets;
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::UserFuncName;
+use cranelift_codegen::ir::{types, AbiParam, InstBuilder, MemFlagsData, Signature};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
@@ -27,6 +30,8 @@ pub(crate) struct JitCode {
     ctx: Context,
     fctx: FunctionBuilderContext,
     cc: CallConv,
+    /// The address of the refill trampoline (see [`refill_trampoline`]).
+    refill: usize,
 }
 
 // Safety: the module's code and data are used only by the instance that owns this (one
@@ -39,9 +44,16 @@ impl JitCode {
         let isa_builder = cranelift_native::builder().map_err(|e| e.to_string())?;
         let isa = isa_builder.finish(flags()).map_err(|e| e.to_string())?;
         let cc = isa.default_call_conv();
-        let module = JITModule::new(JITBuilder::with_isa(isa, cranelift_module::default_libcall_names()));
-        let ctx = module.make_context();
-        Ok(JitCode { module: Some(module), ctx, fctx: FunctionBuilderContext::new(), cc })
+        let mut module = JITModule::new(JITBuilder::with_isa(isa, cranelift_module::default_libcall_names()));
+        let mut ctx = module.make_context();
+        let mut fctx = FunctionBuilderContext::new();
+        refill_trampoline(&mut ctx, &mut fctx, cc, module.target_config());
+        let id = module.declare_anonymous_function(&ctx.func.signature).map_err(|e| e.to_string())?;
+        module.define_function(id, &mut ctx).map_err(|e| format!("{e:?}"))?;
+        module.clear_context(&mut ctx);
+        module.finalize_definitions().map_err(|e| e.to_string())?;
+        let refill = module.get_finalized_function(id) as usize;
+        Ok(JitCode { module: Some(module), ctx, fctx, cc, refill })
     }
 
     /// Compiles function `fi`; returns its entry's address (a `NativeFn`).
@@ -54,13 +66,44 @@ impl JitCode {
         let target = module.target_config();
         {
             let b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
-            Translator::new(b, m, meta, fi, self.cc).translate(target);
+            Translator::new(b, m, meta, fi, self.cc, self.refill).translate(target);
         }
         module.define_function(id, &mut self.ctx).map_err(|e| format!("{e:?}"))?;
         module.clear_context(&mut self.ctx);
         module.finalize_definitions().map_err(|e| e.to_string())?;
         Ok(module.get_finalized_function(id) as usize)
     }
+}
+
+/// Builds into `ctx` the refill trampoline: a function in the `PreserveAll` convention
+/// (its callers lose no register to it) that calls `rt_refill_one(vm)` and leaves its
+/// status in `Exec::status`. Native code calls it where a loop's fuel countdown runs out,
+/// so the loop's values need not leave machine registers for a call that is almost never
+/// made.
+fn refill_trampoline(
+    ctx: &mut Context,
+    fctx: &mut FunctionBuilderContext,
+    cc: CallConv,
+    target: cranelift_codegen::isa::TargetFrontendConfig,
+) {
+    ctx.clear();
+    let mut sig = Signature::new(CallConv::PreserveAll);
+    sig.params.push(AbiParam::new(types::I64));
+    ctx.func.signature = sig;
+    let mut b = FunctionBuilder::new(&mut ctx.func, fctx);
+    let blk = b.create_block();
+    b.append_block_params_for_function_params(blk);
+    b.switch_to_block(blk);
+    b.seal_block(blk);
+    let vm = b.block_params(blk)[0];
+    let sr = b.import_signature(refill_signature(cc));
+    let f = b.ins().iconst(types::I64, shims::rt_refill_one as *const () as i64);
+    let call = b.ins().call_indirect(sr, f, &[vm]);
+    let st = b.inst_results(call)[0];
+    let st = b.ins().uextend(types::I64, st);
+    b.ins().store(MemFlagsData::trusted(), st, vm, offsets::STATUS as i32);
+    b.ins().return_(&[]);
+    b.finalize(target);
 }
 
 impl Drop for JitCode {
@@ -82,6 +125,9 @@ pub struct CompiledFunction {
     pub ir: String,
     /// Bytes of machine code.
     pub code_size: usize,
+    /// The machine code, as Cranelift prints it (its instructions after register
+    /// allocation).
+    pub asm: String,
 }
 
 /// Compiles every function of a verified module (but those too large ever to be compiled)
@@ -108,23 +154,29 @@ pub fn compile_for_isa(
     let funcs = Funcs::new(m);
     let mut fctx = FunctionBuilderContext::new();
     let mut out = Vec::new();
+    let mut ctx = Context::new();
+    refill_trampoline(&mut ctx, &mut fctx, cc, isa.frontend_config());
+    ctx.compile(&*isa, &mut ControlPlane::default()).map_err(|e| format!("the refill trampoline: {:?}", e.inner))?;
     for (i, f) in m.functions.iter().enumerate() {
         if f.code.len() > super::tiers::MAX_INSTRUCTIONS || f.regs.len() > super::tiers::MAX_REGISTERS {
             // Never compiled (see `tiers::MAX_INSTRUCTIONS`).
             continue;
         }
         let mut ctx = Context::new();
+        ctx.set_disasm(true);
         ctx.func.signature = native_signature(cc);
         ctx.func.name = UserFuncName::user(0, i as u32);
         {
             let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-            Translator::new(b, m, &funcs.meta, i as u32, cc).translate(isa.frontend_config());
+            // A stand-in address: this code is never run.
+            Translator::new(b, m, &funcs.meta, i as u32, cc, 0x1000).translate(isa.frontend_config());
         }
         let code = ctx
             .compile(&*isa, &mut ControlPlane::default())
             .map_err(|e| format!("function {i} ({}): {:?}", f.name, e.inner))?;
         let code_size = code.code_info().total_size as usize;
-        out.push(CompiledFunction { name: f.name.clone(), ir: ctx.func.display().to_string(), code_size });
+        let asm = code.vcode.clone().unwrap_or_default();
+        out.push(CompiledFunction { name: f.name.clone(), ir: ctx.func.display().to_string(), code_size, asm });
     }
     Ok(out)
 }

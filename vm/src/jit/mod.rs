@@ -19,6 +19,7 @@
 //! trap, so traces, the depth limit, the collector's roots and fuel are the same.
 
 mod code;
+mod regs;
 mod tiers;
 mod translate;
 

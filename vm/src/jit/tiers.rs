@@ -10,9 +10,8 @@
 //!   policy depends only on fuel, so a program tiers up at the same points in every run.
 
 use super::code::JitCode;
-use crate::runtime::shims::take_pending;
 use crate::runtime::trap::Trap;
-use crate::runtime::vm::{Hot, NativeFn};
+use crate::runtime::vm::Hot;
 use crate::runtime::Vm;
 use std::time::Instant;
 
@@ -142,15 +141,10 @@ fn run_native_first(vm: &mut Vm, entry: usize) -> Result<u64, Trap> {
     if nf == 0 || f.pc != 0 || (&probe as *const u8 as usize) <= vm.ex.stack_limit {
         return crate::interp::run(vm, entry);
     }
-    // Safety: the table holds addresses of `NativeFn`s compiled for this VM's module; the
-    // frame is the innermost, freshly pushed with its arguments (pc 0).
-    let r = unsafe {
-        let native: NativeFn = std::mem::transmute::<usize, NativeFn>(nf);
+    // Safety: the table holds the native code of this VM's functions; the frame is the
+    // innermost, freshly pushed with its arguments (pc 0).
+    unsafe {
         let regs = vm.ex.regs.add(f.base);
-        native(vm, regs, 0)
-    };
-    if r.status != 0 {
-        return Err(take_pending(vm));
+        vm.enter_native(nf, regs, 0)
     }
-    Ok(r.value)
 }

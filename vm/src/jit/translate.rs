@@ -11,10 +11,11 @@
 //! Fuel is counted exactly where the interpreter counts it: one unit per call and per taken
 //! loop jump, through the same countdown (`Exec::ticks`) and refill (`rt_refill_one`).
 
-use crate::bytecode::{Builtin, Format, Instr, Kind, MathFn, Module, Op};
+use crate::bytecode::{Builtin, Instr, Kind, MathFn, Module, Op};
 use crate::runtime::code::{FuncMeta, OptInner, Shape};
 use crate::runtime::shims;
 use crate::runtime::vm::offsets as off;
+use crate::runtime::vm::NATIVE_TRAPPED;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{types, AbiParam, Block, InstBuilder, MemFlagsData, SigRef, Signature, Type, Value};
 use cranelift_codegen::isa::CallConv;
@@ -29,9 +30,9 @@ struct Sigs {
     frame2: SigRef,
     frame3: SigRef,
     trap: SigRef,
-    refill: SigRef,
+    /// The refill trampoline's: preserves every register, returns nothing.
+    refill_all: SigRef,
     push_frame: SigRef,
-    call_pushed: SigRef,
     pure2: SigRef,
     opt_eq: SigRef,
     math1: SigRef,
@@ -59,9 +60,7 @@ pub(crate) struct Translator<'a, 'b> {
     code: &'a [Instr],
     vars: Vec<Variable>,
     float: Vec<bool>,
-    /// Per pc, the registers whose variable may differ from their slot in memory before
-    /// that instruction (see `dirty_registers`): what must be written back where anything
-    /// else may look.
+    /// Per pc, the registers to write back at a spill point there (`regs::analyze`).
     dirty: Vec<Vec<u64>>,
     /// The instruction being translated.
     cur_pc: usize,
@@ -76,10 +75,14 @@ pub(crate) struct Translator<'a, 'b> {
     ticks: Variable,
     my_index: Value,
     my_base: Value,
+    /// `my_index` frames in bytes: this frame is at `Exec::frames + my_offset`.
+    my_offset: Value,
     /// Returns `(status, 0)`: a trap is pending.
     exit: Block,
     /// Whether the current block has its terminator.
     ended: bool,
+    /// The refill trampoline (see `code::refill_trampoline`).
+    refill: usize,
 }
 
 const W: Type = types::I64;
@@ -97,110 +100,25 @@ fn sig(cc: CallConv, params: &[Type], returns: &[Type]) -> Signature {
     s
 }
 
-/// Whether the translation of `op` writes the whole frame to memory on its main path
-/// (`spill_dirty` before a call or a runtime function that may collect or look at it).
-fn spills(op: Op) -> bool {
-    use Op::*;
-    matches!(
-        op,
-        Call | CallClosure
-            | CallHost
-            | CallBuiltin
-            | Print
-            | MakeClosure
-            | NewArray
-            | ArrayRepeat
-            | NewMap
-            | MapGet
-            | MapSet
-            | MapGetOpt
-            | NewStruct
-            | WrapOpt
-            | Concat
-            | ToStr
-    )
+/// The signature of the refill trampoline's call of `rt_refill_one`.
+pub(crate) fn refill_signature(cc: CallConv) -> Signature {
+    sig(cc, &[W], &[types::I32])
 }
 
-/// Whether `ins` leaves `R[A]` in its variable only (not in memory): everything that writes
-/// `A` but a runtime function (which writes memory, read back), and calls of functions
-/// that return a value.
-fn writes_var(m: &Module, meta: &[FuncMeta], ins: &Instr) -> bool {
-    use Op::*;
-    match ins.op {
-        Call => meta[ins.b as usize].has_ret,
-        CallClosure => true,
-        CallHost | CallBuiltin => false,
-        op if spills(op) => false,
-        op => {
-            let _ = m;
-            op.has(crate::bytecode::opcodes::props::W)
-        }
-    }
-}
-
-/// The registers that may differ from their slots in memory before each instruction: a
-/// forward "may" analysis over the function's control flow. At entry every register is in
-/// memory (arguments and captures as the caller wrote them, the rest zeroed; or all of them,
-/// at an on-stack replacement); an instruction that leaves its result in a variable makes it
-/// dirty; one that spills makes everything clean.
-fn dirty_registers(m: &Module, meta: &[FuncMeta], code: &[Instr], nregs: usize) -> Vec<Vec<u64>> {
-    let words = nregs.div_ceil(64).max(1);
-    let mut ins_sets: Vec<Option<Vec<u64>>> = vec![None; code.len() + 1];
-    ins_sets[0] = Some(vec![0; words]);
-    let mut work = vec![0usize];
-    // Loop headers are entries too (on-stack replacement), with everything clean: the
-    // empty set, which changes nothing in a union.
-    while let Some(pc) = work.pop() {
-        let Some(ins) = code.get(pc) else { continue };
-        let mut out = ins_sets[pc].clone().expect("reached");
-        if spills(ins.op) {
-            out.iter_mut().for_each(|w| *w = 0);
-        }
-        if writes_var(m, meta, ins) && (ins.a as usize) < nregs {
-            out[ins.a as usize / 64] |= 1 << (ins.a % 64);
-        }
-        let mut next = Vec::with_capacity(2);
-        if ins.op.is_jump() {
-            next.push((pc as i64 + 1 + ins.jump_offset()) as usize);
-            if !matches!(ins.op, Op::Jmp | Op::Loop) {
-                next.push(pc + 1);
-            }
-        } else if !(matches!(ins.op, Op::Ret | Op::RetVoid)
-            || ins.op == Op::CallBuiltin && ins.b == Builtin::Panic as u16)
-        {
-            next.push(pc + 1);
-        }
-        for t in next {
-            let changed = match &mut ins_sets[t] {
-                Some(cur) => {
-                    let mut changed = false;
-                    for (c, o) in cur.iter_mut().zip(&out) {
-                        let u = *c | o;
-                        changed |= u != *c;
-                        *c = u;
-                    }
-                    changed
-                }
-                slot @ None => {
-                    *slot = Some(out.clone());
-                    true
-                }
-            };
-            if changed {
-                work.push(t);
-            }
-        }
-    }
-    ins_sets.into_iter().map(|s| s.unwrap_or_else(|| vec![0; words])).collect()
-}
-
-/// The signature of every function's native code.
+/// The signature of every function's native code (`NativeFn`).
 pub(crate) fn native_signature(cc: CallConv) -> Signature {
-    sig(cc, &[W, W, types::I32], &[W, W])
+    sig(cc, &[W, W, types::I32, W, W, W], &[W, W])
 }
 
 impl<'a, 'b> Translator<'a, 'b> {
-    pub(crate) fn new(mut b: FunctionBuilder<'b>, m: &'a Module, meta: &'a [FuncMeta], fi: u32, cc: CallConv) -> Self {
+    pub(crate) fn new(
+        mut b: FunctionBuilder<'b>,
+        m: &'a Module,
+        meta: &'a [FuncMeta],
+        fi: u32,
+        cc: CallConv,
+        refill: usize,
+    ) -> Self {
         let f = &m.functions[fi as usize];
         let i32t = types::I32;
         let sigs = Sigs {
@@ -211,9 +129,8 @@ impl<'a, 'b> Translator<'a, 'b> {
             frame2: b.import_signature(sig(cc, &[W, i32t, i32t], &[i32t])),
             frame3: b.import_signature(sig(cc, &[W, i32t, i32t, i32t], &[i32t])),
             trap: b.import_signature(sig(cc, &[W, i32t, W, W], &[i32t])),
-            refill: b.import_signature(sig(cc, &[W], &[i32t])),
+            refill_all: b.import_signature(sig(CallConv::PreserveAll, &[W], &[])),
             push_frame: b.import_signature(sig(cc, &[W, i32t, W, i32t], &[i32t])),
-            call_pushed: b.import_signature(sig(cc, &[W, i32t], &[W, W])),
             pure2: b.import_signature(sig(cc, &[W, W], &[W])),
             opt_eq: b.import_signature(sig(cc, &[W, W, i32t], &[W])),
             math1: b.import_signature(sig(cc, &[i32t, F], &[F])),
@@ -223,8 +140,7 @@ impl<'a, 'b> Translator<'a, 'b> {
         let vars = float.iter().map(|&fl| b.declare_var(if fl { F } else { W })).collect();
         let regs_var = b.declare_var(W);
         let ticks = b.declare_var(W);
-        let n = f.regs.len();
-        let dirty = dirty_registers(m, meta, &f.code, n);
+        let dirty = super::regs::analyze(m, meta, fi).at;
         let mut blocks = vec![None; f.code.len() + 1];
         let mut headers = Vec::new();
         for (pc, ins) in f.code.iter().enumerate() {
@@ -249,7 +165,6 @@ impl<'a, 'b> Translator<'a, 'b> {
         let vm = b.block_params(entry)[0];
         let regs = b.block_params(entry)[1];
         let exit = b.create_block();
-        b.append_block_param(exit, W);
         let mut t = Translator {
             b,
             m,
@@ -268,16 +183,18 @@ impl<'a, 'b> Translator<'a, 'b> {
             ticks,
             my_index: regs,
             my_base: regs,
+            my_offset: regs,
             exit,
             ended: false,
+            refill,
         };
         t.b.def_var(t.regs_var, regs);
-        let ticks = t.load_vm(W, off::TICKS);
-        t.b.def_var(t.ticks, ticks);
-        let depth = t.load_vm(W, off::DEPTH);
-        t.my_index = t.b.ins().iadd_imm_s(depth, -1);
-        let fp = t.frame_ptr();
-        t.my_base = t.b.ins().load(W, flags(), fp, off::FRAME_BASE as i32);
+        // The countdown, this frame's index and base come as arguments (see `NativeFn`).
+        let params = t.b.block_params(entry).to_vec();
+        t.b.def_var(t.ticks, params[3]);
+        t.my_index = params[4];
+        t.my_base = params[5];
+        t.my_offset = t.b.ins().imul_imm_s(t.my_index, off::FRAME_SIZE as i64);
         t
     }
 
@@ -298,11 +215,10 @@ impl<'a, 'b> Translator<'a, 'b> {
     fn regs(&mut self) -> Value {
         self.b.use_var(self.regs_var)
     }
-    /// The address of this function's frame (the frames may have moved since entry).
+    /// The address of this function's frame (the frames move when they grow).
     fn frame_ptr(&mut self) -> Value {
         let frames = self.load_vm(W, off::FRAMES);
-        let at = self.b.ins().imul_imm_s(self.my_index, off::FRAME_SIZE as i64);
-        self.b.ins().iadd(frames, at)
+        self.b.ins().iadd(frames, self.my_offset)
     }
     /// After anything that can push a frame: the register stack may have moved.
     fn reload_regs_ptr(&mut self) {
@@ -363,9 +279,9 @@ impl<'a, 'b> Translator<'a, 'b> {
         };
         self.set(r, v);
     }
-    /// Writes back every register that may differ from memory here: before anything that
-    /// may collect (every live reference must be in a root), call, or look at the frame.
-    /// Afterwards the whole frame is current in memory.
+    /// Writes back every live register that may differ from memory here: before anything
+    /// that may collect (every live reference must be in a root), call, or look at the
+    /// frame. Afterwards the frame in memory is current for everything still observable.
     fn spill_dirty(&mut self) {
         for w in 0..self.dirty[self.cur_pc].len() {
             let mut bits = self.dirty[self.cur_pc][w];
@@ -374,11 +290,6 @@ impl<'a, 'b> Translator<'a, 'b> {
                 bits &= bits - 1;
                 self.spill(r as u16);
             }
-        }
-    }
-    fn spill_window(&mut self, first: u16, n: usize) {
-        for i in 0..n {
-            self.spill(first + i as u16);
         }
     }
     /// Calls a function that neither uses fuel nor looks at the VM (math, string compares).
@@ -407,7 +318,7 @@ impl<'a, 'b> Translator<'a, 'b> {
     fn check(&mut self, status: Value) {
         let ok = self.b.create_block();
         let st = if self.b.func.dfg.value_type(status) == W { status } else { self.b.ins().uextend(W, status) };
-        self.b.ins().brif(st, self.exit, &[st.into()], ok, &[]);
+        self.b.ins().brif(st, self.exit, &[], ok, &[]);
         self.b.switch_to_block(ok);
     }
     /// Raises trap `code` (a `shims::TRAP_*`) at `pc`, in a cold block, when `cond` holds.
@@ -420,9 +331,9 @@ impl<'a, 'b> Translator<'a, 'b> {
         self.save_pc(pc);
         let c = self.i32c(code);
         let vm = self.vm;
-        let st = self.call_addr(self.sigs.trap, shims::rt_trap as *const () as usize, &[vm, c, x, y])[0];
-        let st = self.b.ins().uextend(W, st);
-        self.b.ins().jump(self.exit, &[st.into()]);
+        // It always traps.
+        self.call_addr(self.sigs.trap, shims::rt_trap as *const () as usize, &[vm, c, x, y]);
+        self.b.ins().jump(self.exit, &[]);
         self.b.switch_to_block(cont);
     }
     /// One unit of fuel, at `pc` (a call or a taken loop jump): the countdown, and its
@@ -443,7 +354,13 @@ impl<'a, 'b> Translator<'a, 'b> {
         // Whatever the refill leads to (a snapshot, a look at the frame) sees it current.
         self.spill_dirty();
         let vm = self.vm;
-        let st = self.call_addr(self.sigs.refill, shims::rt_refill_one as *const () as usize, &[vm])[0];
+        // Through the trampoline that preserves every register, so that a loop's values
+        // stay in registers across this (rare) call.
+        self.ticks_out();
+        let tramp = self.iconst(self.refill as i64);
+        self.b.ins().call_indirect(self.sigs.refill_all, tramp, &[vm]);
+        self.ticks_in();
+        let st = self.load_vm(W, off::STATUS);
         self.check(st);
         self.b.ins().jump(cont, &[]);
         self.b.switch_to_block(cont);
@@ -465,7 +382,9 @@ impl<'a, 'b> Translator<'a, 'b> {
         let enter_osr = self.b.create_block();
         self.b.ins().brif(osr, enter_osr, &[], normal, &[]);
 
-        // A call: arguments and captures from memory, the rest zero (in memory too).
+        // A call: arguments and captures from memory, the rest 0; reference registers are
+        // zeroed in memory too (the collector must never see a stale pointer there), the
+        // others are written at the first spill that needs them.
         self.b.switch_to_block(normal);
         for r in 0..n as u16 {
             if (r as usize) < filled {
@@ -473,9 +392,10 @@ impl<'a, 'b> Translator<'a, 'b> {
             } else {
                 let z = if self.float[r as usize] { self.b.ins().f64const(0.0) } else { self.iconst(0) };
                 self.set(r, z);
-                let regs = self.regs();
-                let zw = self.iconst(0);
-                self.b.ins().store(flags(), zw, regs, r as i32 * 8);
+                if self.meta[self.fi as usize].ref_regs.contains(&r) {
+                    let regs = self.regs();
+                    self.b.ins().store(flags(), z, regs, r as i32 * 8);
+                }
             }
         }
         let first = self.block_at(0);
@@ -497,9 +417,8 @@ impl<'a, 'b> Translator<'a, 'b> {
         let z = self.iconst(0);
         let c = self.i32c(u32::MAX);
         let vm = self.vm;
-        let st = self.call_addr(self.sigs.trap, shims::rt_trap as *const () as usize, &[vm, c, z, z])[0];
-        let st = self.b.ins().uextend(W, st);
-        self.b.ins().jump(self.exit, &[st.into()]);
+        self.call_addr(self.sigs.trap, shims::rt_trap as *const () as usize, &[vm, c, z, z]);
+        self.b.ins().jump(self.exit, &[]);
 
         self.ended = true;
         for pc in 0..self.code.len() {
@@ -520,20 +439,19 @@ impl<'a, 'b> Translator<'a, 'b> {
         }
         if !self.ended {
             // The verifier guarantees no path falls off the end; a block here is dead.
-            let z = self.iconst(shims::TRAPPED as i64);
-            self.b.ins().jump(self.exit, &[z.into()]);
+            self.b.ins().jump(self.exit, &[]);
         }
         if let Some(blk) = self.blocks[self.code.len()] {
             self.b.switch_to_block(blk);
-            let z = self.iconst(shims::TRAPPED as i64);
-            self.b.ins().jump(self.exit, &[z.into()]);
+            self.b.ins().jump(self.exit, &[]);
         }
 
+        // A trap is pending (and `Exec::ticks` current: every runtime call wrote it).
         self.b.switch_to_block(self.exit);
         self.b.set_cold_block(self.exit);
-        let st = self.b.block_params(self.exit)[0];
         let z = self.iconst(0);
-        self.b.ins().return_(&[st, z]);
+        let trapped = self.iconst(NATIVE_TRAPPED as i64);
+        self.b.ins().return_(&[z, trapped]);
         self.b.seal_all_blocks();
         self.b.finalize(cc_target);
     }
@@ -754,9 +672,8 @@ impl<'a, 'b> Translator<'a, 'b> {
                     if bi.variadic() { (a as usize, false) } else { (bi.arity(), bi.sig().ret.is_some()) };
                 self.translate_frame_call(pc, ins, np, has_ret, shims::rt_call_builtin as *const () as usize);
                 if bi == Builtin::Panic {
-                    // It never returns: the status is a trap.
-                    let st = self.iconst(shims::TRAPPED as i64);
-                    self.b.ins().jump(self.exit, &[st.into()]);
+                    // It never returns: a trap is pending.
+                    self.b.ins().jump(self.exit, &[]);
                     self.ended = true;
                 }
             }
@@ -764,9 +681,8 @@ impl<'a, 'b> Translator<'a, 'b> {
                 let v = if ins.op == Ret { self.get_word(a) } else { self.iconst(0) };
                 // Pop this frame.
                 self.store_vm(self.my_index, off::DEPTH);
-                self.ticks_out();
-                let ok = self.iconst(shims::OK as i64);
-                self.b.ins().return_(&[ok, v]);
+                let t = self.b.use_var(self.ticks);
+                self.b.ins().return_(&[v, t]);
                 self.ended = true;
             }
 
@@ -929,26 +845,7 @@ impl<'a, 'b> Translator<'a, 'b> {
     fn runtime_op(&mut self, pc: usize, ins: Instr, nargs: usize, addr: usize) {
         self.save_pc(pc);
         self.spill_dirty();
-        // The operands it reads (parameters and captures may never have been written).
-        let (ra, rb, rc) = ins.op.format().register_operands();
-        let n = self.vars.len() as u16;
-        for (used, r) in [(ra, ins.a), (rb, ins.b), (rc, ins.c)] {
-            if used && r < n {
-                self.spill(r);
-            }
-        }
-        match ins.op.format() {
-            Format::ABN => self.spill_window(ins.b, ins.c as usize),
-            Format::ASC => {
-                let nf = self.m.structs[ins.b as usize].fields.len();
-                self.spill_window(ins.c, nf);
-            }
-            Format::AFC => {
-                let ncap = self.meta[ins.b as usize].ncaptures;
-                self.spill_window(ins.c, ncap);
-            }
-            _ => {}
-        }
+        // (The operands it reads are live here: the spill wrote those that were dirty.)
         let (vm, regs) = (self.vm, self.regs());
         let (a, b, c) = (self.i32c(ins.a as u32), self.i32c(ins.b as u32), self.i32c(ins.c as u32));
         let st = match nargs {
@@ -984,8 +881,9 @@ impl<'a, 'b> Translator<'a, 'b> {
     /// written register in memory, the runtime function, `R[A]` back.
     fn translate_frame_call(&mut self, pc: usize, ins: Instr, n: usize, has_ret: bool, addr: usize) {
         self.save_pc(pc);
+        // The arguments are live here: the spill wrote those that were dirty.
+        let _ = n;
         self.spill_dirty();
-        self.spill_window(ins.c, n);
         let vm = self.vm;
         let (a, b, c) = (self.i32c(ins.a as u32), self.i32c(ins.b as u32), self.i32c(ins.c as u32));
         let st = self.call_addr(self.sigs.frame3, addr, &[vm, a, b, c])[0];
@@ -1065,13 +963,14 @@ impl<'a, 'b> Translator<'a, 'b> {
 
     /// Pushes the callee's frame inline (or through the runtime when the stacks must grow
     /// or the depth limit is reached) with its arguments from `R[c..]`; returns the
-    /// callee's register 0 in memory.
-    fn push_frame(&mut self, callee: u32, a: u16, c: u16) -> Value {
+    /// callee's register 0 in memory and its base. The new frame's index is `my_index + 1`:
+    /// this frame is the innermost.
+    fn push_frame(&mut self, callee: u32, a: u16, c: u16) -> (Value, Value) {
         let cm = &self.meta[callee as usize];
         let (np, cn) = (cm.nparams, cm.nregs);
         let my_nregs = self.meta[self.fi as usize].nregs as i64;
         let new_base = self.b.ins().iadd_imm_s(self.my_base, my_nregs);
-        let depth = self.load_vm(W, off::DEPTH);
+        let depth = self.b.ins().iadd_imm_s(self.my_index, 1);
         let limit = self.load_vm(W, off::DEPTH_LIMIT);
         let top = self.b.ins().iadd_imm_s(new_base, cn as i64);
         let regs_len = self.load_vm(W, off::REGS_LEN);
@@ -1088,11 +987,11 @@ impl<'a, 'b> Translator<'a, 'b> {
         let at = self.b.ins().imul_imm_s(depth, off::FRAME_SIZE as i64);
         let fp = self.b.ins().iadd(frames, at);
         self.b.ins().store(flags(), new_base, fp, off::FRAME_BASE as i32);
-        let func = self.i32c(callee);
-        self.b.ins().store(flags(), func, fp, off::FRAME_FUNC as i32);
-        let zero = self.i32c(0);
-        self.b.ins().store(flags(), zero, fp, off::FRAME_PC as i32);
-        let rd = self.i32c(a as u32);
+        // `func` and `pc` (0) are one word, `ret_dst` and the padding another.
+        const _: () = assert!(off::FRAME_PC == off::FRAME_FUNC + 4 && off::FRAME_RET_DST == off::FRAME_FUNC + 8);
+        let func_pc = self.iconst(callee as i64);
+        self.b.ins().store(flags(), func_pc, fp, off::FRAME_FUNC as i32);
+        let rd = self.iconst(a as i64);
         self.b.ins().store(flags(), rd, fp, off::FRAME_RET_DST as i32);
         let d1 = self.b.ins().iadd_imm_s(depth, 1);
         self.store_vm(d1, off::DEPTH);
@@ -1119,12 +1018,13 @@ impl<'a, 'b> Translator<'a, 'b> {
             let v = self.get(c + i as u16);
             self.b.ins().store(flags(), v, callee_regs, (i * 8) as i32);
         }
-        callee_regs
+        (callee_regs, new_base)
     }
 
-    /// Runs the pushed callee `func` (an SSA value) natively when it has native code and
-    /// the machine stack has room, else in the interpreter; its result to `R[a]`.
-    fn run_callee(&mut self, func: Value, callee_regs: Value, filled: Value, a: u16, has_ret: bool) {
+    /// Runs the pushed callee `func` (an SSA value): natively when it has native code and
+    /// the machine stack has room, else in the interpreter (`rt_call_pushed`, which takes
+    /// the same arguments, with `filled` for the pc); its result to `R[a]`.
+    fn run_callee(&mut self, func: Value, callee_regs: Value, new_base: Value, filled: Value, a: u16, has_ret: bool) {
         let natives = self.load_vm(W, off::NATIVES);
         let at = self.b.ins().ishl_imm_u(func, 3);
         let slot = self.b.ins().iadd(natives, at);
@@ -1134,29 +1034,23 @@ impl<'a, 'b> Translator<'a, 'b> {
         let room = self.b.ins().icmp(IntCC::UnsignedGreaterThan, sp, lim);
         let has = self.b.ins().icmp_imm_s(IntCC::NotEqual, entry, 0);
         let go = self.b.ins().band(room, has);
-        let native = self.b.create_block();
-        let interp = self.b.create_block();
-        let done = self.b.create_block();
-        self.b.append_block_param(done, W);
-        self.b.append_block_param(done, W);
-        self.b.ins().brif(go, native, &[], interp, &[]);
-
-        self.b.switch_to_block(native);
-        let vm = self.vm;
-        let z = self.i32c(0);
-        self.ticks_out();
-        let call = self.b.ins().call_indirect(self.sigs.native, entry, &[vm, callee_regs, z]);
-        let r = self.b.inst_results(call).to_vec();
-        self.ticks_in();
-        self.b.ins().jump(done, &[r[0].into(), r[1].into()]);
-
-        self.b.switch_to_block(interp);
-        let r = self.call_addr(self.sigs.call_pushed, shims::rt_call_pushed as *const () as usize, &[vm, filled]);
-        self.b.ins().jump(done, &[r[0].into(), r[1].into()]);
-
-        self.b.switch_to_block(done);
-        let (st, v) = (self.b.block_params(done)[0], self.b.block_params(done)[1]);
-        self.check(st);
+        let interp = self.iconst(shims::rt_call_pushed as *const () as i64);
+        let target = self.b.ins().select(go, entry, interp);
+        let zero = self.i32c(0);
+        let pc_or_filled = self.b.ins().select(go, zero, filled);
+        let (vm, ticks) = (self.vm, self.b.use_var(self.ticks));
+        let index = self.b.ins().iadd_imm_s(self.my_index, 1);
+        let call = self.b.ins().call_indirect(
+            self.sigs.native,
+            target,
+            &[vm, callee_regs, pc_or_filled, ticks, index, new_base],
+        );
+        let (v, t) = (self.b.inst_results(call)[0], self.b.inst_results(call)[1]);
+        let trapped = self.b.ins().icmp_imm_s(IntCC::Equal, t, NATIVE_TRAPPED as i64);
+        let ok = self.b.create_block();
+        self.b.ins().brif(trapped, self.exit, &[], ok, &[]);
+        self.b.switch_to_block(ok);
+        self.b.def_var(self.ticks, t);
         self.reload_regs_ptr();
         if has_ret {
             self.set_word(a, v);
@@ -1167,12 +1061,12 @@ impl<'a, 'b> Translator<'a, 'b> {
         self.fuel(pc);
         self.save_pc(pc);
         self.spill_dirty();
-        let callee_regs = self.push_frame(callee, a, c);
+        let (callee_regs, new_base) = self.push_frame(callee, a, c);
         let cm = &self.meta[callee as usize];
         let (np, has_ret) = (cm.nparams as u32, cm.has_ret);
         let func = self.iconst(callee as i64);
         let filled = self.i32c(np);
-        self.run_callee(func, callee_regs, filled, a, has_ret);
+        self.run_callee(func, callee_regs, new_base, filled, a, has_ret);
     }
 
     fn translate_call_closure(&mut self, pc: usize, a: u16, b: u16, c: u16) {
@@ -1184,8 +1078,8 @@ impl<'a, 'b> Translator<'a, 'b> {
             crate::bytecode::Type::Fn(ps, r) => (ps.len(), r.is_some()),
             _ => unreachable!("CallClosure's callee register has a fn type"),
         };
-        self.spill(b);
-        self.spill_window(c, np);
+        // The closure and its arguments are live here: the spill wrote them.
+        let _ = np;
         let (vm, regs) = (self.vm, self.regs());
         let (aa, bb, cc) = (self.i32c(a as u32), self.i32c(b as u32), self.i32c(c as u32));
         let st =
@@ -1202,6 +1096,6 @@ impl<'a, 'b> Translator<'a, 'b> {
         let callee_regs = self.b.ins().iadd(base, at);
         // The runtime pushed the frame with arguments and captures, the rest zeroed.
         let filled = self.i32c(u32::MAX);
-        self.run_callee(func, callee_regs, filled, a, has_ret);
+        self.run_callee(func, callee_regs, new_base, filled, a, has_ret);
     }
 }

@@ -71,6 +71,7 @@ impl Vm {
             consts: const_store.as_mut_ptr(),
             natives: std::ptr::null(),
             stack_limit: 0,
+            status: 0,
         };
         let native_table = vec![0usize; m.functions.len()];
         let mut vm = Vm {

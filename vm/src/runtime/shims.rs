@@ -11,7 +11,7 @@
 use super::code::OptInner;
 use super::ops;
 use super::trap::{Trap, TrapCode};
-use super::vm::{NativeRet, Vm};
+use super::vm::{NativeRet, Vm, NATIVE_TRAPPED};
 use crate::bytecode::MathFn;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -186,13 +186,23 @@ pub unsafe extern "C" fn rt_push_closure(vm: *mut Vm, regs: *mut u64, a: u32, b:
 /// and captures, in the interpreter (its function has no native code, or the machine
 /// stack is too deep for more native frames): zeroes its other registers, runs it to its
 /// return, and returns its result. The frame is popped on return, as native code's are.
+/// Its signature is a [`NativeFn`](super::vm::NativeFn)'s, `filled` in place of the pc,
+/// so that native code calls either the same way.
 ///
 /// # Safety
 /// `vm` is live and unused elsewhere; the innermost frame was pushed by native code and
 /// its first `filled` registers hold the callee's arguments and captures.
-pub unsafe extern "C" fn rt_call_pushed(vm: *mut Vm, filled: u32) -> NativeRet {
+pub unsafe extern "C" fn rt_call_pushed(
+    vm: *mut Vm,
+    _regs: *mut u64,
+    filled: u32,
+    ticks: u64,
+    _index: usize,
+    _base: usize,
+) -> NativeRet {
     // Safety: the caller's promise.
     let vm = unsafe { &mut *vm };
+    vm.ex.ticks = ticks;
     let r = catch_unwind(AssertUnwindSafe(|| {
         let f = vm.frames()[vm.depth() - 1];
         if let Some(hot) = vm.on_hot {
@@ -205,12 +215,14 @@ pub unsafe extern "C" fn rt_call_pushed(vm: *mut Vm, filled: u32) -> NativeRet {
         let interpret = vm.interpret;
         interpret(vm, entry)
     }));
+    let trapped = |vm: &mut Vm, t: Trap| {
+        pend(vm, t);
+        NativeRet { value: 0, ticks: NATIVE_TRAPPED }
+    };
     match r {
-        Ok(Ok(value)) => NativeRet { status: OK as u64, value },
-        Ok(Err(t)) => NativeRet { status: pend(vm, t) as u64, value: 0 },
-        Err(_) => {
-            NativeRet { status: pend(vm, Trap::new("internal error: a runtime function panicked")) as u64, value: 0 }
-        }
+        Ok(Ok(value)) => NativeRet { value, ticks: vm.ex.ticks },
+        Ok(Err(t)) => trapped(vm, t),
+        Err(_) => trapped(vm, Trap::new("internal error: a runtime function panicked")),
     }
 }
 

@@ -62,23 +62,57 @@ pub struct Exec {
     /// address; below it, calls run in the interpreter, which does not use the machine
     /// stack for calls. (Depth is bounded by `max_depth` either way.)
     pub stack_limit: usize,
+    /// The status of the last runtime call made through a trampoline that returns nothing
+    /// (see `jit::code`): `shims::OK` or `shims::TRAPPED`.
+    pub status: u64,
 }
 
-/// What native code returns: `status` is [`shims::OK`](super::shims::OK) (the function
-/// returned `value` and popped its frame) or [`shims::TRAPPED`](super::shims::TRAPPED) (a
-/// trap is pending; the frames are as they were when it happened).
+/// What native code returns: the function's result (it popped its frame), and the fuel
+/// countdown after it — or [`NATIVE_TRAPPED`] in its place when a trap is pending (the
+/// frames are as they were when it happened, and `Exec::ticks` is current).
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct NativeRet {
-    pub status: u64,
     pub value: u64,
+    pub ticks: u64,
 }
 
-/// A function's native code: `(vm, regs, pc)` where `regs` is the frame's register 0 in
-/// VM memory and the frame is the innermost; `pc` is 0 for a call (the arguments and
-/// captures are in their registers) or a loop header to enter at (every register is in
-/// memory: on-stack replacement of an interpreter frame).
-pub type NativeFn = unsafe extern "C" fn(*mut Vm, *mut u64, u32) -> NativeRet;
+/// [`NativeRet::ticks`] of a call that trapped.
+pub const NATIVE_TRAPPED: u64 = u64::MAX;
+
+/// A function's native code: `(vm, regs, pc, ticks, index, base)` where the frame is the
+/// innermost, at `index` in the frames, its register 0 at `base` in the register stack and
+/// at `regs` in memory; `ticks` is the fuel countdown (kept in a machine register from here
+/// on: `Exec::ticks` is not current while native code runs, except around runtime calls);
+/// `pc` is 0 for a call (the arguments and captures are in their registers) or a loop
+/// header to enter at (every register is in memory: on-stack replacement of an interpreter
+/// frame).
+pub type NativeFn = unsafe extern "C" fn(*mut Vm, *mut u64, u32, u64, usize, usize) -> NativeRet;
+
+impl Vm {
+    /// Runs the innermost frame in native code `f` (a [`NativeFn`] of this VM's function
+    /// table) from `pc`, with `regs` its registers; the frame's result, or its trap.
+    ///
+    /// # Safety
+    /// `f` is the native code of the innermost frame's function, and `regs` points at that
+    /// frame's registers; at `pc` 0 its arguments and captures are in place, at another pc
+    /// (a loop header) every register is.
+    #[inline]
+    pub(crate) unsafe fn enter_native(&mut self, f: usize, regs: *mut u64, pc: u32) -> Result<u64, Trap> {
+        let index = self.ex.depth - 1;
+        // Safety: the caller's promise; the table holds `NativeFn` addresses.
+        let r = unsafe {
+            let base = (*self.ex.frames.add(index)).base;
+            let native = std::mem::transmute::<usize, NativeFn>(f);
+            native(self, regs, pc, self.ex.ticks, index, base)
+        };
+        if r.ticks == NATIVE_TRAPPED {
+            return Err(super::shims::take_pending(self));
+        }
+        self.ex.ticks = r.ticks;
+        Ok(r.value)
+    }
+}
 
 /// Byte offsets of [`Exec`]'s fields within a [`Vm`], for native code.
 pub mod offsets {
@@ -97,6 +131,7 @@ pub mod offsets {
     pub const CONSTS: usize = E + offset_of!(Exec, consts);
     pub const NATIVES: usize = E + offset_of!(Exec, natives);
     pub const STACK_LIMIT: usize = E + offset_of!(Exec, stack_limit);
+    pub const STATUS: usize = E + offset_of!(Exec, status);
     /// A frame's size and its fields' offsets.
     pub const FRAME_SIZE: usize = std::mem::size_of::<Frame>();
     pub const FRAME_BASE: usize = offset_of!(Frame, base);
