@@ -78,16 +78,28 @@ pub struct MapObj {
     pub hdr: Header,
     pub key_kind: KeyKind,
     pub val_is_ref: bool,
+    /// How an array of the values holds them (`values()`).
+    pub vals: super::ArrayKind,
     pub map: IndexMap<MapKey, u64, FxBuildHasher>,
 }
 
 impl MapObj {
-    pub fn new(key_kind: KeyKind, val_is_ref: bool) -> MapObj {
+    pub fn new(key_kind: KeyKind, vals: super::ArrayKind) -> MapObj {
+        let val_is_ref = vals == super::ArrayKind::Refs;
         MapObj {
             hdr: Header { kind: ObjKind::Map, marked: false, aux: 0 },
             key_kind,
             val_is_ref,
+            vals,
             map: IndexMap::with_hasher(FxBuildHasher),
+        }
+    }
+    /// How an array of the keys holds them (`keys()`).
+    pub fn keys_kind(&self) -> super::ArrayKind {
+        match self.key_kind {
+            KeyKind::Int => super::ArrayKind::Words,
+            KeyKind::Bool => super::ArrayKind::Bytes,
+            KeyKind::Str => super::ArrayKind::Refs,
         }
     }
     pub fn key_is_ref(&self) -> bool {

@@ -6,8 +6,10 @@
 //! Collections happen only when the interpreter asks, at instruction boundaries where
 //! every live reference is in a root; allocation itself never collects.
 
+mod array;
 pub mod map;
 
+pub use array::{ArrayKind, ArrayObj};
 pub use map::{KeyKind, MapKey, MapObj};
 
 use std::alloc::{self, Layout};
@@ -59,104 +61,6 @@ impl StrObj {
         // Safety: the object was made by `Heap::alloc_str`, whose bytes after the header are
         // `len` bytes copied from a `&str`, so they are valid UTF-8.
         unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(p.add(1) as *const u8, (*p).len)) }
-    }
-}
-
-/// An array: a header and a growable buffer of words, laid out as native code reads it
-/// (`ptr`, `len`, `cap` at fixed offsets, see [`ArrayObj::PTR_OFFSET`]): an element load
-/// is `if i < len { ptr[i] }`. The buffer is a `Vec<u64>`'s allocation taken apart, so it
-/// is put back together for operations that change its length or capacity
-/// ([`ArrayObj::vec_mut`]).
-#[repr(C)]
-pub struct ArrayObj {
-    pub hdr: Header,
-    ptr: *mut u64,
-    len: usize,
-    cap: usize,
-}
-
-impl ArrayObj {
-    /// Byte offset of the element pointer.
-    pub const PTR_OFFSET: usize = std::mem::offset_of!(ArrayObj, ptr);
-    /// Byte offset of the length.
-    pub const LEN_OFFSET: usize = std::mem::offset_of!(ArrayObj, len);
-    /// Byte offset of the capacity.
-    pub const CAP_OFFSET: usize = std::mem::offset_of!(ArrayObj, cap);
-
-    fn new(items: Vec<u64>, elem_ref: bool) -> ArrayObj {
-        let mut items = std::mem::ManuallyDrop::new(items);
-        ArrayObj {
-            hdr: Header { kind: ObjKind::Array, marked: false, aux: elem_ref as u32 },
-            ptr: items.as_mut_ptr(),
-            len: items.len(),
-            cap: items.capacity(),
-        }
-    }
-    /// The elements.
-    #[inline(always)]
-    pub fn items(&self) -> &[u64] {
-        // Safety: `ptr`, `len` and `cap` are the parts of a live `Vec<u64>` (see `new` and
-        // `VecGuard::drop`), so `ptr[..len]` are initialized words.
-        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
-    }
-    /// The elements, to change in place.
-    #[inline(always)]
-    pub fn items_mut(&mut self) -> &mut [u64] {
-        // Safety: as in `items`; `&mut self` makes the access unique.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
-    }
-    /// The number of elements.
-    #[inline(always)]
-    pub fn len(&self) -> usize {
-        self.len
-    }
-    /// Whether the array has no elements.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-    /// How many elements fit before the buffer must grow.
-    #[inline(always)]
-    pub fn capacity(&self) -> usize {
-        self.cap
-    }
-    /// Whether the elements are references.
-    pub fn elem_is_ref(&self) -> bool {
-        self.hdr.aux != 0
-    }
-    /// The buffer as a `Vec`, for operations that change its length or capacity; the
-    /// array takes the parts back when the guard is dropped.
-    pub fn vec_mut(&mut self) -> VecGuard<'_> {
-        // Safety: the parts are those of a live `Vec<u64>`; the guard owns that `Vec` until
-        // it gives the (possibly new) parts back, and `&mut self` keeps anyone else out.
-        let v = unsafe { Vec::from_raw_parts(self.ptr, self.len, self.cap) };
-        VecGuard { arr: self, v: std::mem::ManuallyDrop::new(v) }
-    }
-}
-
-/// An array's buffer as a `Vec`, borrowed (see [`ArrayObj::vec_mut`]).
-pub struct VecGuard<'a> {
-    arr: &'a mut ArrayObj,
-    v: std::mem::ManuallyDrop<Vec<u64>>,
-}
-
-impl std::ops::Deref for VecGuard<'_> {
-    type Target = Vec<u64>;
-    fn deref(&self) -> &Vec<u64> {
-        &self.v
-    }
-}
-
-impl std::ops::DerefMut for VecGuard<'_> {
-    fn deref_mut(&mut self) -> &mut Vec<u64> {
-        &mut self.v
-    }
-}
-
-impl Drop for VecGuard<'_> {
-    fn drop(&mut self) {
-        self.arr.ptr = self.v.as_mut_ptr();
-        self.arr.len = self.v.len();
-        self.arr.cap = self.v.capacity();
     }
 }
 
@@ -407,10 +311,20 @@ impl Heap {
         self.alloc_str(&s)
     }
 
-    pub fn alloc_array(&mut self, items: Vec<u64>, elem_ref: bool) -> u64 {
-        let size = std::mem::size_of::<ArrayObj>() + items.capacity() * 8;
-        let p = Box::into_raw(Box::new(ArrayObj::new(items, elem_ref)));
+    /// An array of `kind` holding `items` (words; a bytes array narrows them).
+    pub fn alloc_array(&mut self, items: Vec<u64>, kind: ArrayKind) -> u64 {
+        let arr = ArrayObj::new(items, kind);
+        let size = std::mem::size_of::<ArrayObj>() + arr.buffer_bytes();
+        let p = Box::into_raw(Box::new(arr));
         self.track(p as *mut Header, size)
+    }
+
+    /// An array of `kind` of `n` copies of `v`; `None` if the allocator has no room.
+    pub fn try_alloc_array_filled(&mut self, kind: ArrayKind, n: usize, v: u64) -> Option<u64> {
+        let arr = ArrayObj::filled(kind, n, v)?;
+        let size = std::mem::size_of::<ArrayObj>() + arr.buffer_bytes();
+        let p = Box::into_raw(Box::new(arr));
+        Some(self.track(p as *mut Header, size))
     }
 
     pub fn alloc_map(&mut self, m: MapObj) -> u64 {
@@ -545,8 +459,8 @@ pub unsafe fn trace_edges(layouts: &Layouts, h: *const Header, mut f: impl FnMut
             ObjKind::Str | ObjKind::Box => {}
             ObjKind::Array => {
                 let a = &*(h as *const ArrayObj);
-                if a.elem_is_ref() {
-                    a.items().iter().for_each(|&r| f(r));
+                if let (true, Some(items)) = (a.elem_is_ref(), a.words()) {
+                    items.iter().for_each(|&r| f(r));
                 }
             }
             ObjKind::Map => {
@@ -607,7 +521,7 @@ unsafe fn object_size(h: *mut Header) -> usize {
     unsafe {
         match (*h).kind {
             ObjKind::Str => StrObj::layout((*(h as *const StrObj)).len).size(),
-            ObjKind::Array => std::mem::size_of::<ArrayObj>() + (*(h as *const ArrayObj)).capacity() * 8,
+            ObjKind::Array => std::mem::size_of::<ArrayObj>() + (*(h as *const ArrayObj)).buffer_bytes(),
             ObjKind::Map => std::mem::size_of::<MapObj>() + (*(h as *const MapObj)).heap_size(),
             ObjKind::Struct => std::mem::size_of::<StructObj>() + 8 * (*(h as *const StructObj)).len as usize,
             ObjKind::Closure => std::mem::size_of::<ClosureObj>() + 8 * (*(h as *const ClosureObj)).captures.len(),
@@ -623,8 +537,8 @@ unsafe fn free_object(h: *mut Header) {
         match (*h).kind {
             ObjKind::Str => alloc::dealloc(h as *mut u8, StrObj::layout((*(h as *const StrObj)).len)),
             ObjKind::Array => {
-                let a = Box::from_raw(h as *mut ArrayObj);
-                drop(Vec::from_raw_parts(a.ptr, a.len, a.cap));
+                let mut a = Box::from_raw(h as *mut ArrayObj);
+                a.free_buffer();
             }
             ObjKind::Map => drop(Box::from_raw(h as *mut MapObj)),
             ObjKind::Struct => {
@@ -658,7 +572,7 @@ mod tests {
         // Safety: `a` is a live struct with one field.
         unsafe { *StructObj::field(a as *mut StructObj, 0) = b };
         let x = h.alloc_string("x".into());
-        let keep = h.alloc_array(vec![x], true);
+        let keep = h.alloc_array(vec![x], ArrayKind::Refs);
         h.collect([keep].into_iter());
         assert_eq!(h.object_count(), 2);
         h.collect(std::iter::empty());

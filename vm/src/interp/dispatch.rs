@@ -423,18 +423,16 @@ impl Vm {
                     Op::GetIndex => {
                         let arr = array_of(r!(b));
                         let i = ri!(c);
-                        match arr.items().get(i as usize) {
-                            Some(&v) => r!(a) = v,
+                        match arr.get(i as usize) {
+                            Some(v) => r!(a) = v,
                             None => trap!(index_trap(i, arr.len())),
                         }
                     }
                     Op::SetIndex => {
                         let arr = array_of(r!(a));
                         let i = ri!(b);
-                        let len = arr.len();
-                        match arr.items_mut().get_mut(i as usize) {
-                            Some(slot) => *slot = r!(c),
-                            None => trap!(index_trap(i, len)),
+                        if !arr.set(i as usize, r!(c)) {
+                            trap!(index_trap(i, arr.len()));
                         }
                     }
                     Op::ArrayLen => r!(a) = array_of(r!(b)).len() as u64,

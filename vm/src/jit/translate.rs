@@ -12,6 +12,7 @@
 //! loop jump, through the same countdown (`Exec::ticks`) and refill (`rt_refill_one`).
 
 use crate::bytecode::{Builtin, Instr, Kind, MathFn, Module, Op};
+use crate::heap::ArrayKind;
 use crate::runtime::code::{FuncMeta, OptInner, Shape};
 use crate::runtime::shims;
 use crate::runtime::vm::offsets as off;
@@ -688,8 +689,12 @@ impl<'a, 'b> Translator<'a, 'b> {
 
             GetIndex => {
                 let (arr, i) = (self.get(b), self.get(c));
-                let p = self.element(pc, arr, i);
-                let v = {
+                let bytes = self.bytes_array(b);
+                let p = self.element(pc, arr, i, bytes);
+                let v = if bytes {
+                    let byte = self.b.ins().load(types::I8, flags(), p, 0);
+                    self.b.ins().uextend(W, byte)
+                } else {
                     let ty = self.slot_ty(a);
                     self.b.ins().load(ty, flags(), p, 0)
                 };
@@ -697,9 +702,9 @@ impl<'a, 'b> Translator<'a, 'b> {
             }
             SetIndex => {
                 let (arr, i) = (self.get(a), self.get(b));
-                let p = self.element(pc, arr, i);
-                let v = self.get(c);
-                self.b.ins().store(flags(), v, p, 0);
+                let bytes = self.bytes_array(a);
+                let p = self.element(pc, arr, i, bytes);
+                self.store_elem(p, c, bytes);
             }
             ArrayLen => {
                 let arr = self.get(b);
@@ -803,14 +808,32 @@ impl<'a, 'b> Translator<'a, 'b> {
     }
 
     /// The address of element `i` of array `arr`, trapping at `pc` when out of bounds.
-    fn element(&mut self, pc: usize, arr: Value, i: Value) -> Value {
+    /// Whether the array in register `r` holds its elements as bytes (a `[bool]`).
+    fn bytes_array(&self, r: u16) -> bool {
+        matches!(self.meta[self.fi as usize].regs[r as usize].1, Shape::Array { kind: ArrayKind::Bytes })
+    }
+
+    /// The address of element `i` of array `arr` (of bytes, or of words), trapping at `pc`
+    /// when out of bounds.
+    fn element(&mut self, pc: usize, arr: Value, i: Value, bytes: bool) -> Value {
         let len = self.b.ins().load(W, flags(), arr, obj::ARRAY_LEN);
         // One unsigned compare catches negative indices too.
         let out = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, i, len);
         self.trap_if(out, pc, shims::TRAP_INDEX, i, len);
         let ptr = self.b.ins().load(W, flags(), arr, obj::ARRAY_PTR);
-        let at = self.b.ins().ishl_imm_u(i, 3);
+        let at = if bytes { i } else { self.b.ins().ishl_imm_u(i, 3) };
         self.b.ins().iadd(ptr, at)
+    }
+
+    /// Stores register `r` as an element at `p` (a byte of a bool array: 0 or 1).
+    fn store_elem(&mut self, p: Value, r: u16, bytes: bool) {
+        let v = self.get(r);
+        if bytes {
+            let byte = self.b.ins().ireduce(types::I8, v);
+            self.b.ins().store(flags(), byte, p, 0);
+        } else {
+            self.b.ins().store(flags(), v, p, 0);
+        }
     }
 
     fn translate_push(&mut self, pc: usize, ins: Instr) {
@@ -824,10 +847,10 @@ impl<'a, 'b> Translator<'a, 'b> {
         self.b.ins().brif(room, fast, &[], slow, &[]);
         self.b.switch_to_block(fast);
         let ptr = self.b.ins().load(W, flags(), arr, obj::ARRAY_PTR);
-        let at = self.b.ins().ishl_imm_u(len, 3);
+        let bytes = self.bytes_array(ins.a);
+        let at = if bytes { len } else { self.b.ins().ishl_imm_u(len, 3) };
         let p = self.b.ins().iadd(ptr, at);
-        let v = self.get(ins.b);
-        self.b.ins().store(flags(), v, p, 0);
+        self.store_elem(p, ins.b, bytes);
         let len1 = self.b.ins().iadd_imm_s(len, 1);
         self.b.ins().store(flags(), len1, arr, obj::ARRAY_LEN);
         self.b.ins().jump(cont, &[]);

@@ -7,7 +7,7 @@ use super::text;
 use super::trap::{Trap, TrapCode};
 use super::vm::Vm;
 use crate::bytecode::{Builtin, Kind, Type, TypeId};
-use crate::heap::{array_of, map_of, str_of, BoxObj, StrObj};
+use crate::heap::{array_of, map_of, str_of, ArrayKind, BoxObj, StrObj};
 use crate::host::{Caller, Val};
 use std::io::Write;
 
@@ -215,7 +215,7 @@ impl Vm {
                     [b] => items.extend(s.split(*b as char).map(|p| self.heap.alloc_str(p))),
                     _ => items.extend(s.split(sep).map(|p| self.heap.alloc_str(p))),
                 }
-                self.heap.alloc_array(items, true)
+                self.heap.alloc_array(items, ArrayKind::Refs)
             }
             B::StrTrim => {
                 let n = self.arg_str(a, 0).len();
@@ -278,20 +278,20 @@ impl Vm {
                 let mut items: Vec<u64> = Vec::new();
                 items.try_reserve_exact(n).map_err(|_| Trap::from(TrapCode::OutOfMemory))?;
                 items.extend(s.chars().map(|c| self.heap.alloc_str(c.encode_utf8(&mut [0; 4]))));
-                self.heap.alloc_array(items, true)
+                self.heap.alloc_array(items, ArrayKind::Refs)
             }
             B::StrBytes => {
                 self.reserve_heap(self.arg_str(a, 0).len().saturating_mul(8))?;
                 self.burn_work(self.arg_str(a, 0).len())?;
                 let items: Vec<u64> = self.arg_str(a, 0).bytes().map(|b| b as u64).collect();
-                self.heap.alloc_array(items, false)
+                self.heap.alloc_array(items, ArrayKind::Words)
             }
             B::ArrayPop => {
                 // Safety (all array built-ins): the verifier's built-in signature rule makes
                 // argument 0 an array type (`[E]`), and definite assignment makes it non-nil,
                 // so it is a live array object. No other reference to its items is held.
                 let arr = unsafe { array_of(self.arg(a, 0)) };
-                match arr.vec_mut().pop() {
+                match arr.pop() {
                     Some(v) => v,
                     None => return Err(TrapCode::PopFromEmpty.into()),
                 }
@@ -303,21 +303,15 @@ impl Vm {
                     return Err(Trap::index_out_of_bounds(i, arr.len()));
                 }
                 if arr.len() == arr.capacity() {
-                    self.reserve_heap(arr.capacity().max(4) * 8)?;
+                    self.reserve_heap(arr.capacity().max(4) * arr.kind().elem_size())?;
                 }
+                self.burn_work(arr.len() - i as usize)?;
                 // Safety: the same live array (collecting does not move objects).
                 let arr = unsafe { array_of(self.arg(a, 0)) };
-                let before = arr.capacity();
                 let x = self.arg(a, 2);
-                let mut v = arr.vec_mut();
-                if v.try_reserve(1).is_err() {
-                    return Err(TrapCode::OutOfMemory.into());
-                }
-                self.burn_work(v.len() - i as usize)?;
-                v.insert(i as usize, x);
-                let grown = v.capacity() - before;
-                drop(v);
-                self.heap.account(grown * 8);
+                let grown = arr.try_reserve(1).ok_or(TrapCode::OutOfMemory)?;
+                arr.insert(i as usize, x);
+                self.heap.account(grown);
                 return Ok(None);
             }
             B::ArrayRemove => {
@@ -328,26 +322,25 @@ impl Vm {
                 }
                 self.burn_work(arr.len() - i as usize)?;
                 // Safety: the same live array.
-                unsafe { array_of(self.arg(a, 0)) }.vec_mut().remove(i as usize)
+                unsafe { array_of(self.arg(a, 0)) }.remove(i as usize)
             }
             B::ArraySlice => {
                 let arr = unsafe { array_of(self.arg(a, 0)) };
                 let r = slice_range(self.arg_int(a, 1), self.arg_int(a, 2), arr.len())?;
-                self.reserve_heap(r.len() * 8)?;
+                self.reserve_heap(r.len() * arr.kind().elem_size())?;
                 self.burn_work(r.len())?;
                 // Safety: the same live array (collecting does not move objects).
                 let arr = unsafe { array_of(self.arg(a, 0)) };
-                let items = arr.items()[r].to_vec();
-                let elem_ref = arr.elem_is_ref();
-                self.heap.alloc_array(items, elem_ref)
+                let (items, kind) = (arr.to_vec(r), arr.kind());
+                self.heap.alloc_array(items, kind)
             }
             B::ArrayClear => {
-                unsafe { array_of(self.arg(a, 0)) }.vec_mut().clear();
+                unsafe { array_of(self.arg(a, 0)) }.clear();
                 return Ok(None);
             }
             B::ArrayReverse => {
                 self.burn_work(unsafe { array_of(self.arg(a, 0)) }.len())?;
-                unsafe { array_of(self.arg(a, 0)) }.items_mut().reverse();
+                unsafe { array_of(self.arg(a, 0)) }.reverse();
                 return Ok(None);
             }
             B::ArrayContains | B::ArrayIndexOf => {
@@ -355,7 +348,7 @@ impl Vm {
                 let x = self.arg(a, 1);
                 let arr = unsafe { array_of(self.arg(a, 0)) };
                 self.burn_work(arr.len())?;
-                let pos = arr.items().iter().position(|&y| self.value_eq(et, x, y));
+                let pos = arr.iter().position(|y| self.value_eq(et, x, y));
                 if b == B::ArrayContains {
                     pos.is_some() as u64
                 } else {
@@ -369,14 +362,18 @@ impl Vm {
                 let n = arr.len();
                 self.burn_work(n.saturating_mul(n.max(2).ilog2() as usize))?;
                 match self.module.ty(et) {
-                    Type::Int => arr.items_mut().sort_by_key(|&v| v as i64),
-                    Type::Float => arr.items_mut().sort_by(|&x, &y| float_sort_key(x).total_cmp(&float_sort_key(y))),
+                    Type::Int => arr.words_mut().unwrap_or_default().sort_by_key(|&v| v as i64),
+                    Type::Float => arr
+                        .words_mut()
+                        .unwrap_or_default()
+                        .sort_by(|&x, &y| float_sort_key(x).total_cmp(&float_sort_key(y))),
                     // Safety: elements of a [str] are live strings: every instruction and
                     // built-in that stores into an array checks the value against the
                     // element type (NewArray, ArrayRepeat, SetIndex, ArrayPush, insert).
-                    Type::Str => {
-                        arr.items_mut().sort_by(|&x, &y| unsafe { str_of(x).as_bytes().cmp(str_of(y).as_bytes()) })
-                    }
+                    Type::Str => arr
+                        .words_mut()
+                        .unwrap_or_default()
+                        .sort_by(|&x, &y| unsafe { str_of(x).as_bytes().cmp(str_of(y).as_bytes()) }),
                     _ => {}
                 }
                 return Ok(None);
@@ -389,7 +386,8 @@ impl Vm {
                 let sep = self.arg_str(a, 1);
                 let arr = unsafe { array_of(self.arg(a, 0)) };
                 // Safety: as below, elements of a [str] are live strings.
-                let total = arr.items().iter().fold(sep.len().saturating_mul(arr.len().saturating_sub(1)), |t, &x| {
+                let words = arr.words().unwrap_or_default();
+                let total = words.iter().fold(sep.len().saturating_mul(arr.len().saturating_sub(1)), |t, &x| {
                     t.saturating_add(unsafe { str_of(x) }.len())
                 });
                 self.reserve_heap(total)?;
@@ -399,7 +397,7 @@ impl Vm {
                 let arr = unsafe { array_of(self.arg(a, 0)) };
                 let fill = |out: &mut [u8]| {
                     let mut at = 0;
-                    for (i, &s) in arr.items().iter().enumerate() {
+                    for (i, &s) in arr.words().unwrap_or_default().iter().enumerate() {
                         if i > 0 {
                             out[at..at + sep.len()].copy_from_slice(sep.as_bytes());
                             at += sep.len();
@@ -438,8 +436,8 @@ impl Vm {
                 self.burn_work(n)?;
                 let m = unsafe { map_of(self.arg(a, 0)) };
                 let items: Vec<u64> = m.map.keys().map(|k| k.raw()).collect();
-                let r = m.key_is_ref();
-                self.heap.alloc_array(items, r)
+                let kind = m.keys_kind();
+                self.heap.alloc_array(items, kind)
             }
             B::MapValues => {
                 let n = unsafe { map_of(self.arg(a, 0)) }.map.len();
@@ -447,8 +445,8 @@ impl Vm {
                 self.burn_work(n)?;
                 let m = unsafe { map_of(self.arg(a, 0)) };
                 let items: Vec<u64> = m.map.values().copied().collect();
-                let r = m.val_is_ref;
-                self.heap.alloc_array(items, r)
+                let kind = m.vals;
+                self.heap.alloc_array(items, kind)
             }
             B::MapClear => {
                 unsafe { map_of(self.arg(a, 0)) }.map.clear();
@@ -474,7 +472,7 @@ impl Vm {
         // Safety: sort_by's signature is `([E], fn(E, E) -> int)`: argument 0 is a live
         // array (definite assignment makes it non-nil).
         let arr = unsafe { array_of(arr_ref) };
-        let (items, elem_ref) = (arr.items().to_vec(), arr.elem_is_ref());
+        let (items, elem_ref) = (arr.to_vec(0..arr.len()), arr.elem_is_ref());
         // Keep the elements (when they are references: ints and floats are not) and the
         // comparator alive while the comparator runs.
         let mark = self.temp_roots.len();
@@ -489,9 +487,7 @@ impl Vm {
         r?;
         // Safety: still the same live array (it was rooted through the call).
         let arr = unsafe { array_of(arr_ref) };
-        let mut items = arr.vec_mut();
-        items.clear();
-        items.extend_from_slice(&v);
+        arr.replace_all(&v);
         Ok(())
     }
 
@@ -576,7 +572,7 @@ impl Vm {
                 Type::Float => Val::Float(f64::from_bits(v)),
                 Type::Bool => Val::Bool(v != 0),
                 Type::Str => Val::Str(str_of(v).to_owned()),
-                Type::Array(e) => Val::Array(array_of(v).items().iter().map(|&x| self.to_val(x, *e)).collect()),
+                Type::Array(e) => Val::Array(array_of(v).iter().map(|x| self.to_val(x, *e)).collect()),
                 Type::Optional(e) => {
                     if v == 0 {
                         Val::Nil
@@ -605,8 +601,8 @@ impl Vm {
                 for x in xs {
                     items.push(self.from_val(x, *e)?);
                 }
-                let r = m.kind(*e) == Kind::Ref;
-                self.heap.alloc_array(items, r)
+                let kind = super::code::array_kind(&m, *e);
+                self.heap.alloc_array(items, kind)
             }
             (Type::Optional(_), Val::Nil) => 0,
             (Type::Optional(e), v) => {

@@ -13,6 +13,7 @@
 
 use crate::bytecode::{Instr, Kind, Module, Type, TypeId};
 use crate::heap::map::{key_kind_of, KeyKind};
+use crate::heap::ArrayKind;
 
 /// What a register's type means to the runtime, worked out once at instantiation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,10 +22,10 @@ pub(crate) enum Shape {
     Prim,
     /// `str`.
     Str,
-    /// `[E]`, and whether `E` is a reference type.
-    Array { elem_ref: bool },
-    /// `{K: V}`: the key kind, and whether `V` is a reference type.
-    Map { key: KeyKind, val_ref: bool },
+    /// `[E]`, and how an array of `E` holds its elements.
+    Array { kind: ArrayKind },
+    /// `{K: V}`: the key kind, and how an array of `V` holds them.
+    Map { key: KeyKind, vals: ArrayKind },
     /// `T?`, and how a present `T` is held.
     Opt(OptInner),
     /// A struct or a function value.
@@ -44,13 +45,22 @@ pub(crate) enum OptInner {
     Ref,
 }
 
+/// How an array with elements of type `e` holds them.
+pub(crate) fn array_kind(m: &Module, e: TypeId) -> ArrayKind {
+    match m.kind(e) {
+        Kind::Ref => ArrayKind::Refs,
+        Kind::Bool => ArrayKind::Bytes,
+        _ => ArrayKind::Words,
+    }
+}
+
 /// The shape of type `t` in module `m`.
 fn shape_of(m: &Module, t: TypeId) -> Shape {
     match m.ty(t) {
         Type::Int | Type::Float | Type::Bool => Shape::Prim,
         Type::Str => Shape::Str,
-        Type::Array(e) => Shape::Array { elem_ref: m.kind(*e) == Kind::Ref },
-        Type::Map(k, v) => Shape::Map { key: key_kind_of(m.ty(*k)), val_ref: m.kind(*v) == Kind::Ref },
+        Type::Array(e) => Shape::Array { kind: array_kind(m, *e) },
+        Type::Map(k, v) => Shape::Map { key: key_kind_of(m.ty(*k)), vals: array_kind(m, *v) },
         Type::Optional(inner) => Shape::Opt(match m.ty(*inner) {
             Type::Int | Type::Bool => OptInner::Word,
             Type::Float => OptInner::Float,

@@ -136,7 +136,7 @@ fn write(out: &mut Sink<'_>, m: &Module, v: u64, ty: TypeId, top: bool, visiting
             out.push('[')?;
             let mut i = 0;
             // The array may not change while printing, but index defensively anyway.
-            while let Some(&x) = unsafe { array_of(v) }.items().get(i) {
+            while let Some(x) = unsafe { array_of(v) }.get(i) {
                 if i > 0 {
                     out.push_str(", ")?;
                 }

@@ -1,20 +1,24 @@
 //! Arrays: literals, `[x; n]`, `push`, and the traps of element access.
 
-use crate::heap::array_of;
+use crate::heap::{array_of, ArrayKind};
 use crate::runtime::code::Shape;
 use crate::runtime::trap::{Trap, TrapCode};
 use crate::runtime::vm::Vm;
 
 impl Vm {
-    /// Whether the array type of register `r` of the innermost frame holds references.
+    /// How an array of the array type of register `r` of the innermost frame holds its
+    /// elements.
     ///
     /// # Safety
-    /// A frame is pushed and `r` is one of its registers.
+    /// A frame is pushed and `r` is one of its registers, of an array type.
     #[inline]
-    unsafe fn elem_is_ref(&self, r: u16) -> bool {
+    unsafe fn array_kind(&self, r: u16) -> ArrayKind {
         // Safety: the caller's promise.
         let f = unsafe { self.top() };
-        matches!(self.funcs.meta[f.func as usize].regs[r as usize].1, Shape::Array { elem_ref: true })
+        match self.funcs.meta[f.func as usize].regs[r as usize].1 {
+            Shape::Array { kind } => kind,
+            _ => ArrayKind::Words,
+        }
     }
 
     /// `NewArray`: `R[A] := [R[B], ..., R[B+n-1]]`.
@@ -26,10 +30,10 @@ impl Vm {
         self.safepoint()?;
         // Safety: the window `B..B+n` and `A` are registers of the frame (Frames).
         unsafe {
-            let elem_ref = self.elem_is_ref(a);
+            let kind = self.array_kind(a);
             let base = self.top().base + b as usize;
             let items = self.regs()[base..base + n as usize].to_vec();
-            let arr = self.heap.alloc_array(items, elem_ref);
+            let arr = self.heap.alloc_array(items, kind);
             *regs.add(a as usize) = arr;
         }
         Ok(())
@@ -43,19 +47,14 @@ impl Vm {
     pub(crate) unsafe fn op_array_repeat(&mut self, regs: *mut u64, a: u16, b: u16, c: u16) -> Result<(), Trap> {
         self.safepoint()?;
         // Safety: A, B and C are registers of the frame; C is an int.
-        let (v, n, elem_ref) = unsafe { (*regs.add(b as usize), *regs.add(c as usize) as i64, self.elem_is_ref(a)) };
+        let (v, n, kind) = unsafe { (*regs.add(b as usize), *regs.add(c as usize) as i64, self.array_kind(a)) };
         if n < 0 {
             return Err(TrapCode::NegativeArrayLength(n).into());
         }
         let n = n as usize;
-        self.reserve_heap(n.saturating_mul(8))?;
+        self.reserve_heap(n.saturating_mul(kind.elem_size()))?;
         self.burn_work(n)?;
-        let mut items: Vec<u64> = Vec::new();
-        if items.try_reserve_exact(n).is_err() {
-            return Err(TrapCode::OutOfMemory.into());
-        }
-        items.resize(n, v);
-        let arr = self.heap.alloc_array(items, elem_ref);
+        let arr = self.heap.try_alloc_array_filled(kind, n, v).ok_or(TrapCode::OutOfMemory)?;
         // Safety: A is an array register of the frame.
         unsafe { *regs.add(a as usize) = arr };
         Ok(())
@@ -76,7 +75,7 @@ impl Vm {
         // Safety: as above (collecting does not move objects); B is a register of the frame.
         unsafe {
             let v = *regs.add(b as usize);
-            array_of(*regs.add(a as usize)).vec_mut().push(v);
+            array_of(*regs.add(a as usize)).push(v);
         }
         Ok(())
     }
@@ -87,18 +86,12 @@ impl Vm {
     unsafe fn grow_for_push(&mut self, regs: *mut u64, a: u16) -> Result<(), Trap> {
         self.safepoint()?;
         // Safety: as in `op_array_push`.
-        let cap = unsafe { array_of(*regs.add(a as usize)) }.capacity();
-        self.reserve_heap(cap.max(4) * 8)?;
+        let arr = unsafe { array_of(*regs.add(a as usize)) };
+        self.reserve_heap(arr.capacity().max(4) * arr.kind().elem_size())?;
         // Safety: as in `op_array_push`; collecting does not move objects.
         let arr = unsafe { array_of(*regs.add(a as usize)) };
-        let before = arr.capacity();
-        let mut v = arr.vec_mut();
-        if v.try_reserve(1).is_err() {
-            return Err(TrapCode::OutOfMemory.into());
-        }
-        let grown = v.capacity() - before;
-        drop(v);
-        self.heap.account(grown * 8);
+        let grown = arr.try_reserve(1).ok_or(TrapCode::OutOfMemory)?;
+        self.heap.account(grown);
         Ok(())
     }
 }

@@ -17,10 +17,10 @@ impl Vm {
         // Safety: a frame is pushed and A is one of its registers, of a map type (Types).
         unsafe {
             let f = self.top();
-            let Shape::Map { key, val_ref } = self.funcs.meta[f.func as usize].regs[a as usize].1 else {
+            let Shape::Map { key, vals } = self.funcs.meta[f.func as usize].regs[a as usize].1 else {
                 std::hint::unreachable_unchecked()
             };
-            let m = self.heap.alloc_map(MapObj::new(key, val_ref));
+            let m = self.heap.alloc_map(MapObj::new(key, vals));
             *regs.add(a as usize) = m;
         }
         Ok(())
