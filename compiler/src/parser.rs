@@ -1126,11 +1126,8 @@ fn main() {
 
     #[test]
     fn benchmark_programs_parse() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench");
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            eprintln!("skipping: benchmark folder {} is absent", dir.display());
-            return;
-        };
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../benches/programs");
+        let entries = std::fs::read_dir(&dir).expect("benches/programs is part of the repository");
         let mut count = 0;
         for entry in entries.flatten() {
             let path = entry.path();

@@ -1,7 +1,7 @@
 //! Text of values: number formatting and parsing, and string quoting.
 //!
 //! These helpers implement the exact text forms required by the language contract
-//! (`LANGUAGE.md`, "Text of values" and the built-in functions): Python's `repr(float)`
+//! (docs/language.md, "Text of values" and the built-in functions): Python's `repr(float)`
 //! layout, C's `printf("%.*f")`, strict decimal parsing and the quoted form of strings
 //! inside printed containers. They are pure, never panic, and allocate nothing beyond
 //! growing the caller's `String`.
