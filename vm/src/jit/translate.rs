@@ -1,10 +1,13 @@
 //! One function's bytecode to Cranelift IR (one `translate_*` per kind of instruction).
 //!
 //! The native function has the signature of [`NativeFn`](crate::runtime::vm::NativeFn):
-//! `(vm, regs, pc) -> (status, value)`. Its entry block finds its frame (the innermost),
-//! then either starts at pc 0 — its arguments and captures are in memory; every other
-//! register is zeroed in memory and 0 in its variable — or, for on-stack replacement,
-//! loads every register from memory and jumps to the loop header `pc`. Blocks are made for
+//! `(vm, regs, pc, ticks, index, base) -> (value, ticks)`: the frame's registers, where to
+//! start, the fuel countdown (kept in a variable, written back around runtime calls), the
+//! frame's index and register base; the returned countdown is `NATIVE_TRAPPED` when the
+//! frame trapped (the trap waits in the pending-trap slot). The entry block either starts
+//! at pc 0 — its arguments and captures are in memory; every other register is zeroed in
+//! memory and 0 in its variable — or, for on-stack replacement, loads every register from
+//! memory and jumps to the loop header `pc`. Blocks are made for
 //! every jump target and after every jump; all blocks are sealed at the end (the function
 //! is small enough that the SSA builder's bookkeeping does not matter).
 //!
