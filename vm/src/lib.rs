@@ -19,6 +19,8 @@ pub mod host;
 pub mod interp;
 #[cfg(feature = "jit")]
 pub mod jit;
+#[cfg(feature = "op-counts")]
+pub mod op_counts;
 #[cfg(feature = "runtime")]
 pub mod runtime;
 #[cfg(feature = "runtime")]

@@ -265,6 +265,8 @@ impl Vm {
             unsafe {
                 let ins = *cur.code.add(cur.pc);
                 cur.pc += 1;
+                #[cfg(feature = "op-counts")]
+                crate::op_counts::INTERP.hit(ins.op);
                 let (a, b, c) = (ins.a, ins.b, ins.c);
                 match ins.op {
                     Op::Nop => {}

@@ -439,6 +439,13 @@ impl<'a, 'b> Translator<'a, 'b> {
                 self.ended = false;
             }
             let ins = self.code[pc];
+            #[cfg(feature = "op-counts")]
+            {
+                let counter = self.iconst(crate::op_counts::NATIVE.addr(ins.op) as i64);
+                let one = self.iconst(1);
+                let rmw = cranelift_codegen::ir::AtomicRmwOp::Add;
+                self.b.ins().atomic_rmw(types::I64, MemFlagsData::trusted(), rmw, counter, one);
+            }
             self.translate_instr(pc, ins);
         }
         if !self.ended {
