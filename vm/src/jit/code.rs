@@ -66,7 +66,7 @@ impl JitCode {
         let target = module.target_config();
         {
             let b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
-            Translator::new(b, m, meta, fi, self.cc, self.refill).translate(target);
+            Translator::new(b, m, meta, fi, self.cc, self.refill, id.as_u32()).translate(target);
         }
         module.define_function(id, &mut self.ctx).map_err(|e| format!("{e:?}"))?;
         module.clear_context(&mut self.ctx);
@@ -169,7 +169,7 @@ pub fn compile_for_isa(
         {
             let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
             // A stand-in address: this code is never run.
-            Translator::new(b, m, &funcs.meta, i as u32, cc, 0x1000).translate(isa.frontend_config());
+            Translator::new(b, m, &funcs.meta, i as u32, cc, 0x1000, i as u32).translate(isa.frontend_config());
         }
         let code = ctx
             .compile(&*isa, &mut ControlPlane::default())

@@ -223,18 +223,27 @@ pub(crate) fn analyze(m: &Module, meta: &[FuncMeta], fi: u32) -> Spills {
         }
     }
 
-    // Spill: dirty, and live before or after the instruction.
+    // Spill: dirty, and live before the instruction (read through memory) or after it —
+    // but for the register it defines, whose old value nothing reads again (if the
+    // instruction reads it, it is live before).
     let at = (0..code.len())
         .map(|pc| {
             let Some(dirty) = &dirty_in[pc] else { return empty.clone() };
-            let mut live = live_in[pc].clone();
+            let mut after = empty.clone();
             for &t in &succ[pc] {
                 if t < code.len() {
-                    for (x, y) in live.iter_mut().zip(&live_in[t]) {
+                    for (x, y) in after.iter_mut().zip(&live_in[t]) {
                         *x |= y;
                     }
                 }
             }
+            if let Some(d) = ud[pc].1 {
+                remove(&mut after, d as usize);
+            }
+            // A `Call` copies its arguments from their variables into the callee's frame,
+            // so they need to be in memory only if they are live after it.
+            let before = if code[pc].op == Op::Call { &empty } else { &live_in[pc] };
+            let live: Vec<u64> = before.iter().zip(&after).map(|(x, y)| x | y).collect();
             dirty.iter().zip(&live).map(|(d, l)| d & l).collect()
         })
         .collect();

@@ -21,7 +21,10 @@ use crate::runtime::shims;
 use crate::runtime::vm::offsets as off;
 use crate::runtime::vm::NATIVE_TRAPPED;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{types, AbiParam, Block, InstBuilder, MemFlagsData, SigRef, Signature, Type, Value};
+use cranelift_codegen::ir::{
+    types, AbiParam, Block, ExtFuncData, ExternalName, FuncRef, InstBuilder, MemFlagsData, SigRef, Signature, Type,
+    UserExternalName, Value,
+};
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, Switch, Variable};
 
@@ -87,6 +90,8 @@ pub(crate) struct Translator<'a, 'b> {
     ended: bool,
     /// The refill trampoline (see `code::refill_trampoline`).
     refill: usize,
+    /// This function itself, for direct recursive calls.
+    self_ref: FuncRef,
 }
 
 const W: Type = types::I64;
@@ -122,6 +127,7 @@ impl<'a, 'b> Translator<'a, 'b> {
         fi: u32,
         cc: CallConv,
         refill: usize,
+        self_name: u32,
     ) -> Self {
         let f = &m.functions[fi as usize];
         let i32t = types::I32;
@@ -140,6 +146,14 @@ impl<'a, 'b> Translator<'a, 'b> {
             math1: b.import_signature(sig(cc, &[i32t, F], &[F])),
             math2: b.import_signature(sig(cc, &[F, F], &[F])),
         };
+        // The function's own name (`UserFuncName::user(0, self_name)`), as a callee.
+        let name = b.func.declare_imported_user_function(UserExternalName::new(0, self_name));
+        let self_ref = b.import_function(ExtFuncData {
+            name: ExternalName::user(name),
+            signature: sigs.native,
+            colocated: true,
+            patchable: false,
+        });
         let float: Vec<bool> = f.regs.iter().map(|&t| m.kind(t) == Kind::Float).collect();
         let vars = float.iter().map(|&fl| b.declare_var(if fl { F } else { W })).collect();
         let regs_var = b.declare_var(W);
@@ -191,6 +205,7 @@ impl<'a, 'b> Translator<'a, 'b> {
             exit,
             ended: false,
             refill,
+            self_ref,
         };
         t.b.def_var(t.regs_var, regs);
         // The countdown, this frame's index and base come as arguments (see `NativeFn`).
@@ -386,10 +401,33 @@ impl<'a, 'b> Translator<'a, 'b> {
         let enter_osr = self.b.create_block();
         self.b.ins().brif(osr, enter_osr, &[], normal, &[]);
 
-        // A call: arguments and captures from memory, the rest 0; reference registers are
-        // zeroed in memory too (the collector must never see a stale pointer there), the
-        // others are written at the first spill that needs them.
+        // A call. Native code recurses on the machine stack: when it is nearly used up, the
+        // frame runs in the interpreter instead (which calls nothing natively from there),
+        // so the depth limit, not the machine stack, ends deep recursion in every tier.
         self.b.switch_to_block(normal);
+        let sp = self.b.ins().get_stack_pointer(W);
+        let lim = self.load_vm(W, off::STACK_LIMIT);
+        let low = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, sp, lim);
+        let interpret = self.b.create_block();
+        let body = self.b.create_block();
+        self.b.ins().brif(low, interpret, &[], body, &[]);
+        self.b.switch_to_block(interpret);
+        self.b.set_cold_block(interpret);
+        let params = self.b.func.dfg.block_params(self.b.func.layout.entry_block().expect("entry")).to_vec();
+        let interp = self.iconst(shims::rt_call_pushed as *const () as i64);
+        let filled32 = self.i32c(filled as u32);
+        let call = self.b.ins().call_indirect(
+            self.sigs.native,
+            interp,
+            &[params[0], params[1], filled32, params[3], params[4], params[5]],
+        );
+        let r = self.b.inst_results(call).to_vec();
+        self.b.ins().return_(&r);
+
+        // Arguments and captures from memory, the rest 0; reference registers are zeroed
+        // in memory too (the collector must never see a stale pointer there), the others
+        // are written at the first spill that needs them.
+        self.b.switch_to_block(body);
         for r in 0..n as u16 {
             if (r as usize) < filled {
                 self.reload(r);
@@ -1054,30 +1092,42 @@ impl<'a, 'b> Translator<'a, 'b> {
         (callee_regs, new_base)
     }
 
-    /// Runs the pushed callee `func` (an SSA value): natively when it has native code and
-    /// the machine stack has room, else in the interpreter (`rt_call_pushed`, which takes
-    /// the same arguments, with `filled` for the pc); its result to `R[a]`.
-    fn run_callee(&mut self, func: Value, callee_regs: Value, new_base: Value, filled: Value, a: u16, has_ret: bool) {
-        let natives = self.load_vm(W, off::NATIVES);
-        let at = self.b.ins().ishl_imm_u(func, 3);
-        let slot = self.b.ins().iadd(natives, at);
-        let entry = self.b.ins().load(W, flags(), slot, 0);
-        let sp = self.b.ins().get_stack_pointer(W);
-        let lim = self.load_vm(W, off::STACK_LIMIT);
-        let room = self.b.ins().icmp(IntCC::UnsignedGreaterThan, sp, lim);
-        let has = self.b.ins().icmp_imm_s(IntCC::NotEqual, entry, 0);
-        let go = self.b.ins().band(room, has);
-        let interp = self.iconst(shims::rt_call_pushed as *const () as i64);
-        let target = self.b.ins().select(go, entry, interp);
-        let zero = self.i32c(0);
-        let pc_or_filled = self.b.ins().select(go, zero, filled);
+    /// Runs the pushed callee `func` (an SSA value, or this function itself when
+    /// `recursive`): natively when it has native code, else in the interpreter
+    /// (`rt_call_pushed`, which takes the same arguments, with `filled` for the pc); its
+    /// result to `R[a]`. (Native code checks the machine stack where it starts.)
+    #[allow(clippy::too_many_arguments)]
+    fn run_callee(
+        &mut self,
+        func: Value,
+        recursive: bool,
+        callee_regs: Value,
+        new_base: Value,
+        filled: Value,
+        a: u16,
+        has_ret: bool,
+    ) {
         let (vm, ticks) = (self.vm, self.b.use_var(self.ticks));
         let index = self.b.ins().iadd_imm_s(self.my_index, 1);
-        let call = self.b.ins().call_indirect(
-            self.sigs.native,
-            target,
-            &[vm, callee_regs, pc_or_filled, ticks, index, new_base],
-        );
+        let call = if recursive {
+            let zero = self.i32c(0);
+            self.b.ins().call(self.self_ref, &[vm, callee_regs, zero, ticks, index, new_base])
+        } else {
+            let natives = self.load_vm(W, off::NATIVES);
+            let at = self.b.ins().ishl_imm_u(func, 3);
+            let slot = self.b.ins().iadd(natives, at);
+            let entry = self.b.ins().load(W, flags(), slot, 0);
+            let go = self.b.ins().icmp_imm_s(IntCC::NotEqual, entry, 0);
+            let interp = self.iconst(shims::rt_call_pushed as *const () as i64);
+            let target = self.b.ins().select(go, entry, interp);
+            let zero = self.i32c(0);
+            let pc_or_filled = self.b.ins().select(go, zero, filled);
+            self.b.ins().call_indirect(
+                self.sigs.native,
+                target,
+                &[vm, callee_regs, pc_or_filled, ticks, index, new_base],
+            )
+        };
         let (v, t) = (self.b.inst_results(call)[0], self.b.inst_results(call)[1]);
         let trapped = self.b.ins().icmp_imm_s(IntCC::Equal, t, NATIVE_TRAPPED as i64);
         let ok = self.b.create_block();
@@ -1099,7 +1149,7 @@ impl<'a, 'b> Translator<'a, 'b> {
         let (np, has_ret) = (cm.nparams as u32, cm.has_ret);
         let func = self.iconst(callee as i64);
         let filled = self.i32c(np);
-        self.run_callee(func, callee_regs, new_base, filled, a, has_ret);
+        self.run_callee(func, callee == self.fi, callee_regs, new_base, filled, a, has_ret);
     }
 
     fn translate_call_closure(&mut self, pc: usize, a: u16, b: u16, c: u16) {
@@ -1129,6 +1179,6 @@ impl<'a, 'b> Translator<'a, 'b> {
         let callee_regs = self.b.ins().iadd(base, at);
         // The runtime pushed the frame with arguments and captures, the rest zeroed.
         let filled = self.i32c(u32::MAX);
-        self.run_callee(func, callee_regs, new_base, filled, a, has_ret);
+        self.run_callee(func, false, callee_regs, new_base, filled, a, has_ret);
     }
 }
