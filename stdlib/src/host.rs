@@ -5,7 +5,7 @@
 //! which checks every call against what the host granted.
 
 use crate::signatures::{SigTy, MODULE_FNS};
-use kite_vm::host::{Caller, HostFunc, HostFuncs, Val, ValType};
+use kite_vm::host::{Caller, HostFunc, HostFuncs, Persist, Val, ValType};
 use kite_vm::runtime::trap::Trap;
 use std::sync::Arc;
 
@@ -82,10 +82,28 @@ fn opt_str(v: Option<String>) -> Val {
     v.map_or(Val::Nil, Val::Str)
 }
 
-/// The store's `rand` generator, seeded from the store's seed on first use.
+impl Persist for Rng {
+    const KEY: &'static str = "rand";
+    fn save(&self) -> Vec<u8> {
+        self.s.iter().flat_map(|w| w.to_le_bytes()).collect()
+    }
+    fn load(bytes: &[u8]) -> Option<Rng> {
+        if bytes.len() != 32 {
+            return None;
+        }
+        let mut s = [0u64; 4];
+        for (w, b) in s.iter_mut().zip(bytes.chunks_exact(8)) {
+            *w = u64::from_le_bytes(b.try_into().ok()?);
+        }
+        Some(Rng { s })
+    }
+}
+
+/// The store's `rand` generator, seeded from the store's seed on first use (or where a
+/// snapshot left it).
 fn rng<'c>(c: &'c mut Caller<'_>) -> &'c mut Rng {
     let seed = c.seed();
-    c.data(|| Rng::new(seed))
+    c.persistent(|| Rng::new(seed))
 }
 
 fn callback(module: &str, name: &str) -> Callback {

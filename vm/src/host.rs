@@ -88,6 +88,42 @@ pub struct HostContext {
     /// Seed of the `rand` module.
     pub seed: u64,
     data: HashMap<RustTypeId, Box<dyn Any + Send>>,
+    /// How to save each [`Persist`] slot of `data`, by its key.
+    savers: Vec<(&'static str, RustTypeId, fn(&dyn Any) -> Vec<u8>)>,
+    /// Saved state from a snapshot, by key, not asked for yet.
+    restored: HashMap<String, Vec<u8>>,
+}
+
+/// Per-store state of a host module that a snapshot keeps, so that a resumed program finds
+/// it again (the `rand` generator keeps its place in its sequence).
+pub trait Persist: Any + Send + Sized {
+    /// A name for the state, unique among host modules (`"rand"`).
+    const KEY: &'static str;
+    /// The state as portable bytes.
+    fn save(&self) -> Vec<u8>;
+    /// The state back from [`Persist::save`]'s bytes; `None` if they are not valid (a
+    /// damaged snapshot: the state starts afresh).
+    fn load(bytes: &[u8]) -> Option<Self>;
+}
+
+impl HostContext {
+    /// The saved state of every [`Persist`] slot (and of any restored one not used
+    /// since), sorted by key.
+    pub(crate) fn saved_data(&self) -> Vec<(String, Vec<u8>)> {
+        let mut out: Vec<(String, Vec<u8>)> = self.restored.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        for (key, ty, save) in &self.savers {
+            if let Some(v) = self.data.get(ty) {
+                out.push((key.to_string(), save(v.as_ref())));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// State saved by a snapshot, for [`Caller::persistent`] to pick up.
+    pub(crate) fn restore_data(&mut self, data: Vec<(String, Vec<u8>)>) {
+        self.restored = data.into_iter().collect();
+    }
 }
 
 impl fmt::Debug for HostContext {
@@ -152,6 +188,26 @@ impl<'a> Caller<'a> {
         match slot.downcast_mut::<T>() {
             Some(v) => v,
             // Each slot is keyed by the type id of the value stored in it.
+            None => unreachable!("store data slot of the wrong type"),
+        }
+    }
+
+    /// Like [`Caller::data`], for state a snapshot keeps: made from the snapshot's saved
+    /// bytes when the program was resumed from one, else by `init`.
+    pub fn persistent<T: Persist>(&mut self, init: impl FnOnce() -> T) -> &mut T {
+        let ty = RustTypeId::of::<T>();
+        if !self.ctx.data.contains_key(&ty) {
+            let v = match self.ctx.restored.remove(T::KEY) {
+                Some(bytes) => T::load(&bytes).unwrap_or_else(init),
+                None => init(),
+            };
+            self.ctx.data.insert(ty, Box::new(v));
+            let save: fn(&dyn Any) -> Vec<u8> = |v| v.downcast_ref::<T>().map(T::save).unwrap_or_default();
+            self.ctx.savers.push((T::KEY, ty, save));
+        }
+        match self.ctx.data.get_mut(&ty).and_then(|v| v.downcast_mut::<T>()) {
+            Some(v) => v,
+            // Inserted above under its own type id.
             None => unreachable!("store data slot of the wrong type"),
         }
     }

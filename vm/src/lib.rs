@@ -25,3 +25,5 @@ pub mod op_counts;
 pub mod runtime;
 #[cfg(feature = "runtime")]
 pub mod sandbox;
+#[cfg(feature = "runtime")]
+pub mod snapshot;

@@ -48,21 +48,27 @@ impl fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
-struct Reader<'a> {
+/// A bounds-checked reader of the format's numbers and strings (shared with the
+/// snapshot loader).
+pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
-    pos: usize,
+    pub(crate) pos: usize,
 }
 
 type R<T> = Result<T, DecodeError>;
 
 impl<'a> Reader<'a> {
-    fn err<T>(&self, at: usize, msg: impl Into<String>) -> R<T> {
+    /// A reader of `bytes` from `pos`.
+    pub(crate) fn new(bytes: &'a [u8], pos: usize) -> Reader<'a> {
+        Reader { bytes, pos }
+    }
+    pub(crate) fn err<T>(&self, at: usize, msg: impl Into<String>) -> R<T> {
         Err(DecodeError { offset: at, message: msg.into() })
     }
-    fn remaining(&self) -> usize {
+    pub(crate) fn remaining(&self) -> usize {
         self.bytes.len() - self.pos
     }
-    fn take(&mut self, n: usize, what: &str) -> R<&'a [u8]> {
+    pub(crate) fn take(&mut self, n: usize, what: &str) -> R<&'a [u8]> {
         if self.remaining() < n {
             return self.err(
                 self.pos,
@@ -73,20 +79,20 @@ impl<'a> Reader<'a> {
         self.pos += n;
         Ok(s)
     }
-    fn u8(&mut self, what: &str) -> R<u8> {
+    pub(crate) fn u8(&mut self, what: &str) -> R<u8> {
         Ok(self.take(1, what)?[0])
     }
-    fn u16(&mut self, what: &str) -> R<u16> {
+    pub(crate) fn u16(&mut self, what: &str) -> R<u16> {
         let b = self.take(2, what)?;
         Ok(u16::from_le_bytes([b[0], b[1]]))
     }
-    fn u64_fixed(&mut self, what: &str) -> R<u64> {
+    pub(crate) fn u64_fixed(&mut self, what: &str) -> R<u64> {
         let b = self.take(8, what)?;
         let mut a = [0u8; 8];
         a.copy_from_slice(b);
         Ok(u64::from_le_bytes(a))
     }
-    fn uleb(&mut self, what: &str) -> R<u64> {
+    pub(crate) fn uleb(&mut self, what: &str) -> R<u64> {
         let start = self.pos;
         let mut v: u64 = 0;
         let mut shift = 0u32;
@@ -108,14 +114,14 @@ impl<'a> Reader<'a> {
             }
         }
     }
-    fn u32v(&mut self, what: &str) -> R<u32> {
+    pub(crate) fn u32v(&mut self, what: &str) -> R<u32> {
         let at = self.pos;
         let v = self.uleb(what)?;
         u32::try_from(v).or_else(|_| self.err(at, format!("{what} {v} does not fit in 32 bits")))
     }
     /// A count, checked against `cap` and against the bytes left (each item needs at least
     /// `min_item_bytes`), so nothing is allocated that the file cannot back.
-    fn count(&mut self, what: &str, cap: usize, min_item_bytes: usize) -> R<usize> {
+    pub(crate) fn count(&mut self, what: &str, cap: usize, min_item_bytes: usize) -> R<usize> {
         let at = self.pos;
         let n = self.uleb(what)?;
         if n > cap as u64 {
@@ -127,7 +133,7 @@ impl<'a> Reader<'a> {
         }
         Ok(n)
     }
-    fn str(&mut self, what: &str) -> R<String> {
+    pub(crate) fn str(&mut self, what: &str) -> R<String> {
         let n = self.count(&format!("length of {what}"), limits::MAX_STRING, 1)?;
         let at = self.pos;
         let b = self.take(n, what)?;

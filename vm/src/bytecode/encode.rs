@@ -45,19 +45,24 @@ pub struct EncodeMap {
     pub instrs: Vec<usize>,
 }
 
-struct Writer {
-    out: Vec<u8>,
+/// A writer of the format's numbers and strings (shared with snapshots).
+pub(crate) struct Writer {
+    pub(crate) out: Vec<u8>,
     map: EncodeMap,
 }
 
 impl Writer {
-    fn u8(&mut self, v: u8) {
+    /// An empty writer.
+    pub(crate) fn new() -> Writer {
+        Writer { out: Vec::new(), map: EncodeMap::default() }
+    }
+    pub(crate) fn u8(&mut self, v: u8) {
         self.out.push(v);
     }
-    fn u16(&mut self, v: u16) {
+    pub(crate) fn u16(&mut self, v: u16) {
         self.out.extend_from_slice(&v.to_le_bytes());
     }
-    fn uleb(&mut self, mut v: u64) {
+    pub(crate) fn uleb(&mut self, mut v: u64) {
         loop {
             let byte = (v & 0x7f) as u8;
             v >>= 7;
@@ -68,11 +73,19 @@ impl Writer {
             self.out.push(byte | 0x80);
         }
     }
-    fn len(&mut self, n: usize) {
+    pub(crate) fn len(&mut self, n: usize) {
         self.map.counts.push(self.out.len());
         self.uleb(n as u64);
     }
-    fn str(&mut self, s: &str) {
+    pub(crate) fn u64_fixed(&mut self, v: u64) {
+        self.out.extend_from_slice(&v.to_le_bytes());
+    }
+    /// A length, then the bytes.
+    pub(crate) fn bytes(&mut self, b: &[u8]) {
+        self.len(b.len());
+        self.out.extend_from_slice(b);
+    }
+    pub(crate) fn str(&mut self, s: &str) {
         self.len(s.len());
         self.out.extend_from_slice(s.as_bytes());
     }

@@ -108,6 +108,24 @@ impl ArrayObj {
         ArrayObj { hdr, ptr: w.as_mut_ptr() as *mut u8, len: w.len(), cap: w.capacity() }
     }
 
+    /// An array of `kind` with room for exactly `cap` elements, holding `items`; `None` if
+    /// the allocator has no room.
+    pub(super) fn with_capacity(kind: ArrayKind, cap: usize, items: &[u64]) -> Option<ArrayObj> {
+        let hdr = Header { kind: ObjKind::Array, marked: false, aux: kind as u32 };
+        if kind == ArrayKind::Bytes {
+            let mut b: Vec<u8> = Vec::new();
+            b.try_reserve_exact(cap).ok()?;
+            b.extend(items.iter().map(|&w| u8::from_word(w)));
+            let mut b = std::mem::ManuallyDrop::new(b);
+            return Some(ArrayObj { hdr, ptr: b.as_mut_ptr(), len: b.len(), cap: b.capacity() });
+        }
+        let mut w: Vec<u64> = Vec::new();
+        w.try_reserve_exact(cap).ok()?;
+        w.extend_from_slice(items);
+        let mut w = std::mem::ManuallyDrop::new(w);
+        Some(ArrayObj { hdr, ptr: w.as_mut_ptr() as *mut u8, len: w.len(), cap: w.capacity() })
+    }
+
     /// An array of `kind` of `n` copies of `v`; `None` if the allocator has no room.
     pub(super) fn filled(kind: ArrayKind, n: usize, v: u64) -> Option<ArrayObj> {
         let hdr = Header { kind: ObjKind::Array, marked: false, aux: kind as u32 };

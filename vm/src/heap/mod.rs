@@ -155,7 +155,7 @@ pub struct Heap {
     /// The memory limit: past it, after a collection, the program traps with
     /// `out of memory` (`usize::MAX`: no limit).
     limit: usize,
-    layouts: Layouts,
+    pub(crate) layouts: Layouts,
     mark_stack: Vec<*mut Header>,
     /// Bytes of the mark stack already counted in `vm_bytes`.
     mark_bytes: usize,
@@ -317,6 +317,15 @@ impl Heap {
         let size = std::mem::size_of::<ArrayObj>() + arr.buffer_bytes();
         let p = Box::into_raw(Box::new(arr));
         self.track(p as *mut Header, size)
+    }
+
+    /// An array of `kind` with room for exactly `cap` elements, holding `items` (as
+    /// words; bools become bytes); `None` if the allocator has no room.
+    pub fn try_alloc_array_with_capacity(&mut self, kind: ArrayKind, cap: usize, items: &[u64]) -> Option<u64> {
+        let arr = ArrayObj::with_capacity(kind, cap.max(items.len()), items)?;
+        let size = std::mem::size_of::<ArrayObj>() + arr.buffer_bytes();
+        let p = Box::into_raw(Box::new(arr));
+        Some(self.track(p as *mut Header, size))
     }
 
     /// An array of `kind` of `n` copies of `v`; `None` if the allocator has no room.

@@ -67,8 +67,10 @@ pub(crate) struct Translator<'a, 'b> {
     code: &'a [Instr],
     vars: Vec<Variable>,
     float: Vec<bool>,
-    /// Per pc, the registers to write back at a spill point there (`regs::analyze`).
+    /// Per pc, the registers to write back at a spill point there, and before the
+    /// instruction runs (`regs::analyze`).
     dirty: Vec<Vec<u64>>,
+    spills_before: Vec<Vec<u64>>,
     /// The instruction being translated.
     cur_pc: usize,
     blocks: Vec<Option<Block>>,
@@ -158,7 +160,8 @@ impl<'a, 'b> Translator<'a, 'b> {
         let vars = float.iter().map(|&fl| b.declare_var(if fl { F } else { W })).collect();
         let regs_var = b.declare_var(W);
         let ticks = b.declare_var(W);
-        let dirty = super::regs::analyze(m, meta, fi).at;
+        let spills = super::regs::analyze(m, meta, fi);
+        let (dirty, spills_before) = (spills.at, spills.before);
         let mut blocks = vec![None; f.code.len() + 1];
         let mut headers = Vec::new();
         for (pc, ins) in f.code.iter().enumerate() {
@@ -192,6 +195,7 @@ impl<'a, 'b> Translator<'a, 'b> {
             vars,
             float,
             dirty,
+            spills_before,
             cur_pc: 0,
             blocks,
             headers,
@@ -302,8 +306,15 @@ impl<'a, 'b> Translator<'a, 'b> {
     /// that may collect (every live reference must be in a root), call, or look at the
     /// frame. Afterwards the frame in memory is current for everything still observable.
     fn spill_dirty(&mut self) {
-        for w in 0..self.dirty[self.cur_pc].len() {
-            let mut bits = self.dirty[self.cur_pc][w];
+        self.spill_set(false);
+    }
+    /// Writes back what must be in memory at this spill point, or (`before`) before this
+    /// instruction runs.
+    fn spill_set(&mut self, before: bool) {
+        let set = if before { &self.spills_before } else { &self.dirty };
+        for w in 0..set[self.cur_pc].len() {
+            let set = if before { &self.spills_before } else { &self.dirty };
+            let mut bits = set[self.cur_pc][w];
             while bits != 0 {
                 let r = w * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
@@ -371,7 +382,7 @@ impl<'a, 'b> Translator<'a, 'b> {
         self.b.set_cold_block(cold);
         self.save_pc(pc);
         // Whatever the refill leads to (a snapshot, a look at the frame) sees it current.
-        self.spill_dirty();
+        self.spill_set(true);
         let vm = self.vm;
         // Through the trampoline that preserves every register, so that a loop's values
         // stay in registers across this (rare) call.

@@ -25,7 +25,7 @@ impl Vm {
     /// (`code.rs`), so calls and loop jumps cost them nothing extra.
     #[inline]
     pub(crate) fn metered(&self) -> bool {
-        self.opts.fuel.is_some() || self.interrupt.is_some() || self.sampling
+        self.opts.fuel.is_some() || self.interrupt.is_some() || self.sampling || self.suspend_at.is_some()
     }
 
     /// The countdown reached 0: stops the run if the interrupt flag is set or the fuel is
@@ -37,7 +37,12 @@ impl Vm {
         if self.fuel == 0 {
             return Err(TrapCode::OutOfFuel.into());
         }
-        let n = self.fuel.min(self.tick_chunk);
+        let mut n = self.fuel.min(self.tick_chunk);
+        if let Some(at) = self.suspend_at {
+            // Run out exactly where the suspension point is (and one unit at a time past
+            // it, until a safepoint suspends).
+            n = n.min(at.saturating_sub(self.fuel_used()).max(1));
+        }
         self.fuel -= n;
         self.ex.ticks = n;
         Ok(())
@@ -51,12 +56,24 @@ impl Vm {
     #[inline(never)]
     pub(crate) fn refill_one(&mut self) -> Result<bool, Trap> {
         self.ex.ticks = 0;
+        if self.native_depth == 0 && self.suspend_requested() {
+            // A safepoint: every frame is in VM memory, the innermost one at the call or
+            // loop jump that needs this unit (it runs again when the snapshot resumes).
+            return Err(TrapCode::Suspended.into());
+        }
         self.refill()?;
         self.ex.ticks -= 1;
         Ok(match self.on_hot {
             Some(hot) if self.depth() > 0 => hot(self, super::vm::Hot::Sample),
             _ => false,
         })
+    }
+
+    /// Whether the run is to suspend here: its suspension point is reached, or a snapshot
+    /// was asked for (clearing the request).
+    fn suspend_requested(&self) -> bool {
+        self.suspend_at.is_some_and(|at| self.fuel_used() >= at)
+            || self.interrupt.as_ref().is_some_and(|i| i.take_suspend())
     }
 
     /// Uses one unit of fuel (metered runs only).

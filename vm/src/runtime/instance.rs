@@ -103,9 +103,15 @@ impl Vm {
             tick_chunk: super::fuel::TICK_CHUNK,
             native_stack: DEFAULT_NATIVE_STACK,
             tier_stats: Default::default(),
+            fuel_base: 0,
+            fuel_start: u64::MAX,
+            suspend_at: None,
+            then_main: false,
+            suspension: None,
             module,
         };
         vm.ex.natives = vm.native_table.as_ptr();
+        vm.fuel_start = vm.fuel;
         vm.alloc_stacks();
         Ok(vm)
     }
@@ -114,7 +120,10 @@ impl Vm {
     /// when it returns nothing).
     pub fn run_main(&mut self) -> Result<i32, Trap> {
         if let Some(init) = self.module.init {
-            self.call(init, &[])?;
+            self.then_main = true;
+            let r = self.call(init, &[]);
+            self.then_main = false;
+            r?;
         }
         let Some(main) = self.module.main else {
             return Err(TrapCode::NoMain.into());
@@ -164,7 +173,13 @@ impl Vm {
         let runner = self.runner;
         match runner(self, entry) {
             Ok(v) => Ok(v),
-            Err(t) => Err(self.unwind(t, entry)),
+            Err(t) => {
+                if entry == 0 && t.code == TrapCode::Suspended {
+                    // Every frame is in VM memory, stopped at a safepoint: keep it.
+                    self.suspension = Some(crate::snapshot::capture(self));
+                }
+                Err(self.unwind(t, entry))
+            }
         }
     }
 

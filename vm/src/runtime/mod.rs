@@ -13,6 +13,7 @@ pub mod format;
 mod frames;
 pub mod fuel;
 mod instance;
+pub(crate) mod liveness;
 mod memory;
 pub mod ops;
 pub mod shims;

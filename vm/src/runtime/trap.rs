@@ -77,6 +77,9 @@ pub enum TrapCode {
     Interrupted,
     /// Any other resource limit, with its message.
     Limit(String),
+    /// `suspended`: the run stopped at a safepoint so that a snapshot could be taken
+    /// (`--snapshot-on`); not an error. Its state is in the `Vm`'s suspension.
+    Suspended,
 }
 
 impl TrapCode {
@@ -88,7 +91,8 @@ impl TrapCode {
             | TrapCode::StackOverflow
             | TrapCode::Timeout
             | TrapCode::Interrupted
-            | TrapCode::Limit(_) => TrapKind::Limit,
+            | TrapCode::Limit(_)
+            | TrapCode::Suspended => TrapKind::Limit,
             _ => TrapKind::Error,
         }
     }
@@ -123,6 +127,7 @@ impl TrapCode {
             TrapCode::StackOverflow => "stack overflow".into(),
             TrapCode::Timeout => "timeout".into(),
             TrapCode::Interrupted => "interrupted".into(),
+            TrapCode::Suspended => "suspended".into(),
         }
     }
 }

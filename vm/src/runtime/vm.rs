@@ -218,6 +218,17 @@ pub struct Vm {
     pub(crate) native_stack: usize,
     /// Counters of the tiers.
     pub tier_stats: TierStats,
+    /// Fuel used before this run started (by earlier calls of the store, or before the
+    /// snapshot it resumed), and the budget it started with (`u64::MAX` without a limit):
+    /// fuel used so far is `fuel_base + fuel_start - fuel - ex.ticks`.
+    pub(crate) fuel_base: u64,
+    pub(crate) fuel_start: u64,
+    /// Suspend at the first safepoint once this much fuel is used in all (`--snapshot-on=fuel:N`).
+    pub(crate) suspend_at: Option<u64>,
+    /// The frames running are `<init>`'s, and `main` is to run after them (`run_main`).
+    pub(crate) then_main: bool,
+    /// The snapshot of a run that suspended (taken before its frames were dropped).
+    pub(crate) suspension: Option<Vec<u8>>,
 }
 
 /// A hot spot reported to the tier (see `Vm::on_hot`).
@@ -312,6 +323,31 @@ impl Vm {
         &mut self.ctx
     }
 
+    /// Fuel used in all: by this run so far, and before it (see [`Vm::set_fuel_base`]).
+    /// Counted only by runs that count fuel (a fuel limit, an interrupt flag, a suspension
+    /// point, or the `auto` tier).
+    pub fn fuel_used(&self) -> u64 {
+        self.fuel_base.wrapping_add(self.fuel_start.wrapping_sub(self.fuel).wrapping_sub(self.ex.ticks))
+    }
+
+    /// Fuel used before the next run (by earlier runs of the store, or before a snapshot):
+    /// [`Vm::fuel_used`] and the suspension point count from the program's start.
+    pub fn set_fuel_base(&mut self, used: u64) {
+        self.fuel_base = used;
+    }
+
+    /// Suspends the run at its first safepoint (a call or loop jump, outside any built-in)
+    /// once `used` units of fuel are used in all; the run ends with the trap `suspended`
+    /// and [`Vm::take_suspension`] has its snapshot. `None`: never.
+    pub fn suspend_at_fuel(&mut self, used: Option<u64>) {
+        self.suspend_at = used;
+    }
+
+    /// The snapshot of the run that ended with `suspended`, once.
+    pub fn take_suspension(&mut self) -> Option<Vec<u8>> {
+        self.suspension.take()
+    }
+
     /// Fuel left, if the run has a fuel limit.
     pub fn fuel_left(&self) -> Option<u64> {
         self.opts.fuel.map(|_| self.fuel + self.ex.ticks)
@@ -325,6 +361,7 @@ impl Vm {
     /// Sets the options of the next run (the fuel budget starts again at `opts.fuel`).
     pub fn set_options(&mut self, opts: RunOptions) {
         self.fuel = opts.fuel.unwrap_or(u64::MAX);
+        self.fuel_start = self.fuel;
         self.ex.ticks = 0;
         self.ex.max_depth = opts.max_depth;
         self.ex.depth_limit = opts.max_depth.min(self.ex.frames_cap);

@@ -38,6 +38,27 @@ impl Input {
         *self = Input { source: Some(s), ..Input::default() };
     }
 
+    /// The bytes received and not consumed yet, including any chunk the reading thread
+    /// has ready (kept, too: the program still reads them next).
+    pub(crate) fn pending(&mut self) -> Vec<u8> {
+        if let Some(rx) = &self.chunks {
+            while let Ok(Ok(c)) = rx.try_recv() {
+                if c.is_empty() {
+                    self.eof = true;
+                    break;
+                }
+                self.buf.extend_from_slice(&c);
+            }
+        }
+        self.buf.clone()
+    }
+
+    /// Puts `bytes` before what is left to read (the input a snapshot had not consumed).
+    pub(crate) fn unread(&mut self, mut bytes: Vec<u8>) {
+        bytes.extend_from_slice(&self.buf);
+        self.buf = bytes;
+    }
+
     /// Waits for the next chunk; false at the end of the input.
     fn fill(&mut self, interrupt: Option<&Arc<Interrupt>>, call: &str) -> Result<bool, Trap> {
         if self.eof {

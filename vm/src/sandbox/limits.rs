@@ -105,6 +105,9 @@ pub struct Interrupt {
 impl Interrupt {
     const INTERRUPTED: u8 = 1;
     const TIMED_OUT: u8 = 2;
+    /// A snapshot was asked for: not a stop by itself (see [`Interrupt::request_suspend`]).
+    const SUSPEND: u8 = 4;
+    const STOP: u8 = Self::INTERRUPTED | Self::TIMED_OUT;
 
     /// A flag with nothing set.
     pub fn new() -> Interrupt {
@@ -121,19 +124,33 @@ impl Interrupt {
         self.bits.fetch_or(Self::TIMED_OUT, Ordering::Relaxed);
     }
 
+    /// Asks the running call to suspend at its next safepoint (a call or loop jump that
+    /// refills the fuel countdown, outside any built-in) so that a snapshot can be taken.
+    /// One atomic operation: safe to call from a signal handler.
+    pub fn request_suspend(&self) {
+        self.bits.fetch_or(Self::SUSPEND, Ordering::Relaxed);
+    }
+
+    /// Whether a suspension was asked for, clearing the request.
+    #[inline]
+    pub fn take_suspend(&self) -> bool {
+        self.bits.load(Ordering::Relaxed) & Self::SUSPEND != 0
+            && self.bits.fetch_and(!Self::SUSPEND, Ordering::Relaxed) & Self::SUSPEND != 0
+    }
+
     /// Forgets a timeout (a new call starts with its own deadline).
     pub fn clear_timeout(&self) {
         self.bits.fetch_and(!Self::TIMED_OUT, Ordering::Relaxed);
     }
 
     /// The trap if a stop was asked for, clearing the request: `timeout` or
-    /// `interrupted`.
+    /// `interrupted`. (A suspension request stays for [`Interrupt::take_suspend`].)
     #[inline]
     pub fn take(&self) -> Option<TrapCode> {
-        if self.bits.load(Ordering::Relaxed) == 0 {
+        if self.bits.load(Ordering::Relaxed) & Self::STOP == 0 {
             return None;
         }
-        let bits = self.bits.swap(0, Ordering::Relaxed);
+        let bits = self.bits.fetch_and(Self::SUSPEND, Ordering::Relaxed);
         if bits & Self::TIMED_OUT != 0 {
             Some(TrapCode::Timeout)
         } else if bits & Self::INTERRUPTED != 0 {
@@ -145,6 +162,6 @@ impl Interrupt {
 
     /// Whether a stop was asked for (without clearing it).
     pub fn is_set(&self) -> bool {
-        self.bits.load(Ordering::Relaxed) != 0
+        self.bits.load(Ordering::Relaxed) & Self::STOP != 0
     }
 }

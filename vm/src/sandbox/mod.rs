@@ -294,6 +294,16 @@ impl Sandbox {
         self.stdin.set(input);
     }
 
+    /// Input received and not consumed yet (a snapshot keeps it).
+    pub(crate) fn pending_input(&mut self) -> Vec<u8> {
+        self.stdin.pending()
+    }
+
+    /// Input to read before the stream's (what a snapshot had not consumed).
+    pub(crate) fn unread_input(&mut self, bytes: Vec<u8>) {
+        self.stdin.unread(bytes);
+    }
+
     /// The flag that stops a read waiting for input (`timeout`, `interrupted`).
     pub fn set_interrupt(&mut self, flag: Arc<Interrupt>) {
         self.interrupt = Some(flag);

@@ -1,0 +1,196 @@
+//! Snapshots: the whole state of a program, suspended at a safepoint, as portable bytes
+//! that another process (on another host, architecture or tier) resumes. The byte layout
+//! is specified in `docs/snapshot.md`.
+//!
+//! A snapshot holds the module (its `.bc` bytes), the globals, every object reachable from
+//! them and from the frames, the frames with their function, pc and registers, the fuel
+//! used, the `rand` state and seed, the program's arguments and the input it had read but
+//! not consumed. It holds no host handle: capabilities and limits are given again at
+//! resume. It is canonical: objects are numbered in the order a breadth-first walk from
+//! the roots first reaches them, and a register that is not live at its frame's pc
+//! (`runtime::liveness`) is written as 0, so the same program stopped at the same point
+//! gives the same bytes in every tier and every run.
+//!
+//! - `write.rs` — [`capture`]: a suspended (or idle) `Vm` to bytes.
+//! - `read.rs` — bytes to a [`Snapshot`], for untrusted input: bounds-checked like the
+//!   bytecode decoder, then checked against the module (every reference has the type of
+//!   its slot, every frame fits its function and its caller's call).
+//! - `restore.rs` — a [`Snapshot`] into a fresh `Vm`, ready to continue.
+
+mod read;
+mod restore;
+mod write;
+
+pub use read::read;
+pub(crate) use write::capture;
+
+use crate::bytecode::VerifiedModule;
+use crate::heap::{ArrayKind, KeyKind};
+use std::fmt;
+
+/// The first four bytes of every snapshot.
+pub const MAGIC: [u8; 4] = *b"\x7fKSN";
+/// Format version this build writes and reads.
+pub const VERSION_MAJOR: u16 = 1;
+pub const VERSION_MINOR: u16 = 0;
+/// Bytes before the body: magic (4), major (2), minor (2), SHA-256 of the body (32).
+pub const HEADER_LEN: usize = 40;
+
+/// Object tags.
+mod tag {
+    pub const STR: u8 = 1;
+    pub const ARRAY: u8 = 2;
+    pub const MAP: u8 = 3;
+    pub const STRUCT: u8 = 4;
+    pub const CLOSURE: u8 = 5;
+    pub const BOX: u8 = 6;
+}
+
+/// Why a snapshot cannot be resumed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SnapshotError {
+    /// The bytes are not a well-formed snapshot: at this byte offset.
+    Format { offset: usize, message: String },
+    /// The embedded module does not decode or verify.
+    Module(String),
+    /// Well-formed, but its state does not fit its module (a hostile or damaged file).
+    Invalid(String),
+    /// Resuming it needs more memory than the limit allows.
+    Memory { needed: usize, limit: usize },
+    /// The host does not provide what the module imports.
+    Link(String),
+}
+
+impl fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SnapshotError::Format { offset, message } => write!(f, "at byte {offset}: {message}"),
+            SnapshotError::Module(m) => write!(f, "its module: {m}"),
+            SnapshotError::Invalid(m) => f.write_str(m),
+            SnapshotError::Memory { needed, limit } => {
+                write!(f, "resuming needs {needed} bytes of memory, more than the limit of {limit}")
+            }
+            SnapshotError::Link(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for SnapshotError {}
+
+impl From<crate::bytecode::decode::DecodeError> for SnapshotError {
+    fn from(e: crate::bytecode::decode::DecodeError) -> SnapshotError {
+        SnapshotError::Format { offset: e.offset, message: e.message }
+    }
+}
+
+/// An object of a snapshot. Reference slots hold object numbers (1-based; 0 is nil).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Obj {
+    Str(String),
+    /// Elements as words (references as numbers), or bytes for `[bool]`.
+    Array {
+        kind: ArrayKind,
+        cap: usize,
+        words: Vec<u64>,
+        bytes: Vec<u8>,
+    },
+    /// Entries in insertion order; keys as words (a string key as a number).
+    Map {
+        key: KeyKind,
+        vals: ArrayKind,
+        cap: usize,
+        entries: Vec<(u64, u64)>,
+    },
+    Struct {
+        sid: u32,
+        fields: Vec<u64>,
+    },
+    Closure {
+        func: u32,
+        captures: Vec<u64>,
+    },
+    Box(u64),
+}
+
+/// A frame of a snapshot: its function, where it resumes, its registers (references as
+/// object numbers). The innermost frame resumes *at* `pc` (a call or loop jump, which runs
+/// again and uses its unit of fuel then); every other frame just after the call at
+/// `pc - 1` that its callee is running.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct FrameState {
+    pub func: u32,
+    pub pc: u32,
+    pub regs: Vec<u64>,
+}
+
+/// A snapshot read and checked against its module, ready to restore.
+pub struct Snapshot {
+    pub(crate) module: VerifiedModule,
+    /// The frames are `<init>`'s; `main` runs after them.
+    pub(crate) then_main: bool,
+    pub(crate) seed: u64,
+    pub(crate) fuel_used: u64,
+    pub(crate) args: Vec<String>,
+    /// Host modules' state (`rand`'s generator), by key.
+    pub(crate) host_data: Vec<(String, Vec<u8>)>,
+    /// Input read from stdin and not consumed yet.
+    pub(crate) stdin: Vec<u8>,
+    pub(crate) objects: Vec<Obj>,
+    pub(crate) globals: Vec<u64>,
+    /// Functions whose value (`f` as a closure) was made, and that value.
+    pub(crate) fn_values: Vec<(u32, u64)>,
+    pub(crate) frames: Vec<FrameState>,
+}
+
+impl fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("objects", &self.objects.len())
+            .field("frames", &self.frames.len())
+            .field("fuel_used", &self.fuel_used)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Snapshot {
+    /// The program's module.
+    pub fn module(&self) -> &VerifiedModule {
+        &self.module
+    }
+    /// Fuel the program had used when it was suspended.
+    pub fn fuel_used(&self) -> u64 {
+        self.fuel_used
+    }
+    /// The program's arguments (`env.args()`).
+    pub fn args(&self) -> &[String] {
+        &self.args
+    }
+    /// The `rand` seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    /// Frames that were running (0: suspended between calls).
+    pub fn depth(&self) -> usize {
+        self.frames.len()
+    }
+    /// Objects of its heap.
+    pub fn object_count(&self) -> usize {
+        self.objects.len()
+    }
+    /// Whether `main` is still to run after the frames (they are the global initializers').
+    pub fn then_main(&self) -> bool {
+        self.then_main
+    }
+}
+
+/// How an array of elements of kind `k` holds them, as a byte (and back).
+fn array_kind_byte(k: ArrayKind) -> u8 {
+    k as u8
+}
+fn key_kind_byte(k: KeyKind) -> u8 {
+    match k {
+        KeyKind::Int => 0,
+        KeyKind::Bool => 1,
+        KeyKind::Str => 2,
+    }
+}
