@@ -19,6 +19,8 @@
 
 mod read;
 mod restore;
+#[cfg(test)]
+mod tests;
 mod write;
 
 pub use read::read;

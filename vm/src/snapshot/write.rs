@@ -1,9 +1,13 @@
 //! A `Vm` to snapshot bytes (layout in `docs/snapshot.md`).
 
-use super::{array_kind_byte, key_kind_byte, tag, HEADER_LEN, MAGIC, VERSION_MAJOR, VERSION_MINOR};
+use super::{
+    array_kind_byte, key_kind_byte, tag, FrameState, Obj, Snapshot, HEADER_LEN, MAGIC, VERSION_MAJOR, VERSION_MINOR,
+};
 use crate::bytecode::encode::{encode, sha256, Writer};
 use crate::bytecode::{Kind, Module, Op, TypeId};
-use crate::heap::{trace_edges, ArrayKind, ArrayObj, BoxObj, ClosureObj, Header, MapObj, ObjKind, StrObj, StructObj};
+use crate::heap::{
+    trace_edges, ArrayKind, ArrayObj, BoxObj, ClosureObj, Header, KeyKind, MapObj, ObjKind, StrObj, StructObj,
+};
 use crate::runtime::liveness::{self, contains, RegSet};
 use crate::runtime::Vm;
 use rustc_hash::FxHashMap;
@@ -11,7 +15,7 @@ use rustc_hash::FxHashMap;
 /// The snapshot of `vm`: idle (no frames) or suspended at a safepoint (every frame's
 /// registers in VM memory, the innermost frame's pc one past the call or loop jump that
 /// needed fuel).
-pub(crate) fn capture(vm: &mut Vm) -> Vec<u8> {
+pub(crate) fn capture(vm: &mut Vm) -> Snapshot {
     let stdin = vm.ctx.sandbox.pending_input();
     let frames = frame_states(vm);
     let m: &Module = &vm.module;
@@ -50,56 +54,87 @@ pub(crate) fn capture(vm: &mut Vm) -> Vec<u8> {
         i += 1;
     }
     let id = |r: u64| if r == 0 { 0 } else { ids[&r] };
+    let num = |t: TypeId, v: u64| if m.kind(t) == Kind::Ref { id(v) } else { v };
 
-    let mut w = Writer::new();
-    w.bytes(&encode(m));
-    w.u8(vm.then_main as u8);
-    w.u64_fixed(vm.ctx.seed);
-    w.uleb(vm.fuel_used());
-    w.len(vm.ctx.args.len());
-    for a in &vm.ctx.args {
-        w.str(a);
-    }
-    let data = vm.ctx.saved_data();
-    w.len(data.len());
-    for (k, v) in &data {
-        w.str(k);
-        w.bytes(v);
-    }
-    w.bytes(&stdin);
-
-    w.len(order.len());
-    for &r in &order {
+    let objects = order
+        .iter()
         // Safety: as above, a live object; its kind says how to read it.
-        unsafe { write_object(&mut w, m, r, &id) };
+        .map(|&r| unsafe { object(m, r, &id) })
+        .collect();
+    let globals = m.globals.iter().zip(&vm.global_store).map(|(g, &v)| num(g.ty, v)).collect();
+    let fn_values =
+        vm.fn_values.iter().enumerate().filter(|&(_, &v)| v != 0).map(|(f, &v)| (f as u32, id(v))).collect();
+    let frames = frames
+        .into_iter()
+        .map(|(func, pc, regs)| {
+            let types = &m.functions[func as usize].regs;
+            FrameState { func, pc, regs: types.iter().zip(regs).map(|(&t, v)| num(t, v)).collect() }
+        })
+        .collect();
+    Snapshot {
+        module: vm.module.clone(),
+        then_main: vm.then_main,
+        seed: vm.ctx.seed,
+        fuel_used: vm.fuel_used(),
+        args: vm.ctx.args.clone(),
+        host_data: vm.ctx.saved_data(),
+        stdin,
+        objects,
+        globals,
+        fn_values,
+        frames,
     }
-    w.len(m.globals.len());
-    for (g, &v) in m.globals.iter().zip(&vm.global_store) {
-        value(&mut w, m, g.ty, v, &id);
-    }
-    let made: Vec<(usize, u64)> = vm.fn_values.iter().copied().enumerate().filter(|&(_, v)| v != 0).collect();
-    w.len(made.len());
-    for (f, v) in made {
-        w.uleb(f as u64);
-        w.uleb(id(v));
-    }
-    w.len(frames.len());
-    for (f, pc, regs) in &frames {
-        w.uleb(*f as u64);
-        w.uleb(*pc as u64);
-        for (&t, &v) in m.functions[*f as usize].regs.iter().zip(regs) {
-            value(&mut w, m, t, v, &id);
-        }
-    }
+}
 
-    let body = w.out;
-    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
-    out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&VERSION_MAJOR.to_le_bytes());
-    out.extend_from_slice(&VERSION_MINOR.to_le_bytes());
-    out.extend_from_slice(&sha256(&body));
-    out.extend_from_slice(&body);
-    out
+impl Snapshot {
+    /// The snapshot as bytes (layout in `docs/snapshot.md`).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let m: &Module = &self.module;
+        let mut w = Writer::new();
+        w.bytes(&encode(m));
+        w.u8(self.then_main as u8);
+        w.u64_fixed(self.seed);
+        w.uleb(self.fuel_used);
+        w.len(self.args.len());
+        for a in &self.args {
+            w.str(a);
+        }
+        w.len(self.host_data.len());
+        for (k, v) in &self.host_data {
+            w.str(k);
+            w.bytes(v);
+        }
+        w.bytes(&self.stdin);
+        w.len(self.objects.len());
+        for o in &self.objects {
+            write_object(&mut w, m, o);
+        }
+        w.len(self.globals.len());
+        for (g, &v) in m.globals.iter().zip(&self.globals) {
+            value(&mut w, m, g.ty, v);
+        }
+        w.len(self.fn_values.len());
+        for &(f, v) in &self.fn_values {
+            w.uleb(f as u64);
+            w.uleb(v);
+        }
+        w.len(self.frames.len());
+        for fr in &self.frames {
+            w.uleb(fr.func as u64);
+            w.uleb(fr.pc as u64);
+            for (&t, &v) in m.functions.get(fr.func as usize).iter().flat_map(|f| &f.regs).zip(&fr.regs) {
+                value(&mut w, m, t, v);
+            }
+        }
+        let body = w.out;
+        let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+        out.extend_from_slice(&MAGIC);
+        out.extend_from_slice(&VERSION_MAJOR.to_le_bytes());
+        out.extend_from_slice(&VERSION_MINOR.to_le_bytes());
+        out.extend_from_slice(&sha256(&body));
+        out.extend_from_slice(&body);
+        out
+    }
 }
 
 /// Each frame's function, resume pc, and registers with every register that is not live
@@ -142,83 +177,143 @@ pub(crate) fn resume_live(
 }
 
 /// A value of type `t`: a word (int, float), a byte (bool) or an object number.
-fn value(w: &mut Writer, m: &Module, t: TypeId, v: u64, id: &impl Fn(u64) -> u64) {
+fn value(w: &mut Writer, m: &Module, t: TypeId, v: u64) {
     match m.kind(t) {
         Kind::Int | Kind::Float => w.u64_fixed(v),
         Kind::Bool => w.u8(v as u8),
-        Kind::Ref => w.uleb(id(v)),
+        Kind::Ref => w.uleb(v),
     }
 }
 
-/// One object.
+fn elem(w: &mut Writer, k: ArrayKind, v: u64) {
+    match k {
+        ArrayKind::Words => w.u64_fixed(v),
+        ArrayKind::Refs => w.uleb(v),
+        ArrayKind::Bytes => w.u8(v as u8),
+    }
+}
+
+fn write_object(w: &mut Writer, m: &Module, o: &Obj) {
+    match o {
+        Obj::Str(s) => {
+            w.u8(tag::STR);
+            w.str(s);
+        }
+        Obj::Array { kind, cap, words, bytes } => {
+            w.u8(tag::ARRAY);
+            w.u8(array_kind_byte(*kind));
+            w.len(*cap);
+            if *kind == ArrayKind::Bytes {
+                w.len(bytes.len());
+                w.out.extend_from_slice(bytes);
+            } else {
+                w.len(words.len());
+                for &x in words {
+                    elem(w, *kind, x);
+                }
+            }
+        }
+        Obj::Map { key, vals, cap, entries } => {
+            w.u8(tag::MAP);
+            w.u8(key_kind_byte(*key));
+            w.u8(array_kind_byte(*vals));
+            w.len(*cap);
+            w.len(entries.len());
+            for &(k, v) in entries {
+                match key {
+                    KeyKind::Int => w.u64_fixed(k),
+                    KeyKind::Bool => w.u8(k as u8),
+                    KeyKind::Str => w.uleb(k),
+                }
+                elem(w, *vals, v);
+            }
+        }
+        Obj::Struct { sid, fields } => {
+            w.u8(tag::STRUCT);
+            w.uleb(*sid as u64);
+            // (A snapshot edited to name a struct the module lacks writes no fields.)
+            for (f, &v) in m.structs.get(*sid as usize).iter().flat_map(|s| &s.fields).zip(fields) {
+                value(w, m, f.ty, v);
+            }
+        }
+        Obj::Closure { func, captures } => {
+            w.u8(tag::CLOSURE);
+            w.uleb(*func as u64);
+            for (&t, &v) in m.functions.get(*func as usize).iter().flat_map(|f| &f.captures).zip(captures) {
+                value(w, m, t, v);
+            }
+        }
+        Obj::Box(v) => {
+            w.u8(tag::BOX);
+            w.u64_fixed(*v);
+        }
+    }
+}
+
+/// Object `r` of the heap, its references as numbers.
 ///
 /// # Safety
 /// `r` is a live object of `m`'s heap.
-unsafe fn write_object(w: &mut Writer, m: &Module, r: u64, id: &impl Fn(u64) -> u64) {
+unsafe fn object(m: &Module, r: u64, id: &impl Fn(u64) -> u64) -> Obj {
     // Safety: the caller's promise; each arm reads the object as its kind says.
     unsafe {
         let h = r as *const Header;
         match (*h).kind {
-            ObjKind::Str => {
-                w.u8(tag::STR);
-                w.str(StrObj::text(r as *const StrObj));
-            }
+            ObjKind::Str => Obj::Str(StrObj::text(r as *const StrObj).to_owned()),
             ObjKind::Array => {
                 let a = &*(r as *const ArrayObj);
-                w.u8(tag::ARRAY);
-                w.u8(array_kind_byte(a.kind()));
-                w.len(a.capacity());
-                w.len(a.len());
-                for x in a.iter() {
-                    match a.kind() {
-                        ArrayKind::Words => w.u64_fixed(x),
-                        ArrayKind::Refs => w.uleb(id(x)),
-                        ArrayKind::Bytes => w.u8(x as u8),
-                    }
-                }
+                let kind = a.kind();
+                let (words, bytes) = match kind {
+                    ArrayKind::Bytes => (Vec::new(), a.iter().map(|x| x as u8).collect()),
+                    ArrayKind::Refs => (a.iter().map(id).collect(), Vec::new()),
+                    ArrayKind::Words => (a.words().map(<[u64]>::to_vec).unwrap_or_default(), Vec::new()),
+                };
+                Obj::Array { kind, cap: a.capacity(), words, bytes }
             }
             ObjKind::Map => {
                 let mo = &*(r as *const MapObj);
-                w.u8(tag::MAP);
-                w.u8(key_kind_byte(mo.key_kind));
-                w.u8(array_kind_byte(mo.vals));
-                w.len(mo.map.capacity());
-                w.len(mo.map.len());
-                for (k, &v) in &mo.map {
-                    match mo.key_kind {
-                        crate::heap::KeyKind::Int => w.u64_fixed(k.raw()),
-                        crate::heap::KeyKind::Bool => w.u8(k.raw() as u8),
-                        crate::heap::KeyKind::Str => w.uleb(id(k.raw())),
-                    }
-                    match mo.vals {
-                        ArrayKind::Words => w.u64_fixed(v),
-                        ArrayKind::Refs => w.uleb(id(v)),
-                        ArrayKind::Bytes => w.u8(v as u8),
-                    }
-                }
+                let key_ref = mo.key_kind == KeyKind::Str;
+                let val_ref = mo.vals == ArrayKind::Refs;
+                let entries = mo
+                    .map
+                    .iter()
+                    .map(|(k, &v)| {
+                        let k = if key_ref { id(k.raw()) } else { k.raw() };
+                        (k, if val_ref { id(v) } else { v })
+                    })
+                    .collect();
+                Obj::Map { key: mo.key_kind, vals: mo.vals, cap: mo.map.capacity(), entries }
             }
             ObjKind::Struct => {
                 let sid = (*h).aux;
-                w.u8(tag::STRUCT);
-                w.uleb(sid as u64);
                 let p = r as *mut StructObj;
-                for (i, f) in m.structs[sid as usize].fields.iter().enumerate() {
-                    value(w, m, f.ty, *StructObj::field(p, i), id);
-                }
+                let fields = m.structs[sid as usize]
+                    .fields
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| {
+                        let v = *StructObj::field(p, i);
+                        if m.kind(f.ty) == Kind::Ref {
+                            id(v)
+                        } else {
+                            v
+                        }
+                    })
+                    .collect();
+                Obj::Struct { sid, fields }
             }
             ObjKind::Closure => {
                 let c = &*(r as *const ClosureObj);
                 let func = (*h).aux;
-                w.u8(tag::CLOSURE);
-                w.uleb(func as u64);
-                for (&t, &v) in m.functions[func as usize].captures.iter().zip(c.captures.iter()) {
-                    value(w, m, t, v, id);
-                }
+                let captures = m.functions[func as usize]
+                    .captures
+                    .iter()
+                    .zip(c.captures.iter())
+                    .map(|(&t, &v)| if m.kind(t) == Kind::Ref { id(v) } else { v })
+                    .collect();
+                Obj::Closure { func, captures }
             }
-            ObjKind::Box => {
-                w.u8(tag::BOX);
-                w.u64_fixed((*(r as *const BoxObj)).value);
-            }
+            ObjKind::Box => Obj::Box((*(r as *const BoxObj)).value),
         }
     }
 }
