@@ -68,8 +68,8 @@ use std::path::Path;
 
 pub use kite_vm::embed::{
     Caller, Capabilities, Config, EnvGrant, Error, ExportInfo, FromVal, HostReturn, HostType, ImportInfo, Instance,
-    InterruptHandle, IntoFunc, IntoVal, Limits, Module, Params, Results, Store, StoreStats, Tier, TraceFrame, Trap,
-    TrapKind, Val, ValType,
+    InterruptHandle, IntoFunc, IntoVal, Limits, Module, Params, Results, Store, StoreStats, SuspendHandle, Tier,
+    TraceFrame, Trap, TrapKind, Val, ValType,
 };
 
 /// The crates underneath, for what this facade does not cover.

@@ -21,6 +21,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Exit code for usage, compile and load errors.
 const EXIT_USAGE: u8 = 2;
+/// Exit code of a run suspended for a snapshot (`--snapshot-on`).
+const EXIT_SUSPENDED: u8 = 4;
 
 #[derive(Parser)]
 #[command(name = "vm", version, about = "Kite: compile and run programs on a portable bytecode VM")]
@@ -34,9 +36,20 @@ enum Command {
     /// Run a program (.kite source, compiled on the fly, or .bc bytecode).
     ///
     /// Exit code: 0 on success (or the value `fn main() -> int` returns), 1 on a trap,
-    /// 2 on a usage, compile or load error, 3 when a resource limit is hit.
+    /// 2 on a usage, compile or load error, 3 when a resource limit is hit, 4 when
+    /// suspended for a snapshot (--snapshot-on).
     #[command(override_usage = "vm run [OPTIONS] [--] FILE [ARGS]...")]
     Run(RunArgs),
+    /// Continue a program from a snapshot written by `vm run --snapshot-on` (in any tier,
+    /// on any machine). Grants and limits are given again and may differ from the first
+    /// run's; the program keeps its arguments, seed and the input it had not consumed.
+    /// Exit codes as for `vm run`.
+    Resume {
+        #[command(flatten)]
+        flags: RunFlags,
+        /// The snapshot file.
+        snapshot: PathBuf,
+    },
     /// Compile a .kite program to a .bc bytecode file.
     Build {
         /// The main source file.
@@ -100,6 +113,21 @@ enum Command {
 
 #[derive(clap::Args)]
 struct RunArgs {
+    #[command(flatten)]
+    flags: RunFlags,
+    /// Seed of the `rand` module (runs with the same seed print the same numbers).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    seed: u64,
+    /// The program (FILE.kite or FILE.bc), then its arguments (`env.args()`). Every word
+    /// after the program file is the program's, even one that looks like a flag: flags for
+    /// `vm run` go before the file (`--` may end them explicitly).
+    #[arg(value_name = "FILE", required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true)]
+    program: Vec<String>,
+}
+
+/// The flags of `vm run` and `vm resume`: tier, grants, limits, statistics, snapshots.
+#[derive(clap::Args)]
+struct RunFlags {
     /// Execution tier. Every tier gives the same output, traps, fuel and exit codes.
     #[arg(long, default_value = Tier::default().name(), value_name = "TIER", value_parser = tier_parser())]
     tier: Tier,
@@ -108,9 +136,6 @@ struct RunArgs {
     /// every loop natively at its first turn.
     #[arg(long, value_name = "N", default_value_t = kite_vm::exec::DEFAULT_JIT_THRESHOLD, value_parser = clap::value_parser!(u32).range(1..))]
     jit_threshold: u32,
-    /// Seed of the `rand` module (runs with the same seed print the same numbers).
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    seed: u64,
     /// Print statistics to stderr after the run: time, fuel used (calls plus taken
     /// backward jumps, the unit of --fuel; not an instruction count), peak heap, bytes
     /// allocated and GC cycles. The run counts fuel to report it.
@@ -132,7 +157,8 @@ struct RunArgs {
     #[arg(long)]
     allow_time: bool,
     /// Stop with `out of fuel` (exit code 3) after N units of fuel: one per call and per
-    /// taken backward jump (each loop iteration). Deterministic. Default: no limit.
+    /// taken backward jump (each loop iteration). Deterministic. Default: no limit. A
+    /// resumed program counts the fuel it used before its snapshot.
     #[arg(long, value_name = "N")]
     fuel: Option<u64>,
     /// Stop with `out of memory` (exit code 3) when the heap needs more than this, even
@@ -146,11 +172,39 @@ struct RunArgs {
     /// unit, ms, s or m (500ms, 2s, 1.5m), at least 1ms. Default: no limit.
     #[arg(long, value_name = "TIME", value_parser = parse_duration)]
     timeout: Option<Duration>,
-    /// The program (FILE.kite or FILE.bc), then its arguments (`env.args()`). Every word
-    /// after the program file is the program's, even one that looks like a flag: flags for
-    /// `vm run` go before the file (`--` may end them explicitly).
-    #[arg(value_name = "FILE", required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true)]
-    program: Vec<String>,
+    /// Suspend the program and write a snapshot (to --snapshot-to; exit code 4), at the
+    /// first call or loop iteration once N units of fuel are used in all (`fuel:N`), or
+    /// soon after the process receives a signal (SIGUSR1, SIGUSR2, SIGHUP, SIGINT or
+    /// SIGTERM). `vm resume` continues it. See docs/snapshot.md.
+    #[arg(long, value_name = "fuel:N|SIGNAL", value_parser = parse_snapshot_on, requires = "snapshot_to")]
+    snapshot_on: Option<SnapshotOn>,
+    /// Where --snapshot-on writes the snapshot.
+    #[arg(long, value_name = "FILE", requires = "snapshot_on")]
+    snapshot_to: Option<PathBuf>,
+}
+
+/// When `--snapshot-on` suspends the program.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SnapshotOn {
+    Fuel(u64),
+    Signal(i32),
+}
+
+fn parse_snapshot_on(s: &str) -> Result<SnapshotOn, String> {
+    if let Some(n) = s.strip_prefix("fuel:") {
+        return n.parse().map(SnapshotOn::Fuel).map_err(|_| format!("fuel:{n}: not a number of fuel units"));
+    }
+    let name = s.to_ascii_uppercase();
+    let name = name.strip_prefix("SIG").unwrap_or(&name);
+    let sig = match name {
+        "USR1" => libc::SIGUSR1,
+        "USR2" => libc::SIGUSR2,
+        "HUP" => libc::SIGHUP,
+        "INT" => libc::SIGINT,
+        "TERM" => libc::SIGTERM,
+        _ => return Err(format!("{s}: expected fuel:N or one of SIGUSR1, SIGUSR2, SIGHUP, SIGINT, SIGTERM")),
+    };
+    Ok(SnapshotOn::Signal(sig))
 }
 
 impl RunArgs {
@@ -196,6 +250,7 @@ fn needs_deep_stack(cli: &Cli) -> bool {
 fn real_main(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Run(args) => run(args),
+        Command::Resume { flags, snapshot } => resume(flags, &snapshot),
         Command::Build { file, output } => {
             let m = match compile(&file) {
                 Ok(m) => m,
@@ -331,32 +386,13 @@ fn tier_parser() -> impl TypedValueParser<Value = Tier> {
         .map(|name| Tier::from_name(&name).unwrap_or_default())
 }
 
-fn run(args: RunArgs) -> ExitCode {
+/// The capabilities and limits the flags grant.
+fn grants(args: &RunFlags) -> Result<(Capabilities, Limits), String> {
     for (flag, dirs) in [("--allow-read", &args.allow_read), ("--allow-write", &args.allow_write)] {
         if let Some(d) = dirs.iter().find(|d| !d.is_dir()) {
-            return fail(&format!("{flag}={}: no such folder", d.display()));
+            return Err(format!("{flag}={}: no such folder", d.display()));
         }
     }
-    let engine = Engine::new(Config::default().tier(args.tier).jit_threshold(args.jit_threshold));
-    let file = &args.file();
-    let module = if load::is_bytecode(file) {
-        let bytes = match std::fs::read(file) {
-            Ok(b) => b,
-            Err(e) => return fail(&format!("cannot read {}: {e}", file.display())),
-        };
-        kite::Module::from_bytes(&engine, &bytes)
-    } else {
-        engine.compile_file(file)
-    };
-    let module = match module {
-        Ok(m) => m,
-        Err(Error::Compile(e)) => {
-            output::to_stderr(&e.to_string());
-            return ExitCode::from(EXIT_USAGE);
-        }
-        Err(e) => return fail(&format!("{}: {e}", file.display())),
-    };
-
     // `vm run` grants standard input; the rest only by flag.
     let mut caps = Capabilities::none().allow_stdin();
     for d in &args.allow_read {
@@ -390,44 +426,93 @@ fn run(args: RunArgs) -> ExitCode {
     if let Some(t) = args.timeout {
         limits = limits.timeout(t);
     }
+    Ok((caps, limits))
+}
 
+fn engine_for(args: &RunFlags) -> Engine {
+    Engine::new(Config::default().tier(args.tier).jit_threshold(args.jit_threshold))
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let (caps, limits) = match grants(&args.flags) {
+        Ok(g) => g,
+        Err(e) => return fail(&e),
+    };
+    let engine = engine_for(&args.flags);
+    let file = &args.file();
+    let module = if load::is_bytecode(file) {
+        let bytes = match std::fs::read(file) {
+            Ok(b) => b,
+            Err(e) => return fail(&format!("cannot read {}: {e}", file.display())),
+        };
+        kite::Module::from_bytes(&engine, &bytes)
+    } else {
+        engine.compile_file(file)
+    };
+    let module = match module {
+        Ok(m) => m,
+        Err(Error::Compile(e)) => {
+            output::to_stderr(&e.to_string());
+            return ExitCode::from(EXIT_USAGE);
+        }
+        Err(e) => return fail(&format!("{}: {e}", file.display())),
+    };
     let mut store = Store::new(&engine, caps, limits);
     store.set_args(args.program_args());
     store.set_seed(args.seed);
-    store.set_stdout(BufWriter::with_capacity(1 << 16, std::io::stdout()));
     let linker = Linker::new(&engine);
+    finish(&args.flags, store, |store| linker.instantiate(store, &module).and_then(|inst| inst.run_main(store)))
+}
+
+fn resume(args: RunFlags, snapshot: &Path) -> ExitCode {
+    let (caps, limits) = match grants(&args) {
+        Ok(g) => g,
+        Err(e) => return fail(&e),
+    };
+    let bytes = match std::fs::read(snapshot) {
+        Ok(b) => b,
+        Err(e) => return fail(&format!("cannot read {}: {e}", snapshot.display())),
+    };
+    let engine = engine_for(&args);
+    let linker = Linker::new(&engine);
+    let (store, inst) = match Store::resume(&linker, caps, limits, &bytes) {
+        Ok(r) => r,
+        Err(e) => return fail(&format!("{}: {e}", snapshot.display())),
+    };
+    finish(&args, store, |store| inst.resume_main(store))
+}
+
+/// The store of `vm run` or `vm resume` whose snapshot handle the signal handler uses.
+static SUSPEND: std::sync::OnceLock<kite::SuspendHandle> = std::sync::OnceLock::new();
+
+extern "C" fn on_signal(_: libc::c_int) {
+    // One atomic store (async-signal-safe).
+    if let Some(h) = SUSPEND.get() {
+        h.suspend();
+    }
+}
+
+/// Runs `go` in `store` with the flags' snapshot trigger, then reports: statistics, a
+/// trap, or the snapshot written; the exit code.
+fn finish(args: &RunFlags, mut store: Store, go: impl FnOnce(&mut Store) -> Result<i32, Error>) -> ExitCode {
+    match args.snapshot_on {
+        Some(SnapshotOn::Fuel(n)) => store.suspend_at_fuel(Some(n)),
+        Some(SnapshotOn::Signal(sig)) => {
+            let _ = SUSPEND.set(store.suspend_handle());
+            // Safety: the handler only does an atomic store through a handle that lives
+            // for the rest of the process.
+            unsafe { libc::signal(sig, on_signal as *const () as libc::sighandler_t) };
+        }
+        None => {}
+    }
+    store.set_stdout(BufWriter::with_capacity(1 << 16, std::io::stdout()));
     let started = std::time::Instant::now();
-    let mut result = linker.instantiate(&mut store, &module).and_then(|inst| inst.run_main(&mut store));
+    let mut result = go(&mut store);
     if let (Ok(_), Err(e)) = (&result, store.flush()) {
         result = Err(Error::Trap(kite::Trap::new(format!("cannot write output: {e}"))));
     }
     if args.stats {
-        let st = store.stats();
-        let fuel = match (args.fuel, st.fuel_used) {
-            (_, Some(used)) => format!("fuel used {used}, "),
-            _ => String::new(),
-        };
-        let elapsed = started.elapsed().as_secs_f64();
-        output::to_stderr(&format!(
-            "stats: time {elapsed:.3}s, {fuel}peak heap {} bytes, allocated {} bytes, gc cycles {}\n",
-            st.peak_heap_bytes, st.allocated_bytes, st.gc_cycles
-        ));
-        if args.tier != Tier::Interp {
-            let t = st.tiers;
-            let samples = (t.native_samples + t.interp_samples).max(1) as f64;
-            output::to_stderr(&format!(
-                "stats: tier {}, functions compiled {}, too large to compile {}, compile failures {}, osr entries {}, compile time {:.3}ms (longest {:.3}ms), time native {:.0}% / interpreted {:.0}% (sampled)\n",
-                args.tier.name(),
-                t.functions_compiled,
-                t.too_large,
-                t.compile_failures,
-                t.osr_entries,
-                t.compile_ns as f64 / 1e6,
-                t.max_compile_ns as f64 / 1e6,
-                100.0 * t.native_samples as f64 / samples,
-                100.0 * t.interp_samples as f64 / samples,
-            ));
-        }
+        print_stats(args, &store, started.elapsed().as_secs_f64());
     }
     match result {
         Ok(code) => ExitCode::from(code as u8),
@@ -435,7 +520,61 @@ fn run(args: RunArgs) -> ExitCode {
             output::to_stderr(&trap.to_string());
             ExitCode::from(trap.exit_code() as u8)
         }
+        Err(Error::Suspended) => {
+            let _ = store.flush();
+            let to = args.snapshot_to.as_deref().unwrap_or(Path::new("snapshot.ksnap"));
+            match store.snapshot().map_err(|e| e.to_string()).and_then(|b| write_atomically(to, &b).map(|()| b.len())) {
+                Ok(n) => {
+                    output::to_stderr(&format!(
+                        "vm: suspended; snapshot written to {} ({n} bytes); continue with: vm resume {}\n",
+                        to.display(),
+                        to.display()
+                    ));
+                    ExitCode::from(EXIT_SUSPENDED)
+                }
+                Err(e) => fail(&format!("cannot write the snapshot to {}: {e}", to.display())),
+            }
+        }
         Err(e) => fail(&e.to_string()),
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file renamed into place, so that `path`
+/// never holds part of a snapshot.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(|e| e.to_string())?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        e.to_string()
+    })
+}
+
+fn print_stats(args: &RunFlags, store: &Store, elapsed: f64) {
+    let st = store.stats();
+    let fuel = match st.fuel_used {
+        Some(used) => format!("fuel used {used}, "),
+        None => String::new(),
+    };
+    output::to_stderr(&format!(
+        "stats: time {elapsed:.3}s, {fuel}peak heap {} bytes, allocated {} bytes, gc cycles {}\n",
+        st.peak_heap_bytes, st.allocated_bytes, st.gc_cycles
+    ));
+    if args.tier != Tier::Interp {
+        let t = st.tiers;
+        let samples = (t.native_samples + t.interp_samples).max(1) as f64;
+        output::to_stderr(&format!(
+            "stats: tier {}, functions compiled {}, too large to compile {}, compile failures {}, osr entries {}, compile time {:.3}ms (longest {:.3}ms), time native {:.0}% / interpreted {:.0}% (sampled)\n",
+            args.tier.name(),
+            t.functions_compiled,
+            t.too_large,
+            t.compile_failures,
+            t.osr_entries,
+            t.compile_ns as f64 / 1e6,
+            t.max_compile_ns as f64 / 1e6,
+            100.0 * t.native_samples as f64 / samples,
+            100.0 * t.interp_samples as f64 / samples,
+        ));
     }
 }
 

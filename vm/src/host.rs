@@ -89,10 +89,13 @@ pub struct HostContext {
     pub seed: u64,
     data: HashMap<RustTypeId, Box<dyn Any + Send>>,
     /// How to save each [`Persist`] slot of `data`, by its key.
-    savers: Vec<(&'static str, RustTypeId, fn(&dyn Any) -> Vec<u8>)>,
+    savers: Vec<(&'static str, RustTypeId, SaveFn)>,
     /// Saved state from a snapshot, by key, not asked for yet.
     restored: HashMap<String, Vec<u8>>,
 }
+
+/// Serialises one [`Persist`] slot of [`HostContext`].
+type SaveFn = fn(&dyn Any) -> Vec<u8>;
 
 /// Per-store state of a host module that a snapshot keeps, so that a resumed program finds
 /// it again (the `rand` generator keeps its place in its sequence).
@@ -118,6 +121,15 @@ impl HostContext {
         }
         out.sort();
         out
+    }
+
+    /// Takes over what a program resumed from a snapshot carries in `from` (a context made
+    /// by the restore): its arguments, seed, host modules' state and unconsumed input.
+    pub(crate) fn adopt_resumed(&mut self, from: &mut HostContext) {
+        self.args = std::mem::take(&mut from.args);
+        self.seed = from.seed;
+        self.restored = std::mem::take(&mut from.restored);
+        self.sandbox.unread_input(from.sandbox.pending_input());
     }
 
     /// State saved by a snapshot, for [`Caller::persistent`] to pick up.

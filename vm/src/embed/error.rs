@@ -45,6 +45,14 @@ pub enum Error {
     /// The instance belongs to another store, or the store to another engine.
     #[error("the instance belongs to another store")]
     WrongStore,
+    /// The call stopped at a safepoint so that a snapshot could be taken (a suspension
+    /// point or a [`SuspendHandle`](super::SuspendHandle)); [`Store::snapshot`](super::Store::snapshot)
+    /// has it. Not an error of the program.
+    #[error("suspended for a snapshot")]
+    Suspended,
+    /// A snapshot cannot be taken or resumed.
+    #[error("snapshot: {0}")]
+    Snapshot(#[from] crate::snapshot::SnapshotError),
 }
 
 /// A trap's message and trace as `vm run` prints them, without its `error: `.

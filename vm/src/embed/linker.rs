@@ -122,4 +122,9 @@ impl Linker {
             .map_err(Error::Link)?;
         store.add_instance(vm, module)
     }
+
+    /// The host functions this linker holds.
+    pub(crate) fn funcs(&self) -> &HostFuncs {
+        &self.funcs
+    }
 }

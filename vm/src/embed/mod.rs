@@ -36,5 +36,5 @@ pub use engine::{Config, Engine, Tier, DEFAULT_JIT_THRESHOLD};
 pub use error::Error;
 pub use linker::Linker;
 pub use module::{ExportInfo, ImportInfo, Module};
-pub use store::{Instance, InterruptHandle, Store, StoreStats};
+pub use store::{Instance, InterruptHandle, Store, StoreStats, SuspendHandle};
 pub use typed::{FromVal, HostReturn, HostType, IntoFunc, IntoVal, Params, Results};

@@ -37,6 +37,10 @@ pub struct Store {
     fuel_used: u64,
     interrupt: Arc<Interrupt>,
     interruptible: bool,
+    /// Suspend the next call once this much fuel is used in all.
+    suspend_at: Option<u64>,
+    /// The snapshot of the call that was suspended, until taken.
+    suspended: Option<Vec<u8>>,
 }
 
 impl fmt::Debug for Store {
@@ -83,6 +87,23 @@ impl InterruptHandle {
     }
 }
 
+/// Asks a store's running call to suspend at its next safepoint (a call or loop jump,
+/// within about a thousand of them) so that [`Store::snapshot`] can take its state; the
+/// call returns [`Error::Suspended`]. If no call is running, the next call suspends at its
+/// first safepoint. Cheap to clone; `Send` and `Sync`; [`SuspendHandle::suspend`] is one
+/// atomic operation, safe to call from a signal handler.
+#[derive(Clone, Debug)]
+pub struct SuspendHandle {
+    flag: Arc<Interrupt>,
+}
+
+impl SuspendHandle {
+    /// Asks the store's running (or next) call to suspend.
+    pub fn suspend(&self) {
+        self.flag.request_suspend();
+    }
+}
+
 /// A module instantiated in a store: a handle to use with that store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Instance {
@@ -111,7 +132,80 @@ impl Store {
             fuel_used: 0,
             interrupt,
             interruptible: false,
+            suspend_at: None,
+            suspended: None,
         }
+    }
+
+    /// A store holding the state of a snapshot ([`Store::snapshot`], or `vm run
+    /// --snapshot-to`), with the instance of its program, ready to continue
+    /// ([`Instance::resume_main`], [`Instance::resume_call`]) or to be called. The snapshot
+    /// is checked first (a hostile one is refused with [`Error::Snapshot`]); `linker`
+    /// provides its imports; `caps` and `limits` are this store's, and may differ from the
+    /// original run's. Fuel counts on from what the snapshot had used: a fuel limit bounds
+    /// the total.
+    pub fn resume(
+        linker: &super::Linker,
+        caps: Capabilities,
+        limits: Limits,
+        bytes: &[u8],
+    ) -> Result<(Store, Instance), Error> {
+        let snap = crate::snapshot::read(bytes)?;
+        let engine = linker.engine().clone();
+        let mut store = Store::new(&engine, caps, limits);
+        let used = snap.fuel_used();
+        let tier = engine.config().tier_options();
+        let (out, err) = (Box::new(std::io::sink()), Box::new(std::io::sink()));
+        let mut vm = Vm::from_snapshot(
+            tier,
+            snap,
+            linker.funcs(),
+            out,
+            err,
+            RunOptions::default(),
+            store.limits.get_max_memory(),
+        )?;
+        store.ctx.adopt_resumed(&mut vm.ctx);
+        store.fuel_used = used;
+        store.fuel = store.limits.get_fuel().map(|f| f.saturating_sub(used));
+        store.instances.push(vm);
+        let inst = Instance { store: store.id, index: 0 };
+        Ok((store, inst))
+    }
+
+    /// Suspends the next call (and any later one) at its first safepoint once `used`
+    /// units of fuel are used in all, counted from the program's start (across snapshots);
+    /// the call returns [`Error::Suspended`]. `None`: never.
+    pub fn suspend_at_fuel(&mut self, used: Option<u64>) {
+        self.suspend_at = used;
+    }
+
+    /// A handle that suspends this store's calls from another thread or a signal
+    /// handler. Calls made after a handle exists count fuel (to find safepoints).
+    pub fn suspend_handle(&mut self) -> SuspendHandle {
+        self.interruptible = true;
+        SuspendHandle { flag: Arc::clone(&self.interrupt) }
+    }
+
+    /// The store's program state as snapshot bytes (layout in `docs/snapshot.md`): of the
+    /// call that just returned [`Error::Suspended`], or, between calls, of its globals and
+    /// heap. A store with more than one instance cannot be snapshot.
+    pub fn snapshot(&mut self) -> Result<Vec<u8>, Error> {
+        if let Some(b) = self.suspended.take() {
+            return Ok(b);
+        }
+        if self.instances.len() != 1 {
+            return Err(Error::Snapshot(crate::snapshot::SnapshotError::Invalid(format!(
+                "a store with {} instances cannot be snapshot (one instance only)",
+                self.instances.len()
+            ))));
+        }
+        let used = self.fuel_used;
+        let mut lent = Lent::new(self, 0);
+        let vm = lent.vm();
+        vm.set_options(RunOptions { max_depth: vm.options().max_depth, fuel: None });
+        vm.set_fuel_base(used);
+        Ok(vm.snapshot_idle())
     }
 
     /// The store's engine.
@@ -206,12 +300,14 @@ impl Store {
         out.and(err)
     }
 
-    /// Adds an instance and runs its global initializers.
+    /// Adds an instance and runs its global initializers. If they are suspended, the
+    /// store keeps their snapshot (in which `main` runs after them), not the instance.
     pub(crate) fn add_instance(&mut self, vm: Vm, module: &Module) -> Result<Instance, Error> {
         self.instances.push(vm);
         let index = self.instances.len() - 1;
         if let Some(init) = module.bytecode().init {
-            if let Err(e) = self.run(index, |vm| vm.call(init, &[])) {
+            let then_main = module.bytecode().main.is_some();
+            if let Err(e) = self.run(index, |vm| vm.call_init(init, then_main)) {
                 self.instances.pop();
                 return Err(e);
             }
@@ -236,26 +332,41 @@ impl Store {
             let deadline = now.checked_add(t).unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400));
             self.engine.watchdog().arm(deadline, Arc::clone(&self.interrupt))
         });
+        // Runs that count fuel in every tier: their fuel used is kept.
+        let counted = self.fuel.is_some() || interrupt.is_some() || self.suspend_at.is_some();
+        let (used_before, suspend_at) = (self.fuel_used, self.suspend_at);
         let mut lent = Lent::new(self, index);
         let vm = lent.vm();
         vm.set_options(opts);
         vm.interrupt = interrupt;
         vm.heap.set_limit(limit);
+        vm.set_fuel_base(used_before);
+        vm.suspend_at_fuel(suspend_at);
         let r = f(vm);
         // Output the program wrote and the host could not take is an error of the call.
         let flushed = vm.flush();
         let left = vm.fuel_left();
+        let used = vm.fuel_used();
+        let suspension = vm.take_suspension();
         drop(lent);
         drop(ticket);
         let r = match (r, flushed) {
             (Ok(_), Err(e)) => Err(Trap::from(TrapCode::Output(e.to_string()))),
             (r, _) => r,
         };
-        if let (Some(before), Some(left)) = (self.fuel, left) {
-            self.fuel_used += before - left;
+        if counted {
+            self.fuel_used = used;
+        }
+        if let (Some(_), Some(left)) = (self.fuel, left) {
             self.fuel = Some(left);
         }
-        r.map_err(Error::Trap)
+        match r {
+            Err(t) if t.code == TrapCode::Suspended => {
+                self.suspended = suspension;
+                Err(Error::Suspended)
+            }
+            r => r.map_err(Error::Trap),
+        }
     }
 
     fn check(&self, inst: &Instance) -> Result<(), Error> {
@@ -372,6 +483,31 @@ impl Instance {
         })
     }
 
+    /// Continues the program of a store made by [`Store::resume`] the way
+    /// [`Instance::run_main`] runs one: the suspended frames from where they stopped, then
+    /// `main` if the snapshot was taken in the global initializers. Returns the exit code
+    /// (the value of `main`, or 0). It may be suspended again.
+    pub fn resume_main(&self, store: &mut Store) -> Result<i32, Error> {
+        store.check(self)?;
+        store.run(self.index, |vm| vm.resume_main())
+    }
+
+    /// Continues the call a snapshot suspended (made by [`Store::resume`]) to its end;
+    /// returns its result (`Val::Nil` if it returns nothing or was suspended between calls,
+    /// or in the global initializers). It may be suspended again.
+    pub fn resume_call(&self, store: &mut Store) -> Result<Val, Error> {
+        store.check(self)?;
+        store.run(self.index, |vm| {
+            let Some(f) = vm.outermost_function() else { return Ok(Val::Nil) };
+            let m = vm.module.clone();
+            let r = vm.resume_call()?;
+            Ok(match m.functions[f as usize].ret {
+                Some(t) if !matches!(m.ty(t), Type::Map(..) | Type::Struct(_) | Type::Fn(..)) => vm.to_val(r, t),
+                _ => Val::Nil,
+            })
+        })
+    }
+
     fn call_func(&self, store: &mut Store, func: u32, args: Vec<Val>) -> Result<Val, Error> {
         store.run(self.index, |vm| {
             let m = vm.module.clone();
@@ -398,6 +534,7 @@ const _: () = {
     send::<Engine>();
     send::<Module>();
     send::<InterruptHandle>();
+    send::<SuspendHandle>();
 };
 
 /// A store's output streams and host context, lent to one of its instances for a call;

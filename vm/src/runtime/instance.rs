@@ -120,10 +120,7 @@ impl Vm {
     /// when it returns nothing).
     pub fn run_main(&mut self) -> Result<i32, Trap> {
         if let Some(init) = self.module.init {
-            self.then_main = true;
-            let r = self.call(init, &[]);
-            self.then_main = false;
-            r?;
+            self.call_init(init, true)?;
         }
         let Some(main) = self.module.main else {
             return Err(TrapCode::NoMain.into());

@@ -38,14 +38,14 @@ fn invalid<T>(msg: impl Into<String>) -> R<T> {
 /// Reads and checks a snapshot.
 pub fn read(bytes: &[u8]) -> R<Snapshot> {
     let fmt_err = |offset: usize, message: String| SnapshotError::Format { offset, message };
+    if !bytes.starts_with(&MAGIC[..bytes.len().min(MAGIC.len())]) || bytes.is_empty() {
+        return Err(fmt_err(0, "not a Kite snapshot (bad magic number)".into()));
+    }
     if bytes.len() < HEADER_LEN {
         return Err(fmt_err(
             0,
             format!("a snapshot starts with a {HEADER_LEN}-byte header; the file has {} bytes", bytes.len()),
         ));
-    }
-    if bytes[..4] != MAGIC {
-        return Err(fmt_err(0, "not a Kite snapshot (bad magic number)".into()));
     }
     let major = u16::from_le_bytes([bytes[4], bytes[5]]);
     let minor = u16::from_le_bytes([bytes[6], bytes[7]]);

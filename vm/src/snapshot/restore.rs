@@ -214,6 +214,26 @@ impl Vm {
         })
     }
 
+    /// The function of the outermost frame, if a call is running (or suspended).
+    pub fn outermost_function(&self) -> Option<u32> {
+        self.frames().first().map(|f| f.func)
+    }
+
+    /// The snapshot of this `Vm` between calls: its globals and heap (no frames).
+    pub fn snapshot_idle(&mut self) -> Vec<u8> {
+        debug_assert_eq!(self.depth(), 0);
+        super::capture(self).to_bytes()
+    }
+
+    /// Runs the global initializers `init`; if they are suspended, the snapshot says
+    /// whether `main` runs after them.
+    pub fn call_init(&mut self, init: u32, then_main: bool) -> Result<u64, Trap> {
+        self.then_main = then_main;
+        let r = self.call(init, &[]);
+        self.then_main = false;
+        r
+    }
+
     /// Runs the frames of a resumed snapshot to the end of the outermost one; its result
     /// (0 if none, or if there were no frames).
     pub fn resume_call(&mut self) -> Result<u64, Trap> {

@@ -1,0 +1,187 @@
+//! `vm run --snapshot-on --snapshot-to` and `vm resume`: the suspended and resumed parts
+//! of a run print what the whole run prints, end with its exit code and use its fuel, in
+//! every pair of tiers; input read before the snapshot is not read again; a signal
+//! suspends; bad flags and bad snapshot files are clear errors.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn vm() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_vm"))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("kite-snapshot-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+const WORDS: &str = r#"
+fn main() -> int {
+    var sum = 0;
+    let seen: {str: int} = {};
+    var line = io.read_line();
+    while line != nil {
+        let w = line ?? "";
+        seen[w] = (seen.get(w) ?? 0) + 1;
+        var i = 0;
+        while i < 3000 { sum += i % 7 + rand.int(0, 3); i += 1; }
+        print(w, sum);
+        line = io.read_line();
+    }
+    print(seen);
+    return sum % 100;
+}
+"#;
+
+/// Runs `cmd` with `input` on its standard input.
+fn run_with_input(mut cmd: Command, input: &str) -> Output {
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn fuel_used(out: &Output) -> String {
+    let err = String::from_utf8_lossy(&out.stderr);
+    let at = err.find("fuel used ").unwrap_or_else(|| panic!("no --stats in {err}"));
+    err[at..].split(',').next().unwrap().to_string()
+}
+
+fn text(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn suspend(prog: &Path, tier: &str, k: u64, snap: &Path, input: &str) -> Output {
+    let mut cmd = vm();
+    cmd.args(["run", "--seed=9", &format!("--tier={tier}"), &format!("--snapshot-on=fuel:{k}")])
+        .arg(format!("--snapshot-to={}", snap.display()))
+        .arg(prog);
+    run_with_input(cmd, input)
+}
+
+fn resume(snap: &Path, tier: &str, input: &str) -> Output {
+    let mut cmd = vm();
+    cmd.args(["resume", "--stats", "--jit-threshold=1", &format!("--tier={tier}")]).arg(snap);
+    run_with_input(cmd, input)
+}
+
+#[test]
+fn suspended_and_resumed_runs_match_the_whole_run_in_every_tier_pair() {
+    let d = tmp("pairs");
+    let prog = d.join("words.kite");
+    std::fs::write(&prog, WORDS).unwrap();
+    let input = "a\nb\na\nc\n";
+    let mut whole = vm();
+    whole.args(["run", "--stats", "--seed=9"]).arg(&prog);
+    let whole = run_with_input(whole, input);
+    let want_code = whole.status.code();
+    assert!(whole.status.success() || want_code.unwrap() > 4);
+    let snap = d.join("run.snap");
+    for (from, to) in [("interp", "jit"), ("jit", "interp"), ("auto", "auto")] {
+        for k in [1, 4500, 9001] {
+            let first = suspend(&prog, from, k, &snap, input);
+            assert_eq!(first.status.code(), Some(4), "{}", String::from_utf8_lossy(&first.stderr));
+            assert!(String::from_utf8_lossy(&first.stderr).contains("snapshot written to"));
+            // The input was read into the first process: the resumed one gets none.
+            let second = resume(&snap, to, "");
+            assert_eq!(text(&first) + &text(&second), text(&whole), "{from}->{to} at {k}");
+            assert_eq!(second.status.code(), want_code, "{from}->{to} at {k}");
+            assert_eq!(fuel_used(&second), fuel_used(&whole), "{from}->{to} at {k}");
+        }
+    }
+    // Snapshots of the same point are the same bytes in every tier.
+    let bytes: Vec<Vec<u8>> = ["interp", "jit", "auto"]
+        .iter()
+        .map(|t| {
+            suspend(&prog, t, 4500, &snap, input);
+            std::fs::read(&snap).unwrap()
+        })
+        .collect();
+    assert!(bytes.windows(2).all(|w| w[0] == w[1]));
+}
+
+#[test]
+fn the_resumed_program_reads_the_unread_input_then_its_own() {
+    let d = tmp("input");
+    let prog = d.join("words.kite");
+    std::fs::write(&prog, WORDS).unwrap();
+    let mut whole = vm();
+    whole.args(["run", "--seed=9"]).arg(&prog);
+    let whole = run_with_input(whole, "x\ny\nz\nw\n");
+    let snap = d.join("run.snap");
+    // The first process is given only the first part of the input.
+    let first = suspend(&prog, "interp", 3500, &snap, "x\ny\n");
+    assert_eq!(first.status.code(), Some(4));
+    // It suspends while counting the second word, having printed the first.
+    assert_eq!(text(&first), text(&whole).lines().next().unwrap().to_string() + "\n");
+    let second = resume(&snap, "interp", "z\nw\n");
+    assert_eq!(text(&first) + &text(&second), text(&whole));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_signal_suspends_a_running_program() {
+    let d = tmp("signal");
+    let prog = d.join("spin.kite");
+    std::fs::write(&prog, "fn main() { var i = 0; var s = 0; while i >= 0 { s += i % 13; i += 1; } print(s); }\n")
+        .unwrap();
+    let snap = d.join("spin.snap");
+    let child = vm()
+        .args(["run", "--snapshot-on=SIGUSR1"])
+        .arg(format!("--snapshot-to={}", snap.display()))
+        .arg(&prog)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Safety: sending a signal to our own child process, which is still running (it loops
+    // until signalled).
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGUSR1) }, 0);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stderr));
+    // The resumed loop goes on until the limits of the resuming process stop it.
+    let r = vm().args(["resume", "--timeout=200ms"]).arg(&snap).output().unwrap();
+    assert_eq!(r.status.code(), Some(3), "{}", String::from_utf8_lossy(&r.stderr));
+    let msg = String::from_utf8_lossy(&r.stderr);
+    assert!(msg.starts_with("error: timeout\n  at main (") && msg.contains("spin.kite:1:"), "{msg}");
+}
+
+#[test]
+fn bad_flags_and_bad_snapshots_are_clear_errors() {
+    let d = tmp("errors");
+    let prog = d.join("p.kite");
+    std::fs::write(&prog, "fn main() { print(1); }\n").unwrap();
+    let err = |o: Output| (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned());
+
+    let (code, msg) = err(vm().args(["run", "--snapshot-on=fuel:10"]).arg(&prog).output().unwrap());
+    assert_eq!(code, Some(2));
+    assert!(msg.contains("--snapshot-to"), "{msg}");
+    for bad in ["fuel:", "fuel:x", "SIGKILL", "later"] {
+        let (code, msg) = err(vm()
+            .args(["run", &format!("--snapshot-on={bad}"), "--snapshot-to=x.snap"])
+            .arg(&prog)
+            .output()
+            .unwrap());
+        assert_eq!(code, Some(2), "{bad}: {msg}");
+        assert!(msg.contains("--snapshot-on"), "{bad}: {msg}");
+    }
+    // A program that ends before the trigger just ends, writing nothing.
+    let snap = d.join("never.snap");
+    let o = vm()
+        .args(["run", "--snapshot-on=fuel:1000"])
+        .arg(format!("--snapshot-to={}", snap.display()))
+        .arg(&prog)
+        .output()
+        .unwrap();
+    assert_eq!((o.status.code(), text(&o)), (Some(0), "1\n".to_string()));
+    assert!(!snap.exists());
+
+    let (code, msg) = err(vm().arg("resume").arg(&prog).output().unwrap());
+    assert_eq!(code, Some(2));
+    assert!(msg.contains("not a Kite snapshot"), "{msg}");
+    let (code, msg) = err(vm().arg("resume").arg(d.join("missing.snap")).output().unwrap());
+    assert_eq!(code, Some(2));
+    assert!(msg.contains("missing.snap"), "{msg}");
+}
