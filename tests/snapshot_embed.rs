@@ -180,7 +180,7 @@ fn a_damaged_snapshot_or_a_missing_host_function_is_an_error() {
     let last = bytes.len() - 1;
     bytes[last] ^= 1;
     match Store::resume(&linker(&e, 1), Capabilities::none(), Limits::none(), &bytes) {
-        Err(e @ Error::Snapshot(_)) => assert!(e.to_string().contains("digest"), "{e}"),
+        Err(e @ Error::Snapshot(_)) => assert!(e.to_string().contains("checksum"), "{e}"),
         other => panic!("expected a snapshot error, got {:?}", other.map(|_| ())),
     }
     assert!(matches!(

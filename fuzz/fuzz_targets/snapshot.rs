@@ -1,7 +1,7 @@
 //! Hostile snapshots: mutants of valid snapshots (the programs under tests/programs/ and a
 //! few generated ones, each suspended at several points) go through the snapshot reader,
 //! the restore and a run limited by fuel and memory (tests/support/snapshot_mutation.rs).
-//! The fuzzer's input chooses the snapshot and the mutations; each mutant's digest is
+//! The fuzzer's input chooses the snapshot and the mutations; each mutant's checksum is
 //! recomputed, so the body is what gets tested. A mutant must be refused with an error or
 //! run within its bounds, never crash.
 

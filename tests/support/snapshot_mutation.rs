@@ -7,13 +7,12 @@
 
 #![allow(dead_code)]
 
-use kite::vm::bytecode::encode::sha256;
 use kite::vm::bytecode::VerifiedModule;
 use kite::vm::exec::{Tier, TierOptions};
 use kite::vm::host::HostFuncs;
 use kite::vm::runtime::trap::TrapCode;
 use kite::vm::runtime::{RunOptions, Vm};
-use kite::vm::snapshot::{read, HEADER_LEN};
+use kite::vm::snapshot::{checksum, read, HEADER_LEN};
 
 /// Fuel of the bounded run after a restore, and the memory a restore may take.
 pub const FUEL: u64 = 5_000;
@@ -60,7 +59,7 @@ fn state_start(b: &[u8]) -> usize {
     (pos + n).min(b.len())
 }
 
-/// A mutant of snapshot `seed`, with a correct digest (so that the body is what is tested).
+/// A mutant of snapshot `seed`, with a correct checksum (so that the body is what is tested).
 pub fn mutate(seed: &[u8], c: &mut dyn Pick) -> Vec<u8> {
     let mut b = seed.to_vec();
     let start = state_start(&b);
@@ -97,7 +96,7 @@ pub fn mutate(seed: &[u8], c: &mut dyn Pick) -> Vec<u8> {
         }
     }
     if b.len() >= HEADER_LEN {
-        let d = sha256(&b[HEADER_LEN..]);
+        let d = checksum(&b[HEADER_LEN..]);
         b[8..HEADER_LEN].copy_from_slice(&d);
     }
     b

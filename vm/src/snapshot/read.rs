@@ -18,7 +18,6 @@
 use super::write::{is_safepoint, resume_live};
 use super::{tag, FrameState, Obj, Snapshot, SnapshotError, HEADER_LEN, MAGIC, VERSION_MAJOR, VERSION_MINOR};
 use crate::bytecode::decode::{decode, Reader};
-use crate::bytecode::encode::sha256;
 use crate::bytecode::{Kind, Module, Op, Type, TypeId, VerifiedModule};
 use crate::heap::{ArrayKind, KeyKind, MAX_OBJECT_BYTES};
 use crate::runtime::code::{array_kind, Funcs};
@@ -57,8 +56,8 @@ pub fn read(bytes: &[u8]) -> R<Snapshot> {
             ),
         ));
     }
-    if sha256(&bytes[HEADER_LEN..])[..] != bytes[8..HEADER_LEN] {
-        return Err(fmt_err(8, "the body does not match the header's SHA-256 digest (damaged or altered)".into()));
+    if super::checksum(&bytes[HEADER_LEN..])[..] != bytes[8..HEADER_LEN] {
+        return Err(fmt_err(8, "the body does not match the header's checksum (damaged or altered)".into()));
     }
     let mut r = Reader::new(bytes, HEADER_LEN);
     let n = r.count("length of the module", bytes.len(), 1)?;

@@ -3,7 +3,7 @@
 use super::{
     array_kind_byte, key_kind_byte, tag, FrameState, Obj, Snapshot, HEADER_LEN, MAGIC, VERSION_MAJOR, VERSION_MINOR,
 };
-use crate::bytecode::encode::{encode, sha256, Writer};
+use crate::bytecode::encode::{encode, Writer};
 use crate::bytecode::{Kind, Module, Op, TypeId};
 use crate::heap::{
     trace_edges, ArrayKind, ArrayObj, BoxObj, ClosureObj, Header, KeyKind, MapObj, ObjKind, StrObj, StructObj,
@@ -21,12 +21,17 @@ pub(crate) fn capture(vm: &mut Vm) -> Snapshot {
     let m: &Module = &vm.module;
 
     // Number the reachable objects, breadth-first from the roots in a fixed order.
-    let mut ids: FxHashMap<u64, u64> = FxHashMap::default();
-    let mut order: Vec<u64> = Vec::new();
+    // Sized for the whole heap up front: rehashing a map of a million objects would cost
+    // more than the walk.
+    let objects = vm.heap.object_count();
+    let mut ids: FxHashMap<u64, u64> = FxHashMap::with_capacity_and_hasher(objects, Default::default());
+    let mut order: Vec<u64> = Vec::with_capacity(objects);
     let visit = |r: u64, ids: &mut FxHashMap<u64, u64>, order: &mut Vec<u64>| {
-        if r != 0 && !ids.contains_key(&r) {
-            order.push(r);
-            ids.insert(r, order.len() as u64);
+        if r != 0 {
+            if let std::collections::hash_map::Entry::Vacant(e) = ids.entry(r) {
+                order.push(r);
+                e.insert(order.len() as u64);
+            }
         }
     };
     for (g, &v) in m.globals.iter().zip(&vm.global_store) {
@@ -90,8 +95,17 @@ impl Snapshot {
     /// The snapshot as bytes (layout in `docs/snapshot.md`).
     pub fn to_bytes(&self) -> Vec<u8> {
         let m: &Module = &self.module;
+        let module = encode(m);
         let mut w = Writer::new();
-        w.bytes(&encode(m));
+        // One buffer, sized up front, for the header and the body: a snapshot can be most
+        // of the memory a program uses, and growing it by doubling would copy and fault
+        // in several times its size.
+        w.out.reserve_exact(HEADER_LEN + module.len() + 64 + self.size_hint());
+        w.out.extend_from_slice(&MAGIC);
+        w.out.extend_from_slice(&VERSION_MAJOR.to_le_bytes());
+        w.out.extend_from_slice(&VERSION_MINOR.to_le_bytes());
+        w.out.extend_from_slice(&[0; HEADER_LEN - 8]);
+        w.bytes(&module);
         w.u8(self.then_main as u8);
         w.u64_fixed(self.seed);
         w.uleb(self.fuel_used);
@@ -126,14 +140,29 @@ impl Snapshot {
                 value(&mut w, m, t, v);
             }
         }
-        let body = w.out;
-        let mut out = Vec::with_capacity(HEADER_LEN + body.len());
-        out.extend_from_slice(&MAGIC);
-        out.extend_from_slice(&VERSION_MAJOR.to_le_bytes());
-        out.extend_from_slice(&VERSION_MINOR.to_le_bytes());
-        out.extend_from_slice(&sha256(&body));
-        out.extend_from_slice(&body);
+        let mut out = w.out;
+        let sum = super::checksum(&out[HEADER_LEN..]);
+        out[8..HEADER_LEN].copy_from_slice(&sum);
         out
+    }
+
+    /// About how many bytes the objects, globals and frames take when written (at most
+    /// 10 per word, the longest LEB128 of 64 bits).
+    fn size_hint(&self) -> usize {
+        let objects: usize = self
+            .objects
+            .iter()
+            .map(|o| match o {
+                Obj::Str(s) => 11 + s.len(),
+                Obj::Array { words, bytes, .. } => 23 + 10 * words.len() + bytes.len(),
+                Obj::Map { entries, .. } => 23 + 20 * entries.len(),
+                Obj::Struct { fields, .. } => 11 + 10 * fields.len(),
+                Obj::Closure { captures, .. } => 11 + 10 * captures.len(),
+                Obj::Box(_) => 9,
+            })
+            .sum();
+        let frames: usize = self.frames.iter().map(|f| 20 + 10 * f.regs.len()).sum();
+        objects + frames + 10 * (self.globals.len() + 2 * self.fn_values.len())
     }
 }
 

@@ -1,0 +1,146 @@
+//! Snapshot cost: how long a running program takes to stop and be written out, how big the
+//! snapshot is, how long it takes to load and continue, and the pause a migration sees
+//! (stop + send over a localhost TCP socket + load). Two workloads: binarytrees at depth 18
+//! stopped in the middle of its run, and a program holding about 100 MB of live heap.
+//!
+//! `cargo bench --bench snapshot` (prints a table; the figures in benches/RESULTS.md come
+//! from it).
+
+use kite::{Capabilities, Config, Engine, Error, Limits, Linker, Module, Store, Tier};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+const ROUNDS: usize = 5;
+
+/// Holds about 100 MB: 200,000 structs, each with a 400-byte string and an array of 8
+/// ints, in a global, then works on them until stopped.
+const BIG_HEAP: &str = r#"
+struct Rec { name: str, vals: [int], next: int }
+var recs: [Rec] = [];
+fn main() {
+    let pad = "x".repeat(400);
+    for i in 0..200000 {
+        recs.push(Rec { name: pad + str(i), vals: [i, i + 1, i + 2, i + 3, i + 4, i + 5, i + 6, i + 7], next: (i * 7919) % 200000 });
+    }
+    var at = 0;
+    var sum = 0;
+    while true {
+        let r = recs[at];
+        sum += r.vals[at % 8] + r.name.len();
+        at = r.next;
+    }
+}
+"#;
+
+struct Figures {
+    stop: Duration,
+    send: Duration,
+    bytes: usize,
+    load: Duration,
+    heap: usize,
+}
+
+/// Runs `module`'s main, asks it to suspend after `after`, and times the stop (from the
+/// request to the snapshot bytes in hand) and the load (`Store::resume` to a store ready
+/// to continue), then checks the resumed program runs on.
+fn measure(engine: &Engine, module: &Module, args: &[&str], after: Duration) -> Figures {
+    let linker = Linker::new(engine);
+    let mut store = Store::new(engine, Capabilities::none(), Limits::none());
+    store.set_args(args.iter().copied());
+    store.set_stdout(std::io::sink());
+    let inst = linker.instantiate(&mut store, module).unwrap();
+    let handle = store.suspend_handle();
+    let asked = std::thread::spawn(move || {
+        std::thread::sleep(after);
+        handle.suspend();
+        Instant::now()
+    });
+    let r = inst.run_main(&mut store);
+    let asked = asked.join().unwrap();
+    assert!(matches!(r, Err(Error::Suspended)), "the program ended before it was stopped: {r:?}");
+    let bytes = store.snapshot().unwrap();
+    let stop = asked.elapsed();
+    let heap = store.stats().heap_bytes;
+    drop(store);
+
+    let t = Instant::now();
+    let bytes = send_over_localhost(&bytes);
+    let send = t.elapsed();
+
+    let t = Instant::now();
+    let (mut resumed, inst) =
+        Store::resume(&linker, Capabilities::none(), Limits::none().fuel(1_000_000), &bytes).unwrap();
+    let load = t.elapsed();
+    resumed.set_stdout(std::io::sink());
+    // The resumed program runs on (here until the fuel limit).
+    match inst.resume_main(&mut resumed) {
+        Ok(_) => {}
+        Err(Error::Trap(t)) if t.message == "out of fuel" => {}
+        Err(e) => panic!("the resumed program failed: {e}"),
+    }
+    Figures { stop, send, bytes: bytes.len(), load, heap }
+}
+
+/// `bytes` sent through a localhost TCP connection, as the receiving end has them.
+fn send_over_localhost(bytes: &[u8]) -> Vec<u8> {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let receiver = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut len = [0u8; 8];
+        conn.read_exact(&mut len).unwrap();
+        let mut got = vec![0; u64::from_le_bytes(len) as usize];
+        conn.read_exact(&mut got).unwrap();
+        got
+    });
+    let mut conn = TcpStream::connect(addr).unwrap();
+    conn.write_all(&(bytes.len() as u64).to_le_bytes()).unwrap();
+    conn.write_all(bytes).unwrap();
+    receiver.join().unwrap()
+}
+
+fn median(mut xs: Vec<Duration>) -> Duration {
+    xs.sort();
+    xs[xs.len() / 2]
+}
+
+fn report(name: &str, tier: Tier, runs: Vec<Figures>) {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let bytes = runs.iter().map(|f| f.bytes).max().unwrap();
+    let heap = runs.iter().map(|f| f.heap).max().unwrap();
+    let stop = median(runs.iter().map(|f| f.stop).collect());
+    let load = median(runs.iter().map(|f| f.load).collect());
+    let send = median(runs.iter().map(|f| f.send).collect());
+    let pause = median(runs.iter().map(|f| f.stop + f.send + f.load).collect());
+    println!(
+        "{name:<28} {:<6} {:>9.1} {:>11.1} {:>8.1} {:>8.1} {:>8.1} {:>9.1}",
+        format!("{tier:?}").to_lowercase(),
+        heap as f64 / 1e6,
+        bytes as f64 / 1e6,
+        ms(stop),
+        ms(send),
+        ms(load),
+        ms(pause)
+    );
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else is taken.
+    let trees = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/benches/programs/binarytrees.kite"))
+        .expect("benches/programs/binarytrees.kite");
+    println!("median of {ROUNDS} runs; heap: heap bytes at the stop; pause = stop + send + load");
+    println!(
+        "{:<28} {:<6} {:>9} {:>11} {:>8} {:>8} {:>8} {:>9}",
+        "program", "tier", "heap MB", "snapshot MB", "stop ms", "send ms", "load ms", "pause ms"
+    );
+    for tier in [Tier::Interp, Tier::Auto] {
+        let engine = Engine::new(Config::new().tier(tier));
+        let m = engine.compile_source("binarytrees.kite", &trees).unwrap();
+        let runs = (0..ROUNDS).map(|_| measure(&engine, &m, &["18"], Duration::from_millis(700))).collect();
+        report("binarytrees 18, mid-run", tier, runs);
+        let m = engine.compile_source("big_heap.kite", BIG_HEAP).unwrap();
+        let runs = (0..ROUNDS).map(|_| measure(&engine, &m, &[], Duration::from_millis(2500))).collect();
+        report("100 MB live heap", tier, runs);
+    }
+}
