@@ -561,16 +561,17 @@ fn print_stats(args: &RunFlags, store: &Store, elapsed: f64) {
         st.peak_heap_bytes, st.allocated_bytes, st.gc_cycles
     ));
     if args.tier != Tier::Interp {
-        let t = st.tiers;
+        let t = &st.tiers;
         let samples = (t.native_samples + t.interp_samples).max(1) as f64;
         output::to_stderr(&format!(
-            "stats: tier {}, functions compiled {}, too large to compile {}, compile failures {}, osr entries {}, compile time {:.3}ms (longest {:.3}ms), time native {:.0}% / interpreted {:.0}% (sampled)\n",
+            "stats: tier {}, functions compiled {}, too large to compile {}, compile failures {}, osr entries {}, compile time {:.3}ms (per function: median {:.3}ms, longest {:.3}ms), time native {:.0}% / interpreted {:.0}% (sampled)\n",
             args.tier.name(),
             t.functions_compiled,
             t.too_large,
             t.compile_failures,
             t.osr_entries,
             t.compile_ns as f64 / 1e6,
+            t.median_compile_ns() as f64 / 1e6,
             t.max_compile_ns as f64 / 1e6,
             100.0 * t.native_samples as f64 / samples,
             100.0 * t.interp_samples as f64 / samples,

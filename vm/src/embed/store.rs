@@ -55,7 +55,7 @@ impl fmt::Debug for Store {
 }
 
 /// Counters of a store's work so far, over all its instances.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StoreStats {
     /// Fuel used (calls plus taken backward jumps), if the store has a fuel limit.
     pub fuel_used: Option<u64>,
@@ -287,6 +287,7 @@ impl Store {
             t.osr_entries += v.osr_entries;
             t.compile_ns += v.compile_ns;
             t.max_compile_ns = t.max_compile_ns.max(v.max_compile_ns);
+            t.compile_ns_each.extend_from_slice(&v.compile_ns_each);
             t.native_samples += v.native_samples;
             t.interp_samples += v.interp_samples;
         }

@@ -89,6 +89,7 @@ fn compile(vm: &mut Vm, f: u32) -> bool {
             let ns = started.elapsed().as_nanos() as u64;
             vm.tier_stats.compile_ns += ns;
             vm.tier_stats.max_compile_ns = vm.tier_stats.max_compile_ns.max(ns);
+            vm.tier_stats.compile_ns_each.push(ns);
             match r {
                 Ok(addr) => {
                     vm.native_table[f as usize] = addr;

@@ -241,7 +241,7 @@ pub(crate) enum Hot {
 }
 
 /// Counters of the execution tiers, for `--stats`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TierStats {
     /// Functions compiled to native code.
     pub functions_compiled: u64,
@@ -254,11 +254,22 @@ pub struct TierStats {
     /// Time spent compiling, in nanoseconds; and the longest single compile.
     pub compile_ns: u64,
     pub max_compile_ns: u64,
+    /// Each compile's time, in nanoseconds, in the order they happened.
+    pub compile_ns_each: Vec<u64>,
     /// Where the fuel countdown ran out (every `tick_chunk` units, 1024 by default): in
     /// native code or in the interpreter. Their ratio estimates the share of the run's
     /// time each tier took.
     pub native_samples: u64,
     pub interp_samples: u64,
+}
+
+impl TierStats {
+    /// The median time of one function's compile, in nanoseconds (0 if none).
+    pub fn median_compile_ns(&self) -> u64 {
+        let mut each = self.compile_ns_each.clone();
+        each.sort_unstable();
+        each.get(each.len() / 2).copied().unwrap_or(0)
+    }
 }
 
 /// Runs the frames above `entry` to completion and returns the result of the frame at
