@@ -87,6 +87,8 @@ fn run_split(m: &VerifiedModule, k: u64, a: Tier, b: Tier) -> (End, Option<Vec<u
     assert!(vm.fuel_used() >= k, "suspended after {} units, before {k}", vm.fuel_used());
     drop(vm);
     let snap = kite::vm::snapshot::read(&bytes).unwrap_or_else(|e| panic!("its own snapshot is refused: {e}"));
+    // Written straight from the heap or from what was read, a snapshot is the same bytes.
+    assert!(snap.to_bytes() == bytes, "a snapshot read and written again differs");
     let mut vm2 = Vm::from_snapshot(tier(b), snap, &host(), Box::new(out.clone()), Box::new(err.clone()), opts(), None)
         .unwrap_or_else(|e| panic!("cannot restore: {e}"));
     let r = vm2.resume_main();

@@ -173,7 +173,7 @@ impl Vm {
             Err(t) => {
                 if entry == 0 && t.code == TrapCode::Suspended {
                     // Every frame is in VM memory, stopped at a safepoint: keep it.
-                    self.suspension = Some(crate::snapshot::capture(self).to_bytes());
+                    self.suspension = Some(crate::snapshot::capture(self));
                 }
                 Err(self.unwind(t, entry))
             }

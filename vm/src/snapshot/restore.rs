@@ -222,7 +222,7 @@ impl Vm {
     /// The snapshot of this `Vm` between calls: its globals and heap (no frames).
     pub fn snapshot_idle(&mut self) -> Vec<u8> {
         debug_assert_eq!(self.depth(), 0);
-        super::capture(self).to_bytes()
+        super::capture(self)
     }
 
     /// Runs the global initializers `init`; if they are suspended, the snapshot says

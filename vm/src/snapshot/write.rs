@@ -12,17 +12,18 @@ use crate::runtime::liveness::{self, contains, RegSet};
 use crate::runtime::Vm;
 use rustc_hash::FxHashMap;
 
-/// The snapshot of `vm`: idle (no frames) or suspended at a safepoint (every frame's
-/// registers in VM memory, the innermost frame's pc one past the call or loop jump that
-/// needed fuel).
-pub(crate) fn capture(vm: &mut Vm) -> Snapshot {
+/// The snapshot of `vm` as bytes: idle (no frames) or suspended at a safepoint (every
+/// frame's registers in VM memory, the innermost frame's pc one past the call or loop jump
+/// that needed fuel). The reachable objects are numbered first, then written one by one
+/// straight from the heap into one buffer sized for them.
+pub(crate) fn capture(vm: &mut Vm) -> Vec<u8> {
     let stdin = vm.ctx.sandbox.pending_input();
     let frames = frame_states(vm);
     let m: &Module = &vm.module;
 
-    // Number the reachable objects, breadth-first from the roots in a fixed order.
-    // Sized for the whole heap up front: rehashing a map of a million objects would cost
-    // more than the walk.
+    // Number the reachable objects, breadth-first from the roots in a fixed order. Sized
+    // for the whole heap up front: rehashing a map of a million objects would cost more
+    // than the walk.
     let objects = vm.heap.object_count();
     let mut ids: FxHashMap<u64, u64> = FxHashMap::with_capacity_and_hasher(objects, Default::default());
     let mut order: Vec<u64> = Vec::with_capacity(objects);
@@ -50,22 +51,21 @@ pub(crate) fn capture(vm: &mut Vm) -> Snapshot {
             }
         }
     }
+    let mut size = 0usize;
     let mut i = 0;
     while i < order.len() {
         let h = order[i] as *const Header;
         // Safety: every numbered reference was read from a root or from an object reached
         // from one, so it is a live object of this heap.
-        unsafe { trace_edges(&vm.heap.layouts, h, |r| visit(r, &mut ids, &mut order)) };
+        unsafe {
+            size = size.saturating_add(written_size(m, h));
+            trace_edges(&vm.heap.layouts, h, |r| visit(r, &mut ids, &mut order));
+        }
         i += 1;
     }
     let id = |r: u64| if r == 0 { 0 } else { ids[&r] };
     let num = |t: TypeId, v: u64| if m.kind(t) == Kind::Ref { id(v) } else { v };
 
-    let objects = order
-        .iter()
-        // Safety: as above, a live object; its kind says how to read it.
-        .map(|&r| unsafe { object(m, r, &id) })
-        .collect();
     let globals = m.globals.iter().zip(&vm.global_store).map(|(g, &v)| num(g.ty, v)).collect();
     let fn_values =
         vm.fn_values.iter().enumerate().filter(|&(_, &v)| v != 0).map(|(f, &v)| (f as u32, id(v))).collect();
@@ -76,7 +76,7 @@ pub(crate) fn capture(vm: &mut Vm) -> Snapshot {
             FrameState { func, pc, regs: types.iter().zip(regs).map(|(&t, v)| num(t, v)).collect() }
         })
         .collect();
-    Snapshot {
+    let rest = Snapshot {
         module: vm.module.clone(),
         then_main: vm.then_main,
         seed: vm.ctx.seed,
@@ -84,23 +84,50 @@ pub(crate) fn capture(vm: &mut Vm) -> Snapshot {
         args: vm.ctx.args.clone(),
         host_data: vm.ctx.saved_data(),
         stdin,
-        objects,
+        objects: Vec::new(),
         globals,
         fn_values,
         frames,
-    }
+    };
+    rest.encode(order.len(), size, |w| {
+        for &r in &order {
+            // Safety: as above, a live object; its kind says how to read it.
+            write_object(w, m, &unsafe { object(m, r, &id) });
+        }
+    })
 }
 
 impl Snapshot {
     /// The snapshot as bytes (layout in `docs/snapshot.md`).
     pub fn to_bytes(&self) -> Vec<u8> {
         let m: &Module = &self.module;
+        let size = self.objects.iter().map(|o| written_size_of(o)).sum();
+        self.encode(self.objects.len(), size, |w| {
+            for o in &self.objects {
+                write_object(w, m, o);
+            }
+        })
+    }
+
+    /// The snapshot's bytes with `count` objects written by `objects` (about `size` bytes)
+    /// in place of `self.objects`.
+    fn encode(&self, count: usize, size: usize, objects: impl FnOnce(&mut Writer)) -> Vec<u8> {
+        let m: &Module = &self.module;
         let module = encode(m);
+        let frames: usize = self.frames.iter().map(|f| 20 + 10 * f.regs.len()).sum();
         let mut w = Writer::new();
         // One buffer, sized up front, for the header and the body: a snapshot can be most
         // of the memory a program uses, and growing it by doubling would copy and fault
         // in several times its size.
-        w.out.reserve_exact(HEADER_LEN + module.len() + 64 + self.size_hint());
+        w.out.reserve_exact(
+            HEADER_LEN
+                + module.len()
+                + 64
+                + size
+                + frames
+                + 10 * (self.globals.len() + 2 * self.fn_values.len())
+                + self.stdin.len(),
+        );
         w.out.extend_from_slice(&MAGIC);
         w.out.extend_from_slice(&VERSION_MAJOR.to_le_bytes());
         w.out.extend_from_slice(&VERSION_MINOR.to_le_bytes());
@@ -119,10 +146,8 @@ impl Snapshot {
             w.bytes(v);
         }
         w.bytes(&self.stdin);
-        w.len(self.objects.len());
-        for o in &self.objects {
-            write_object(&mut w, m, o);
-        }
+        w.len(count);
+        objects(&mut w);
         w.len(self.globals.len());
         for (g, &v) in m.globals.iter().zip(&self.globals) {
             value(&mut w, m, g.ty, v);
@@ -145,24 +170,35 @@ impl Snapshot {
         out[8..HEADER_LEN].copy_from_slice(&sum);
         out
     }
+}
 
-    /// About how many bytes the objects, globals and frames take when written (at most
-    /// 10 per word, the longest LEB128 of 64 bits).
-    fn size_hint(&self) -> usize {
-        let objects: usize = self
-            .objects
-            .iter()
-            .map(|o| match o {
-                Obj::Str(s) => 11 + s.len(),
-                Obj::Array { words, bytes, .. } => 23 + 10 * words.len() + bytes.len(),
-                Obj::Map { entries, .. } => 23 + 20 * entries.len(),
-                Obj::Struct { fields, .. } => 11 + 10 * fields.len(),
-                Obj::Closure { captures, .. } => 11 + 10 * captures.len(),
-                Obj::Box(_) => 9,
-            })
-            .sum();
-        let frames: usize = self.frames.iter().map(|f| 20 + 10 * f.regs.len()).sum();
-        objects + frames + 10 * (self.globals.len() + 2 * self.fn_values.len())
+/// At most how many bytes object `o` takes written (10 per word: the longest LEB128).
+fn written_size_of(o: &Obj) -> usize {
+    match o {
+        Obj::Str(s) => 11 + s.len(),
+        Obj::Array { words, bytes, .. } => 23 + 10 * words.len() + bytes.len(),
+        Obj::Map { entries, .. } => 23 + 20 * entries.len(),
+        Obj::Struct { fields, .. } => 11 + 10 * fields.len(),
+        Obj::Closure { captures, .. } => 11 + 10 * captures.len(),
+        Obj::Box(_) => 9,
+    }
+}
+
+/// At most how many bytes the object at `h` takes written.
+///
+/// # Safety
+/// `h` is a live object of a program of `m`.
+unsafe fn written_size(m: &Module, h: *const Header) -> usize {
+    // Safety: the caller's promise; each arm reads the object as its kind says.
+    unsafe {
+        match (*h).kind {
+            ObjKind::Str => 11 + StrObj::text(h as *const StrObj).len(),
+            ObjKind::Array => 23 + 10 * (*(h as *const ArrayObj)).len(),
+            ObjKind::Map => 23 + 20 * (*(h as *const MapObj)).map.len(),
+            ObjKind::Struct => 11 + 10 * m.structs[(*h).aux as usize].fields.len(),
+            ObjKind::Closure => 11 + 10 * m.functions[(*h).aux as usize].captures.len(),
+            ObjKind::Box => 9,
+        }
     }
 }
 
