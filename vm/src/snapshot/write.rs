@@ -101,7 +101,7 @@ impl Snapshot {
     /// The snapshot as bytes (layout in `docs/snapshot.md`).
     pub fn to_bytes(&self) -> Vec<u8> {
         let m: &Module = &self.module;
-        let size = self.objects.iter().map(|o| written_size_of(o)).sum();
+        let size = self.objects.iter().map(written_size_of).sum();
         self.encode(self.objects.len(), size, |w| {
             for o in &self.objects {
                 write_object(w, m, o);
