@@ -28,3 +28,18 @@ fn churn_runs_in_bounded_heap() {
     assert!(peak < 16 << 20, "peak heap {peak} is not bounded: {stderr}");
     assert!(cycles >= 5, "expected several collections: {stderr}");
 }
+
+#[test]
+fn distinct_short_strings_are_collected() {
+    let out = Command::new(env!("CARGO_BIN_EXE_vm"))
+        .args(["run", "--stats", "tests/gc/distinct_short_strings.kite", "2000000"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run vm");
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let peak = stat(&stderr, "peak heap ");
+    let allocated = stat(&stderr, "allocated ");
+    assert!(allocated > 60_000_000, "the program should make ~4 million strings: {stderr}");
+    assert!(peak < 16 << 20, "peak heap {peak} is not bounded: {stderr}");
+}

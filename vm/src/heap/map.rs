@@ -40,22 +40,18 @@ impl MapKey {
             MapKey::Str(p) => p as u64,
         }
     }
-    fn text(&self) -> &str {
-        match *self {
-            // Safety: a string key always points at a live string object: the map keeps it
-            // alive (keys are traced), and lookup keys are live for the lookup.
-            MapKey::Str(p) => unsafe { StrObj::text(p) },
-            _ => "",
-        }
-    }
 }
+
+// Safety (string keys, below): a string key always points at a live string object: the
+// map keeps it alive (keys are traced), and lookup keys are live for the lookup.
 
 impl PartialEq for MapKey {
     fn eq(&self, other: &MapKey) -> bool {
         match (self, other) {
             (MapKey::Int(a), MapKey::Int(b)) => a == b,
             (MapKey::Bool(a), MapKey::Bool(b)) => a == b,
-            (MapKey::Str(a), MapKey::Str(b)) => a == b || self.text() == other.text(),
+            // Safety: see above.
+            (MapKey::Str(a), MapKey::Str(b)) => unsafe { StrObj::same_text(*a, *b) },
             _ => false,
         }
     }
@@ -68,7 +64,9 @@ impl Hash for MapKey {
         match self {
             MapKey::Int(i) => i.hash(state),
             MapKey::Bool(b) => b.hash(state),
-            MapKey::Str(_) => self.text().hash(state),
+            // By content: the hash a short string keeps, or that of a longer one's bytes.
+            // Safety: see above.
+            MapKey::Str(p) => state.write_u32(unsafe { StrObj::hash(*p) }),
         }
     }
 }
@@ -87,7 +85,7 @@ impl MapObj {
     pub fn new(key_kind: KeyKind, vals: super::ArrayKind) -> MapObj {
         let val_is_ref = vals == super::ArrayKind::Refs;
         MapObj {
-            hdr: Header { kind: ObjKind::Map, marked: false, aux: 0 },
+            hdr: Header::new(ObjKind::Map, 0),
             key_kind,
             val_is_ref,
             vals,

@@ -7,10 +7,14 @@
 //! every live reference is in a root; allocation itself never collects.
 
 mod array;
+pub mod intern;
 pub mod map;
 
 pub use array::{ArrayKind, ArrayObj};
+pub use intern::{str_hash, MAX_INTERNED};
 pub use map::{KeyKind, MapKey, MapObj};
+
+use intern::ShortStrings;
 
 use std::alloc::{self, Layout};
 use std::ptr;
@@ -33,10 +37,22 @@ pub struct Header {
     pub kind: ObjKind,
     pub(crate) marked: bool,
     /// Arrays: 1 if elements are references. Structs: the struct index.
-    /// Closures: the function index.
+    /// Closures: the function index. Strings of at most [`MAX_INTERNED`] bytes: the hash
+    /// of their bytes ([`str_hash`]).
     pub aux: u32,
 }
 
+impl Header {
+    /// The header of a new object: unmarked.
+    #[inline]
+    pub fn new(kind: ObjKind, aux: u32) -> Header {
+        Header { kind, marked: false, aux }
+    }
+}
+
+/// A string: its length and its bytes in one allocation. A string of at most
+/// [`MAX_INTERNED`] bytes is *short*: its `aux` holds [`str_hash`] of its bytes, and it
+/// is made only when no live one holds the same bytes (`intern.rs`).
 #[repr(C)]
 pub struct StrObj {
     pub hdr: Header,
@@ -58,9 +74,52 @@ impl StrObj {
     /// `p` points to a live string object.
     #[inline(always)]
     pub unsafe fn text<'a>(p: *const StrObj) -> &'a str {
-        // Safety: the object was made by `Heap::alloc_str`, whose bytes after the header are
-        // `len` bytes copied from a `&str`, so they are valid UTF-8.
-        unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(p.add(1) as *const u8, (*p).len)) }
+        // Safety: the object was made by `Heap::alloc_str` or the interner, whose bytes
+        // after the header are `len` bytes copied from UTF-8 text.
+        unsafe { std::str::from_utf8_unchecked(Self::bytes(p)) }
+    }
+
+    /// The bytes of the string object at `p`.
+    ///
+    /// # Safety
+    /// `p` points to a live string object.
+    #[inline(always)]
+    pub unsafe fn bytes<'a>(p: *const StrObj) -> &'a [u8] {
+        // Safety: the bytes follow the header in the same allocation (see `text`).
+        unsafe { std::slice::from_raw_parts(p.add(1) as *const u8, (*p).len) }
+    }
+
+    /// The hash of the string's bytes, as [`str_hash`] gives it: kept in the header of a
+    /// short string, computed for a longer one.
+    ///
+    /// # Safety
+    /// `p` points to a live string object.
+    #[inline(always)]
+    pub unsafe fn hash(p: *const StrObj) -> u32 {
+        // Safety: the caller's promise; every string this short has its hash in `aux`.
+        unsafe {
+            if (*p).len <= MAX_INTERNED {
+                (*p).hdr.aux
+            } else {
+                str_hash(Self::bytes(p))
+            }
+        }
+    }
+
+    /// Whether two string objects hold the same bytes (short ones compare their hashes
+    /// first).
+    ///
+    /// # Safety
+    /// `x` and `y` point to live string objects.
+    #[inline(always)]
+    pub unsafe fn same_text(x: *const StrObj, y: *const StrObj) -> bool {
+        // Safety: the caller's promise.
+        unsafe {
+            x == y
+                || ((*x).len == (*y).len
+                    && ((*x).len > MAX_INTERNED || (*x).hdr.aux == (*y).hdr.aux)
+                    && Self::bytes(x) == Self::bytes(y))
+        }
     }
 }
 
@@ -144,6 +203,8 @@ pub struct HeapStats {
 
 pub struct Heap {
     objects: Vec<*mut Header>,
+    /// Every live short string (weak: see `intern.rs`).
+    strings: ShortStrings,
     /// Estimated bytes of all objects alive or not yet collected.
     pub bytes: usize,
     /// Bytes of the VM's own buffers that grow with the program (the register stack and
@@ -168,6 +229,10 @@ unsafe impl Send for Heap {}
 
 const MIN_THRESHOLD: usize = 4 << 20;
 
+/// How much a heap of live data grows before the next collection, at least: as much
+/// again up to this size, then this much until half the live data is more.
+const GROWTH_STEP: usize = 16 << 20;
+
 /// The largest single string, array or other buffer a program may make, with or without
 /// a memory limit: larger requests trap with `out of memory` before any memory is
 /// touched. (Without it, a request the allocator grants lazily, as mimalloc does for
@@ -178,6 +243,7 @@ impl Heap {
     pub fn new(layouts: Layouts) -> Heap {
         Heap {
             objects: Vec::new(),
+            strings: ShortStrings::new(),
             bytes: 0,
             vm_bytes: 0,
             threshold: MIN_THRESHOLD,
@@ -249,9 +315,25 @@ impl Heap {
     }
 
     /// A string object holding a copy of `parts`, joined: the bytes live in the object's
-    /// own allocation (one allocation per string). `None` if the allocator has no room.
+    /// own allocation (one allocation per string); a short string may be one already made
+    /// (see [`Heap::intern`]). `None` if the allocator has no room.
     pub fn try_alloc_str_parts(&mut self, parts: &[&str]) -> Option<u64> {
         let len = parts.iter().try_fold(0usize, |n, p| n.checked_add(p.len()))?;
+        if let [one] = parts {
+            if len <= MAX_INTERNED {
+                // Safety: a whole UTF-8 string.
+                return unsafe { self.intern(one.as_bytes()) };
+            }
+        } else if len <= MAX_INTERNED {
+            let mut buf = [0u8; MAX_INTERNED];
+            let mut at = 0;
+            for part in parts {
+                buf[at..at + part.len()].copy_from_slice(part.as_bytes());
+                at += part.len();
+            }
+            // Safety: whole UTF-8 strings one after another.
+            return unsafe { self.intern(&buf[..len]) };
+        }
         let layout = Layout::from_size_align(std::mem::size_of::<StrObj>().checked_add(len)?, 8).ok()?;
         // Safety: the layout has a non-zero size (the header).
         let p = unsafe { alloc::alloc(layout) } as *mut StrObj;
@@ -261,7 +343,7 @@ impl Heap {
         // Safety: `p` is a fresh allocation of the header plus `len` bytes; the parts are
         // copied one after another into exactly those bytes.
         unsafe {
-            ptr::write(p, StrObj { hdr: Header { kind: ObjKind::Str, marked: false, aux: 0 }, len });
+            ptr::write(p, StrObj { hdr: Header::new(ObjKind::Str, 0), len });
             let mut at = p.add(1) as *mut u8;
             for part in parts {
                 ptr::copy_nonoverlapping(part.as_ptr(), at, part.len());
@@ -271,12 +353,64 @@ impl Heap {
         Some(self.track(p as *mut Header, layout.size()))
     }
 
+    /// The heap bytes that making a string of each of `parts` would add: nothing for a
+    /// short part whose text is interned or came earlier in `parts`, the object otherwise,
+    /// and at most what the table of short strings grows by. An upper bound that is exact
+    /// for the objects.
+    pub fn new_strings_size<'a>(&self, parts: impl Iterator<Item = &'a str>) -> usize {
+        let mut seen = rustc_hash::FxHashSet::default();
+        let mut bytes = 0usize;
+        let mut new_short = 0usize;
+        for p in parts {
+            let len = p.len();
+            if len <= MAX_INTERNED {
+                if self.strings.find(p.as_bytes(), str_hash(p.as_bytes())).is_some() || !seen.insert(p) {
+                    continue;
+                }
+                new_short += 1;
+            }
+            bytes = bytes.saturating_add(StrObj::layout(len).size());
+        }
+        bytes.saturating_add(self.strings.growth_bound(new_short))
+    }
+
+    /// A string holding `bytes` (at most [`MAX_INTERNED`]): the live one that holds them,
+    /// or a new one, interned. `None` if the allocator has no room.
+    ///
+    /// # Safety
+    /// `bytes` are valid UTF-8.
+    unsafe fn intern(&mut self, bytes: &[u8]) -> Option<u64> {
+        let hash = str_hash(bytes);
+        if let Some(r) = self.strings.find(bytes, hash) {
+            return Some(r);
+        }
+        let layout = StrObj::layout(bytes.len());
+        // Safety: the layout has a non-zero size (the header).
+        let p = unsafe { alloc::alloc(layout) } as *mut StrObj;
+        if p.is_null() {
+            return None;
+        }
+        // Safety: `p` is a fresh allocation of the header plus `bytes.len()` bytes.
+        unsafe {
+            ptr::write(p, StrObj { hdr: Header::new(ObjKind::Str, hash), len: bytes.len() });
+            ptr::copy_nonoverlapping(bytes.as_ptr(), p.add(1) as *mut u8, bytes.len());
+        }
+        let grown = self.strings.remember(p, hash);
+        Some(self.track(p as *mut Header, layout.size() + grown))
+    }
+
     /// A string object of `len` bytes that `fill` writes in place (the bytes start
     /// zeroed). `None` if the allocator has no room.
     ///
     /// # Safety
     /// `fill` leaves the bytes valid UTF-8.
     pub unsafe fn try_alloc_str_with(&mut self, len: usize, fill: impl FnOnce(&mut [u8])) -> Option<u64> {
+        if len <= MAX_INTERNED {
+            let mut buf = [0u8; MAX_INTERNED];
+            fill(&mut buf[..len]);
+            // Safety: `fill` left the bytes UTF-8 (the caller's promise).
+            return unsafe { self.intern(&buf[..len]) };
+        }
         let layout = Layout::from_size_align(std::mem::size_of::<StrObj>().checked_add(len)?, 8).ok()?;
         // Safety: the layout has a non-zero size (the header).
         let p = unsafe { alloc::alloc_zeroed(layout) } as *mut StrObj;
@@ -286,7 +420,7 @@ impl Heap {
         // Safety: `p` is a fresh, zeroed allocation of the header plus `len` bytes; `fill`
         // writes only those bytes and leaves them UTF-8 (the caller's promise).
         unsafe {
-            ptr::write(p, StrObj { hdr: Header { kind: ObjKind::Str, marked: false, aux: 0 }, len });
+            ptr::write(p, StrObj { hdr: Header::new(ObjKind::Str, 0), len });
             fill(std::slice::from_raw_parts_mut(p.add(1) as *mut u8, len));
         }
         Some(self.track(p as *mut Header, layout.size()))
@@ -340,7 +474,7 @@ impl Heap {
         let size = std::mem::size_of::<MapObj>() + m.heap_size();
         let p = Box::into_raw(Box::new(m));
         // Safety: `p` was just allocated and is valid.
-        unsafe { (*p).hdr = Header { kind: ObjKind::Map, marked: false, aux: 0 } };
+        unsafe { (*p).hdr = Header::new(ObjKind::Map, 0) };
         self.track(p as *mut Header, size)
     }
 
@@ -359,14 +493,7 @@ impl Heap {
         }
         // Safety: `p` is a fresh allocation large enough for the header and the fields.
         unsafe {
-            ptr::write(
-                p,
-                StructObj {
-                    hdr: Header { kind: ObjKind::Struct, marked: false, aux: sid },
-                    len: fields.len() as u32,
-                    _pad: 0,
-                },
-            );
+            ptr::write(p, StructObj { hdr: Header::new(ObjKind::Struct, sid), len: fields.len() as u32, _pad: 0 });
             ptr::copy_nonoverlapping(fields.as_ptr(), StructObj::field(p, 0), fields.len());
         }
         self.track(p as *mut Header, layout.size())
@@ -374,15 +501,12 @@ impl Heap {
 
     pub fn alloc_closure(&mut self, func: u32, captures: Box<[u64]>) -> u64 {
         let size = std::mem::size_of::<ClosureObj>() + captures.len() * 8;
-        let p = Box::into_raw(Box::new(ClosureObj {
-            hdr: Header { kind: ObjKind::Closure, marked: false, aux: func },
-            captures,
-        }));
+        let p = Box::into_raw(Box::new(ClosureObj { hdr: Header::new(ObjKind::Closure, func), captures }));
         self.track(p as *mut Header, size)
     }
 
     pub fn alloc_box(&mut self, value: u64) -> u64 {
-        let p = Box::into_raw(Box::new(BoxObj { hdr: Header { kind: ObjKind::Box, marked: false, aux: 0 }, value }));
+        let p = Box::into_raw(Box::new(BoxObj { hdr: Header::new(ObjKind::Box, 0), value }));
         self.track(p as *mut Header, std::mem::size_of::<BoxObj>())
     }
 
@@ -392,7 +516,9 @@ impl Heap {
             self.mark_root(r);
         }
         self.drain_marks();
+        self.strings.forget_unmarked();
         self.sweep();
+        self.bytes += self.strings.table_bytes();
         // The mark stack holds at most one word per object that holds references; what it
         // grew to is VM memory from now on.
         let mark_bytes = self.mark_stack.capacity() * 8;
@@ -401,7 +527,12 @@ impl Heap {
             self.mark_bytes = mark_bytes;
         }
         self.stats.collections += 1;
-        self.threshold = self.used().saturating_mul(2).max(MIN_THRESHOLD).min(self.limit);
+        // The next collection once as much again is in use while the heap is small (up
+        // to [`GROWTH_STEP`]), then once it has grown by that step or by half, whichever
+        // is more: a large heap keeps less garbage than it has live data.
+        let used = self.used();
+        let growth = (used / 2).max(used.min(GROWTH_STEP));
+        self.threshold = used.saturating_add(growth).max(MIN_THRESHOLD).min(self.limit);
     }
 
     #[inline]
@@ -587,5 +718,70 @@ mod tests {
         h.collect(std::iter::empty());
         assert_eq!(h.object_count(), 0);
         assert_eq!(h.bytes, 0);
+    }
+
+    fn heap() -> Heap {
+        Heap::new(Layouts { struct_refs: vec![], closure_refs: vec![] })
+    }
+
+    fn text(r: u64) -> &'static str {
+        // Safety: the tests pass live strings only.
+        unsafe { StrObj::text(r as *const StrObj) }
+    }
+
+    #[test]
+    fn equal_short_strings_are_one_object_and_long_ones_equal_by_content() {
+        let mut h = heap();
+        let a = h.alloc_str("kalo");
+        let b = h.alloc_string("ka".to_string() + "lo");
+        let c = h.try_alloc_str_parts(&["k", "alo"]).expect("room");
+        assert_eq!((a, a), (b, c));
+        assert_eq!(h.object_count(), 1);
+        let long = "x".repeat(MAX_INTERNED + 1);
+        let (l1, l2) = (h.alloc_str(&long), h.alloc_string(long.clone()));
+        assert_ne!(l1, l2);
+        // Safety: live strings.
+        assert!(unsafe { StrObj::same_text(l1 as *const StrObj, l2 as *const StrObj) });
+        let other = h.alloc_str("kalp");
+        // Safety: live strings.
+        assert!(!unsafe { StrObj::same_text(a as *const StrObj, other as *const StrObj) });
+        assert_eq!(text(c), "kalo");
+    }
+
+    #[test]
+    fn the_table_is_weak_and_counted() {
+        let mut h = heap();
+        let keep = h.alloc_str("keep");
+        for i in 0..10_000 {
+            h.alloc_string(format!("w{i}"));
+        }
+        assert!(h.strings.table_bytes() > 0);
+        h.collect([keep].into_iter());
+        assert_eq!(h.object_count(), 1);
+        let one = StrObj::layout(4).size();
+        assert_eq!(h.bytes, one + h.strings.table_bytes());
+        assert!(h.strings.table_bytes() < 1024, "the table shrinks to what survived");
+        // A freed text is made anew; a kept one is found.
+        let again = h.alloc_str("w5");
+        assert_eq!(text(again), "w5");
+        assert_eq!(h.alloc_str("keep"), keep);
+        h.collect(std::iter::empty());
+        assert_eq!((h.object_count(), h.bytes), (0, 0));
+    }
+
+    #[test]
+    fn new_strings_size_counts_only_what_making_adds() {
+        let mut h = heap();
+        h.alloc_str("ab");
+        let long = "y".repeat(MAX_INTERNED + 1);
+        let parts = ["ab", "cd", "ab", "cd", long.as_str(), long.as_str()];
+        let objects = StrObj::layout(2).size() + 2 * StrObj::layout(long.len()).size();
+        let size = h.new_strings_size(parts.iter().copied());
+        assert!(size >= objects && size <= objects + 64, "{size} for {objects} of objects");
+        let before = h.bytes;
+        for p in parts {
+            h.alloc_str(p);
+        }
+        assert!(h.bytes - before <= size);
     }
 }

@@ -207,7 +207,22 @@ impl Vm {
                     [b] => s.bytes().filter(|c| c == b).count() + 1,
                     _ => s.matches(sep).count() + 1,
                 };
-                self.reserve_heap(strings_size(n, s.len()))?;
+                if !self.heap.fits(strings_size(n, s.len())) {
+                    // Near the limit: short parts already made, or repeated, cost nothing, so
+                    // reserve what making the parts adds (after a collection, which may
+                    // free some of the strings they would have been).
+                    let parts = |vm: &Vm| match sep.as_bytes() {
+                        [b] => vm.heap.new_strings_size(s.split(*b as char)),
+                        _ => vm.heap.new_strings_size(s.split(sep)),
+                    };
+                    let array = n.saturating_mul(8);
+                    if !self.heap.fits(array.saturating_add(parts(self))) {
+                        self.collect_garbage();
+                        if !self.heap.fits(array.saturating_add(parts(self))) {
+                            return Err(TrapCode::OutOfMemory.into());
+                        }
+                    }
+                }
                 self.burn_work(s.len().saturating_add(n))?;
                 let mut items: Vec<u64> = Vec::new();
                 items.try_reserve_exact(n).map_err(|_| Trap::from(TrapCode::OutOfMemory))?;
