@@ -81,7 +81,7 @@ fn inspect_shows_version_digest_functions_imports_and_exports() {
     let digest = kite_vm::bytecode::decode::read_header(&std::fs::read(&bc).unwrap()).unwrap().digest_hex();
     for want in [
         format!("size       {size} bytes"),
-        "version    1.2".to_string(),
+        "version    1.3".to_string(),
         format!("digest     sha256:{digest}"),
         "verified   yes".to_string(),
         "twice(int) -> int".to_string(),

@@ -152,7 +152,7 @@ impl Lowerer<'_> {
     }
 
     /// Evaluates `args` straight into the window registers `first..` of types `params`.
-    fn fill_window(&mut self, first: Reg, params: &[Ty], args: &[Expr]) {
+    pub(super) fn fill_window(&mut self, first: Reg, params: &[Ty], args: &[Expr]) {
         for (i, a) in args.iter().enumerate() {
             let Some(t) = params.get(i) else {
                 self.expr(a, None, None);
@@ -413,7 +413,7 @@ impl Lowerer<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn method_call(
+    pub(super) fn method_call(
         &mut self,
         recv: Val,
         obj: &Expr,

@@ -3,9 +3,9 @@
 
 use super::func::{FnCtx, Reg, Val};
 use super::{freevars, ConstKey, Item, Lowerer};
-use crate::ast::{BinOp, Expr, ExprKind, Span, UnOp};
+use crate::ast::{BinOp, Expr, ExprKind, Ident, Span, UnOp};
 use crate::types::Ty;
-use kite_vm::bytecode::Op;
+use kite_vm::bytecode::{Builtin, Op};
 
 /// Array literals with more elements than this are built one `ArrayPush` at a time
 /// rather than from a window of registers, so that no literal runs out of registers.
@@ -569,7 +569,17 @@ impl Lowerer<'_> {
             Ty::Opt(_) => t.clone(),
             t => Ty::opt(t.clone()),
         });
-        let va = self.expr(a, opt_expected.as_ref(), None);
+        let va = match map_get_call(a) {
+            // `m.get(k) ?? d`: the receiver first, to see whether the map's values box.
+            Some((obj, get, args)) if self.is_method_receiver(obj) && self.is_plain_operand(b) => {
+                let recv = self.expr(obj, None, None);
+                if let Some(v) = self.map_get_or(&recv, args, b, span) {
+                    return v;
+                }
+                self.method_call(recv, obj, &get.name, get.span, args, a.span, None)
+            }
+            _ => self.expr(a, opt_expected.as_ref(), None),
+        };
         let inner = match &va.ty {
             Ty::Opt(t) => (**t).clone(),
             Ty::Error => {
@@ -604,6 +614,67 @@ impl Lowerer<'_> {
         self.move_to(&vb, dst, b.span);
         self.patch_here(to_end);
         Val { ty: dst_ty, reg: dst }
+    }
+
+    /// `m.get(k) ?? d` on a map of int, float or bool values, `d` a plain operand: one
+    /// built-in call (`map_get_or`) that gives the value or `d`, where `m.get(k)` would box
+    /// the value into an optional only for `??` to take it out. `d` is evaluated even when
+    /// the key is present, which nothing can observe of a plain operand. `None` (and
+    /// nothing emitted) when the receiver is not such a map.
+    fn map_get_or(&mut self, recv: &Val, args: &[Expr], b: &Expr, span: Span) -> Option<Val> {
+        let Ty::Map(k, v) = &recv.ty else { return None };
+        if !v.is_prim() {
+            return None;
+        }
+        let (k, v) = ((**k).clone(), (**v).clone());
+        let first = self.ctx().alloc_window(&[recv.ty.clone(), k.clone(), v.clone()]);
+        self.move_to(recv, first, span);
+        self.fill_window(first + 1, &[k], args);
+        let slot = first + 2;
+        let vb = self.expr(b, Some(&v), Some(slot));
+        if vb.ty == Ty::opt(v.clone()) {
+            self.error(
+                b.span,
+                format!(
+                    "the right side of '??' must be a {}, found {} (unwrap it, or use `if let`)",
+                    self.show(&v),
+                    self.show(&vb.ty)
+                ),
+            );
+        }
+        let vb = self.coerce(vb, &v, b.span);
+        self.move_to(&vb, slot, b.span);
+        let dst = self.alloc(&v);
+        self.emit_op(Op::CallBuiltin, dst, Builtin::MapGetOr as u16, first, span);
+        Some(Val { ty: v, reg: dst })
+    }
+
+    /// Whether `obj` in `obj.name(...)` is a value whose method is called (not a module or
+    /// a struct, whose `name` is a function; see `call`).
+    fn is_method_receiver(&mut self, obj: &Expr) -> bool {
+        match &obj.kind {
+            ExprKind::Ident(n) => {
+                !matches!(self.lookup_name(n), Name::BuiltinModule | Name::Module(_) | Name::Struct(_))
+            }
+            _ => true,
+        }
+    }
+
+    /// An operand whose evaluation cannot trap, allocate, call or write anything: a number
+    /// or bool literal (negated or not) or a local. Evaluating it early changes nothing a
+    /// program can see.
+    fn is_plain_operand(&mut self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Int(v) => *v <= i64::MAX as u64,
+            ExprKind::Float(_) | ExprKind::Bool(_) => true,
+            ExprKind::Unary(UnOp::Neg, x) => match x.kind {
+                ExprKind::Int(v) => v <= i64::MAX as u64 + 1,
+                ExprKind::Float(_) => true,
+                _ => false,
+            },
+            ExprKind::Ident(name) => matches!(self.lookup_name(name), Name::Local { .. }),
+            _ => false,
+        }
     }
 
     fn index(&mut self, a: &Expr, i: &Expr, span: Span, hint: Option<Reg>) -> Val {
@@ -1078,4 +1149,11 @@ impl Lowerer<'_> {
         self.emit_op(Op::MakeClosure, dst, fid as u16, first, span);
         Val { ty: t, reg: dst }
     }
+}
+
+/// `obj.get(k)`, as its receiver expression, method name and arguments.
+fn map_get_call(e: &Expr) -> Option<(&Expr, &Ident, &[Expr])> {
+    let ExprKind::Call(callee, args) = &e.kind else { return None };
+    let ExprKind::Field(obj, name) = &callee.kind else { return None };
+    (name.name == "get" && args.len() == 1).then_some((&**obj, name, &args[..]))
 }

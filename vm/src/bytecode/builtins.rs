@@ -167,6 +167,7 @@ builtins! {
     MapClear = "map.clear" (Map);
     EPrint = "eprint" ();
     CheckExit = "check_exit" (Int);
+    MapGetOr = "map_get_or" (Map, Key, Val) -> Val;
 }
 
 impl Builtin {

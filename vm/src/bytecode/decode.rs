@@ -437,15 +437,15 @@ mod tests {
         bytes[4] = 9;
         let e = decode(&bytes).unwrap_err();
         assert_eq!(e.offset, 4);
-        assert!(e.message.contains("version 9.2 ") && e.message.contains("1.0 to 1.2"), "{e}");
+        assert!(e.message.contains("version 9.3 ") && e.message.contains("1.0 to 1.3"), "{e}");
     }
 
     #[test]
     fn newer_minor_version_is_refused_naming_both() {
         let mut bytes = encode(&sample());
-        bytes[6] = 3;
+        bytes[6] = 4;
         let e = decode(&bytes).unwrap_err();
-        assert!(e.message.contains("version 1.3 ") && e.message.contains("1.0 to 1.2"), "{e}");
+        assert!(e.message.contains("version 1.4 ") && e.message.contains("1.0 to 1.3"), "{e}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ pub const MAGIC: [u8; 4] = *b"\x7fKBC";
 /// Format version this build writes. A file with another major version, or a newer minor
 /// version, is refused (see `docs/bytecode.md`, "Versions").
 pub const VERSION_MAJOR: u16 = 1;
-pub const VERSION_MINOR: u16 = 2;
+pub const VERSION_MINOR: u16 = 3;
 /// Bytes before the body: magic (4), major (2), minor (2), SHA-256 digest of the body (32).
 pub const HEADER_LEN: usize = 40;
 /// Where the digest starts in the header.

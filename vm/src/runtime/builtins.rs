@@ -467,6 +467,11 @@ impl Vm {
                 unsafe { map_of(self.arg(a, 0)) }.map.clear();
                 return Ok(None);
             }
+            B::MapGetOr => {
+                let m = unsafe { map_of(self.arg(a, 0)) };
+                let k = m.key(self.arg(a, 1));
+                m.map.get(&k).copied().unwrap_or_else(|| self.arg(a, 2))
+            }
         };
         Ok(Some(v))
     }
