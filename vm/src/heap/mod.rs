@@ -227,7 +227,10 @@ pub struct Heap {
 // so moving a heap (with its store) to another thread is sound.
 unsafe impl Send for Heap {}
 
-const MIN_THRESHOLD: usize = 4 << 20;
+/// The first collection, and the least the heap grows to before one: small, since a
+/// collection of a small heap is cheap (marking costs what is live, sweeping what was
+/// made, whenever it happens).
+const MIN_THRESHOLD: usize = 1 << 20;
 
 /// How much a heap of live data grows before the next collection, at least: as much
 /// again up to this size, then this much until half the live data is more.
