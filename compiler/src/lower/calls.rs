@@ -90,6 +90,9 @@ impl Lowerer<'_> {
                                     let first = self.args(&m.name, &ps, args, span);
                                     self.emit_call(Op::CallHost, i as u16, first, &r, span, hint)
                                 }
+                                // A global of the module holding a function value, called as
+                                // a local global would be.
+                                Some(super::Item::Global(_)) => self.call_value(callee, args, span, hint),
                                 _ => {
                                     self.error(m.span, format!("module '{modname}' has no function '{}'", m.name));
                                     self.args_unchecked(args);
