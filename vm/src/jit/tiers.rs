@@ -26,7 +26,9 @@ pub(crate) struct TierPolicy {
 
 /// The JIT's state in a `Vm`: the code, and the counts of the policy.
 struct JitState {
-    code: JitCode,
+    /// Made at the first compile, so that a run that never gets hot (`auto`) starts as
+    /// fast as the interpreter.
+    code: Option<JitCode>,
     samples: Vec<u32>,
     calls: Vec<u32>,
     /// Samples (or calls) that make a function hot.
@@ -38,9 +40,14 @@ struct JitState {
 /// Gives `vm` native code: all of it now (`eager`), or as it gets hot. Without a code
 /// generator for this machine, the VM stays in the interpreter.
 pub(crate) fn install(vm: &mut Vm, policy: TierPolicy) {
-    let Ok(code) = JitCode::new() else {
-        vm.tier_stats.compile_failures += vm.module.functions.len() as u64;
-        return;
+    let code = if policy.eager {
+        let Ok(code) = JitCode::new() else {
+            vm.tier_stats.compile_failures += vm.module.functions.len() as u64;
+            return;
+        };
+        Some(code)
+    } else {
+        None
     };
     let n = vm.module.functions.len();
     let threshold = policy.threshold.max(1) as u64;
@@ -85,7 +92,10 @@ fn compile(vm: &mut Vm, f: u32) -> bool {
     let ok = match state.downcast_mut::<JitState>() {
         Some(st) if !st.failed[f as usize] => {
             let started = Instant::now();
-            let r = st.code.compile(&vm.module, &vm.funcs.meta, f);
+            let r = match &mut st.code {
+                Some(code) => code.compile(&vm.module, &vm.funcs.meta, f),
+                None => JitCode::new().and_then(|code| st.code.insert(code).compile(&vm.module, &vm.funcs.meta, f)),
+            };
             let ns = started.elapsed().as_nanos() as u64;
             vm.tier_stats.compile_ns += ns;
             vm.tier_stats.max_compile_ns = vm.tier_stats.max_compile_ns.max(ns);
