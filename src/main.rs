@@ -58,7 +58,7 @@ enum Command {
         #[arg(short, long, value_name = "OUT.bc")]
         output: Option<PathBuf>,
     },
-    /// Type-check a .kite program without running it; prints every error found.
+    /// Type-check a .kite program without running it; prints every error found, or `FILE: ok`.
     Check {
         /// The main source file.
         file: PathBuf,
@@ -257,13 +257,20 @@ fn real_main(cli: Cli) -> ExitCode {
                 Err(code) => return code,
             };
             let out = output.unwrap_or_else(|| file.with_extension("bc"));
-            match std::fs::write(&out, encode(&m)) {
-                Ok(()) => ExitCode::SUCCESS,
+            let bytes = encode(&m);
+            match std::fs::write(&out, &bytes) {
+                Ok(()) => match output::to_stdout(&format!("{}: {} bytes written\n", out.display(), bytes.len())) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(code) => code,
+                },
                 Err(e) => fail(&format!("cannot write {}: {e}", out.display())),
             }
         }
         Command::Check { file } => match compile(&file) {
-            Ok(_) => ExitCode::SUCCESS,
+            Ok(_) => match output::to_stdout(&format!("{}: ok\n", file.display())) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(code) => code,
+            },
             Err(code) => code,
         },
         Command::Disasm { file, tier, function } => match load(&file) {

@@ -38,8 +38,10 @@ fn vm_check_and_build_accept_a_library() {
     let vm = |args: &[&std::ffi::OsStr]| Command::new(env!("CARGO_BIN_EXE_vm")).args(args).output().expect("run vm");
     let check = vm(&["check".as_ref(), src.as_os_str()]);
     assert!(check.status.success(), "vm check: {}", String::from_utf8_lossy(&check.stderr));
+    assert!(String::from_utf8_lossy(&check.stdout).ends_with("lib.kite: ok\n"), "vm check says ok");
     let build = vm(&["build".as_ref(), src.as_os_str(), "-o".as_ref(), bc.as_os_str()]);
     assert!(build.status.success(), "vm build: {}", String::from_utf8_lossy(&build.stderr));
+    assert!(String::from_utf8_lossy(&build.stdout).contains("lib.bc: "), "vm build says what it wrote");
     let m = decode(&std::fs::read(&bc).expect("read .bc")).expect("decodes");
     verify(&m).expect("verifies");
     assert_eq!(m.main, None);
