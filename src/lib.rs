@@ -72,9 +72,9 @@ pub use kite_vm::embed::{
     TraceFrame, Trap, TrapKind, Val, ValType,
 };
 
-/// The crates underneath, for what this facade does not cover.
 pub mod differential;
 
+/// The crates underneath, for what this facade does not cover.
 pub use {kite_compiler as compiler, kite_stdlib as stdlib, kite_vm as vm};
 
 /// The shared context of modules, linkers and stores (see [`kite_vm::embed::Engine`],

@@ -63,7 +63,7 @@ pub fn render(path: &str, src: &str, d: &Diagnostic) -> String {
     render_in(&SourceText::new(path.to_string(), src.to_string()), d)
 }
 
-/// Lines longer than this many bytes are shown in part: about [`LINE_CONTEXT`] bytes
+/// Lines longer than this many bytes are shown in part: about `LINE_CONTEXT` bytes
 /// before the error's start and the rest of this many bytes after, with `...` for the
 /// parts left out.
 pub const MAX_SHOWN_LINE: usize = 240;

@@ -1,4 +1,4 @@
-//! The one opcode table. Every instruction is listed once in [`for_each_op!`], with its
+//! The one opcode table. Every instruction is listed once in `for_each_op!`, with its
 //! operand format and its meaning; the `Op` enum, the decoder's opcode check, the
 //! disassembler and the verifier's operand checks are generated from it.
 //!
@@ -262,7 +262,7 @@ macro_rules! define_ops {
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[repr(u8)]
         pub enum Op {
-            $(#[doc = $doc] $name,)*
+            $(#[doc = concat!("`", $doc, "`")] $name,)*
         }
 
         impl Op {

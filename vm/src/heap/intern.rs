@@ -4,9 +4,9 @@
 //! text (as Lua does for its short strings). Equality, hashing and order stay by content:
 //! nothing observable depends on which object holds the bytes.
 //!
-//! The table ([`ShortStrings`]) holds every live short string, by the hash of its bytes.
+//! The table (`ShortStrings`) holds every live short string, by the hash of its bytes.
 //! It is weak: it does not keep a string alive. After marking and before the sweep, the
-//! collector takes every unmarked string out ([`ShortStrings::forget_unmarked`]), so the
+//! collector takes every unmarked string out (`ShortStrings::forget_unmarked`), so the
 //! table never points at a freed object, and then shrinks it to what survived. Its bytes
 //! count as heap bytes (against `--max-memory`): each growth when it happens, and the
 //! whole table after each collection. A short string keeps the hash of its bytes

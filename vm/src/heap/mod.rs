@@ -319,7 +319,7 @@ impl Heap {
 
     /// A string object holding a copy of `parts`, joined: the bytes live in the object's
     /// own allocation (one allocation per string); a short string may be one already made
-    /// (see [`Heap::intern`]). `None` if the allocator has no room.
+    /// (see `Heap::intern`). `None` if the allocator has no room.
     pub fn try_alloc_str_parts(&mut self, parts: &[&str]) -> Option<u64> {
         let len = parts.iter().try_fold(0usize, |n, p| n.checked_add(p.len()))?;
         if let [one] = parts {

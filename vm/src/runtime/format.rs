@@ -20,7 +20,7 @@ const MAX_DEPTH: usize = 2000;
 /// Bytes of text between two progress reports.
 const PROGRESS_EVERY: usize = 64 << 10;
 
-/// Where text goes: a `String` held to `limit` bytes, reporting every [`PROGRESS_EVERY`]
+/// Where text goes: a `String` held to `limit` bytes, reporting every `PROGRESS_EVERY`
 /// bytes written to `progress` (which may stop the formatting with a trap).
 pub struct Sink<'a> {
     pub out: &'a mut String,

@@ -4,9 +4,9 @@
 //! closure) and per taken loop jump (`Loop…`, the only jumps that go backward), and, inside
 //! built-ins, one unit per [`WORK_PER_FUEL`] elements or bytes of work proportional to
 //! their input. A counted run keeps a countdown (`Exec::ticks`) of units taken from the
-//! budget in chunks; when it runs out, [`Vm::refill`] polls the interrupt flag and takes
+//! budget in chunks; when it runs out, `Vm::refill` polls the interrupt flag and takes
 //! the next chunk, or traps with `out of fuel`. So the flag costs nothing per instruction,
-//! and is polled at least every [`TICK_CHUNK`] units.
+//! and is polled at least every `TICK_CHUNK` units.
 
 use super::trap::{Trap, TrapCode};
 use super::vm::Vm;

@@ -257,7 +257,7 @@ pub unsafe extern "C" fn rt_str_le(x: u64, y: u64) -> u64 {
 /// box, 1: a float box, 2: a string, 3: another reference): 1 or 0.
 ///
 /// # Safety
-/// As [`ops::opt_eq`].
+/// As `ops::opt_eq`.
 pub unsafe extern "C" fn rt_opt_eq(x: u64, y: u64, inner: u32) -> u64 {
     let inner = match inner {
         0 => OptInner::Word,

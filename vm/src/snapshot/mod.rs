@@ -11,7 +11,7 @@
 //! (`runtime::liveness`) is written as 0, so the same program stopped at the same point
 //! gives the same bytes in every tier and every run.
 //!
-//! - `write.rs` — [`capture`]: a suspended (or idle) `Vm` to bytes.
+//! - `write.rs` — `capture`: a suspended (or idle) `Vm` to bytes.
 //! - `read.rs` — bytes to a [`Snapshot`], for untrusted input: bounds-checked like the
 //!   bytecode decoder, then checked against the module (every reference has the type of
 //!   its slot, every frame fits its function and its caller's call).
