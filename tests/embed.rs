@@ -438,3 +438,14 @@ fn main() {}
     assert_eq!(run(used), (Ok(199), 0), "exactly enough fuel");
     assert_eq!(run(used - 1), (Err(Some("out of fuel".to_string())), 0), "one unit short");
 }
+
+#[test]
+fn a_compile_error_debugs_as_its_diagnostics_not_its_source() {
+    let engine = Engine::new(Config::new());
+    let filler = "// a long comment line that only makes the source big\n".repeat(2000);
+    let src = format!("{filler}fn main() {{ let x: int = \"s\"; }}\n");
+    let e = engine.compile_source("big.kite", &src).expect_err("a type error");
+    let debug = format!("{e:?}");
+    assert!(debug.contains("big.kite:2001:") && debug.contains("expected int, found str"), "{debug}");
+    assert!(debug.len() < 2000, "Debug of a compile error is {} bytes", debug.len());
+}

@@ -58,7 +58,10 @@ impl LexError {
 #[derive(Logos, Clone, Debug, PartialEq)]
 #[logos(error = LexError)]
 pub enum Tok<'a> {
-    /// Whitespace and `//` comments (skipped, never produced).
+    /// Whitespace and `//` comments (skipped, never produced). `Lexer::next` skips them
+    /// itself, in a loop, before each token: the generated lexer skips a match by calling
+    /// itself again, so thousands of comment lines in a row nested that deep and overflowed
+    /// the stack of an unoptimized build. These rules catch what follows a block comment.
     #[regex(r"[ \t\r\n\f]+", logos::skip)]
     #[regex(r"//[^\n]*", logos::skip, allow_greedy = true)]
     Trivia,
@@ -593,12 +596,28 @@ impl<'a> Iterator for Lexer<'a> {
     type Item = Result<Spanned<'a>, LexError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        let n = trivia_len(self.inner.remainder().as_bytes());
+        self.inner.bump(n);
         let (result, range) = self.inner.next()?;
         Some(match result {
             Ok(tok) => Ok((range.start, tok, range.end)),
             Err(e) if e.message.is_empty() => Err(invalid_character(self.src, range.start)),
             Err(e) => Err(e),
         })
+    }
+}
+
+/// How many bytes of whitespace and `//` comments `s` starts with.
+fn trivia_len(s: &[u8]) -> usize {
+    let mut i = 0;
+    loop {
+        match s.get(i) {
+            Some(b' ' | b'\t' | b'\r' | b'\n' | 0x0c) => i += 1,
+            Some(b'/') if s.get(i + 1) == Some(&b'/') => {
+                i += s[i..].iter().position(|&b| b == b'\n').unwrap_or(s.len() - i);
+            }
+            _ => return i,
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 /// Why a program did not compile: the first diagnostics in file order (at most
 /// [`crate::diagnostic::MAX_DIAGNOSTICS`]), and how many more there were.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct CompileError {
     pub diagnostics: Vec<FileDiagnostic>,
     /// Diagnostics found but not kept.
@@ -38,6 +38,13 @@ impl CompileError {
     /// How many errors were found (shown or not).
     pub fn count(&self) -> usize {
         self.diagnostics.len() + self.omitted
+    }
+}
+
+/// The rendered diagnostics, as `Display` gives them (not the source text they hold).
+impl fmt::Debug for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CompileError:\n{self}")
     }
 }
 

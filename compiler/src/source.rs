@@ -6,7 +6,6 @@
 const CHAR_MARK_STRIDE: usize = 4096;
 
 /// One source file: its path as shown in diagnostics and stack traces, and its text.
-#[derive(Debug)]
 pub struct SourceText {
     pub path: String,
     pub text: String,
@@ -15,6 +14,13 @@ pub struct SourceText {
     /// Checkpoints `(byte offset, characters before it)`, on character boundaries, about
     /// every [`CHAR_MARK_STRIDE`] bytes; the first is `(0, 0)`.
     char_marks: Vec<(u32, u32)>,
+}
+
+/// The path and size, not the text.
+impl std::fmt::Debug for SourceText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceText").field("path", &self.path).field("bytes", &self.text.len()).finish_non_exhaustive()
+    }
 }
 
 impl SourceText {
