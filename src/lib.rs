@@ -71,6 +71,14 @@ pub use kite_vm::embed::{
     InterruptHandle, IntoFunc, IntoVal, Limits, Module, Params, Results, Store, StoreStats, SuspendHandle, Tier,
     TraceFrame, Trap, TrapKind, Val, ValType,
 };
+/// Types that appear in the signatures above: host functions as values, link, load and
+/// snapshot errors, and the sandbox a host function reaches through its [`Caller`].
+pub use kite_vm::{
+    bytecode::{decode::DecodeError, VerifyError},
+    host::{HostFunc, HostFuncs, LinkError},
+    sandbox::Sandbox,
+    snapshot::SnapshotError,
+};
 
 pub mod differential;
 

@@ -163,7 +163,7 @@ pub struct Caller<'a> {
 impl<'a> Caller<'a> {
     /// A caller writing to `out`, checking against `ctx`, with `room` bytes of memory
     /// left to the program.
-    pub fn new(out: &'a mut dyn Write, ctx: &'a mut HostContext, room: usize) -> Caller<'a> {
+    pub(crate) fn new(out: &'a mut dyn Write, ctx: &'a mut HostContext, room: usize) -> Caller<'a> {
         Caller { out, ctx, room }
     }
 
