@@ -21,7 +21,7 @@ const TIERS: &[(&str, &[&str])] =
     &[("interp", &["--tier=interp"]), ("jit", &["--tier=jit"]), ("auto", &["--tier=auto", "--jit-threshold=1"])];
 /// Seeds `FIRST_SEED..FIRST_SEED + PROGRAMS` are run.
 const FIRST_SEED: u64 = 0;
-const PROGRAMS: u64 = 100;
+const PROGRAMS: u64 = 300;
 /// Generated programs stay well under this; running out is an allowed outcome.
 const FUEL: u64 = 2_000_000;
 
