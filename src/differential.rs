@@ -54,8 +54,10 @@ pub struct Outcome {
     pub fuel: Option<u64>,
 }
 
+/// Output kept in memory: give a clone to [`Store::set_stdout`] (or `set_stderr`) and
+/// read what the program wrote with [`Captured::text`].
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl Write for Captured {
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
@@ -68,7 +70,8 @@ impl Write for Captured {
 }
 
 impl Captured {
-    fn text(&self) -> String {
+    /// What was written so far, as text (bytes that are not UTF-8 become U+FFFD).
+    pub fn text(&self) -> String {
         self.0.lock().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default()
     }
 }
@@ -106,42 +109,43 @@ pub fn run_way(m: &crate::vm::bytecode::Module, way: Way) -> Result<Outcome, Str
     Ok(Outcome { stdout: out.text(), stderr, code, fuel: stats.fuel_used })
 }
 
-/// The ways a compiled program disagrees with the reference run (the first of [`WAYS`]);
-/// empty when every way agrees.
+/// The ways a compiled program disagrees with the reference run (the first of [`WAYS`]),
+/// each with its differences in indented lines (see [`diff`]); empty when every way agrees.
 pub fn check(m: &crate::vm::bytecode::Module) -> Vec<(Way, String)> {
     let mut problems = Vec::new();
     let reference = match run_way(m, WAYS[0]) {
         Ok(o) => o,
-        Err(e) => return vec![(WAYS[0], e)],
+        Err(e) => return vec![(WAYS[0], format!("  {e}\n"))],
     };
     for &way in &WAYS[1..] {
         match run_way(m, way) {
-            Err(e) => problems.push((way, e)),
-            Ok(o) if o != reference => problems.push((way, describe(&reference, &o))),
+            Err(e) => problems.push((way, format!("  {e}\n"))),
+            Ok(o) if o != reference => problems.push((way, diff(WAYS[0].name, &reference, way.name, &o))),
             Ok(_) => {}
         }
     }
     problems
 }
 
-/// Where two outcomes differ, in a few lines.
-fn describe(a: &Outcome, b: &Outcome) -> String {
+/// Where outcome `b` (of the run named `b_name`) differs from `a`, a line for each field
+/// that differs (its first differing line for the outputs); empty when they agree.
+pub fn diff(a_name: &str, a: &Outcome, b_name: &str, b: &Outcome) -> String {
     let mut out = String::new();
     if a.code != b.code {
-        out.push_str(&format!("exit code {} instead of {}; ", b.code, a.code));
+        out.push_str(&format!("  exit code: {a_name} {}, {b_name} {}\n", a.code, b.code));
     }
     if a.fuel != b.fuel {
-        out.push_str(&format!("fuel {:?} instead of {:?}; ", b.fuel, a.fuel));
+        out.push_str(&format!("  fuel: {a_name} {:?}, {b_name} {:?}\n", a.fuel, b.fuel));
     }
     for (what, x, y) in [("stdout", &a.stdout, &b.stdout), ("stderr", &a.stderr, &b.stderr)] {
         if x != y {
             let line =
                 x.lines().zip(y.lines()).position(|(p, q)| p != q).unwrap_or(x.lines().count().min(y.lines().count()));
             out.push_str(&format!(
-                "{what} line {}: {:?} instead of {:?}; ",
+                "  {what} differs at line {}: {a_name} {:?}, {b_name} {:?}\n",
                 line + 1,
-                y.lines().nth(line).unwrap_or("<end>"),
-                x.lines().nth(line).unwrap_or("<end>")
+                x.lines().nth(line).unwrap_or("<end>"),
+                y.lines().nth(line).unwrap_or("<end>")
             ));
         }
     }

@@ -40,7 +40,7 @@ pub fn fuzz(seed: u64, programs: Option<u64>, time: Option<Duration>, keep: &Pat
             let _ = kite_gen::from_seed(s).write_to(&kept);
             let mut report = String::new();
             for (way, what) in &problems {
-                report.push_str(&format!("{}: {what}\n", way.name));
+                report.push_str(&format!("{}:\n{what}", way.name));
             }
             let _ = std::fs::write(kept.join("divergence.txt"), &report);
             crate::output::to_stderr(&format!("fuzz: seed {s} diverges (kept in {}):\n{report}", kept.display()));

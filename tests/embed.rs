@@ -2,30 +2,10 @@
 //! calls, capabilities, every limit ending in a clean trap the host survives, interrupts
 //! from another thread, and many stores running at once.
 
+use kite::differential::Captured;
 use kite::{Capabilities, Config, Engine, Error, Limits, Linker, Module, Store, Tier, Val};
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// Output captured from a store.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-}
 
 fn compile(engine: &Engine, src: &str) -> Module {
     engine.compile_source("script.kite", src).unwrap_or_else(|e| panic!("{e}"))

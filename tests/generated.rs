@@ -8,11 +8,10 @@
 //! A mismatch names the seed and the folder where the program was kept; reproduce with
 //! `vm run --tier=TIER --fuel=2000000 --stats main.kite` in that folder.
 
+use kite::differential::{diff, Captured, Outcome, FUEL};
 use kite::{Capabilities, Config, Engine, Error, Limits, Linker, Store};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 
 /// The tiers every program runs in, with the flags that pick them. `auto` runs with a JIT
 /// threshold of 1: every function is compiled at its first call and every loop is
@@ -22,18 +21,6 @@ const TIERS: &[(&str, &[&str])] =
 /// Seeds `FIRST_SEED..FIRST_SEED + PROGRAMS` are run.
 const FIRST_SEED: u64 = 0;
 const PROGRAMS: u64 = 300;
-/// Generated programs stay well under this; running out is an allowed outcome.
-const FUEL: u64 = 2_000_000;
-
-/// What one run showed.
-#[derive(Debug, PartialEq, Eq)]
-struct Outcome {
-    stdout: String,
-    /// Without the `--stats` line.
-    stderr: String,
-    code: i32,
-    fuel: Option<u64>,
-}
 
 fn vm(dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_vm")).args(args).current_dir(dir).stdin(Stdio::null()).output().expect("run vm")
@@ -64,26 +51,6 @@ fn run_cli(dir: &Path, tier_flags: &[&str], file: &str) -> Outcome {
     }
 }
 
-/// Output captured from a store.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("output lock").extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().expect("output lock")).into_owned()
-    }
-}
-
 /// The program run in-process: compiled by the facade, run by `Instance::run_main` in a
 /// store with the same fuel, seed and (no) capabilities as `vm run`. Trace paths are made
 /// relative to `dir`, as `vm run` in `dir` shows them.
@@ -109,30 +76,6 @@ fn run_embedded(dir: &Path) -> Result<Outcome, String> {
         Err(e) => return Err(format!("instantiate or run: {e}")),
     };
     Ok(Outcome { stdout: out.text(), stderr, code, fuel: store.stats().fuel_used })
-}
-
-/// A readable difference between two outcomes.
-fn diff(a_name: &str, a: &Outcome, b_name: &str, b: &Outcome) -> String {
-    let mut out = String::new();
-    if a.code != b.code {
-        out.push_str(&format!("  exit code: {a_name} {}, {b_name} {}\n", a.code, b.code));
-    }
-    if a.fuel != b.fuel {
-        out.push_str(&format!("  fuel: {a_name} {:?}, {b_name} {:?}\n", a.fuel, b.fuel));
-    }
-    for (what, x, y) in [("stdout", &a.stdout, &b.stdout), ("stderr", &a.stderr, &b.stderr)] {
-        if x != y {
-            let line =
-                x.lines().zip(y.lines()).position(|(p, q)| p != q).unwrap_or(x.lines().count().min(y.lines().count()));
-            out.push_str(&format!(
-                "  {what} differs at line {}: {a_name} {:?}, {b_name} {:?}\n",
-                line + 1,
-                x.lines().nth(line).unwrap_or("<end>"),
-                y.lines().nth(line).unwrap_or("<end>")
-            ));
-        }
-    }
-    out
 }
 
 /// Runs seed `seed` every way; a description of each disagreement.

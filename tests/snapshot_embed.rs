@@ -3,29 +3,9 @@
 //! another tier, with other capabilities and host functions of the same types), and the
 //! state of an idle store carried between calls.
 
+use kite::differential::Captured;
 use kite::{Capabilities, Config, Engine, Error, Limits, Linker, Module, Store, Tier, Val};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-}
 
 const SCRIPT: &str = r#"
 extern "app" fn weight(i: int) -> int;

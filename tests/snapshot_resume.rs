@@ -5,35 +5,15 @@
 //! input and for generated programs. Also: the same program stopped at the same point
 //! gives the same snapshot bytes in every tier.
 
+use kite::differential::Captured;
 use kite::vm::bytecode::{Module, VerifiedModule};
 use kite::vm::exec::{Tier, TierOptions};
 use kite::vm::host::HostFuncs;
 use kite::vm::runtime::trap::TrapCode;
 use kite::vm::runtime::{RunOptions, Vm};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 const FUEL: u64 = 50_000_000;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
 
 fn tier(t: Tier) -> TierOptions {
     TierOptions { tier: t, jit_threshold: 5 }

@@ -46,7 +46,7 @@ fuzz_target!(|data: &[u8]| {
     if !problems.is_empty() {
         let mut report = String::new();
         for (way, what) in &problems {
-            report.push_str(&format!("  {}: {what}\n", way.name));
+            report.push_str(&format!("{}:\n{what}", way.name));
         }
         panic!("the ways of running it disagree with the interpreter:\n{report}{}", listing(&p));
     }
