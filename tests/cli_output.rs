@@ -2,20 +2,11 @@
 //! quietly, bytecode is recognized by content, and limit values that could not be enforced
 //! are refused.
 
+#[path = "support/cli.rs"]
+mod cli;
+use cli::{tmp, vm};
 use std::io::Read;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
-
-fn vm() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_vm"))
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kite-cli-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 #[cfg(target_os = "linux")]
 fn dev_full() -> std::fs::File {

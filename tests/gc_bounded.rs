@@ -12,15 +12,20 @@ fn stat(stderr: &str, name: &str) -> u64 {
         .expect("a number")
 }
 
-#[test]
-fn churn_runs_in_bounded_heap() {
+/// The `--stats` text of `vm run --stats PROGRAM ARG`, which must succeed.
+fn stats_of(program: &str, arg: &str) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_vm"))
-        .args(["run", "--stats", "tests/gc/churn.kite", "300"])
+        .args(["run", "--stats", program, arg])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run vm");
     assert!(out.status.success(), "{out:?}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn churn_runs_in_bounded_heap() {
+    let stderr = stats_of("tests/gc/churn.kite", "300");
     let peak = stat(&stderr, "peak heap ");
     let allocated = stat(&stderr, "allocated ");
     let cycles = stat(&stderr, "gc cycles ");
@@ -31,13 +36,7 @@ fn churn_runs_in_bounded_heap() {
 
 #[test]
 fn distinct_short_strings_are_collected() {
-    let out = Command::new(env!("CARGO_BIN_EXE_vm"))
-        .args(["run", "--stats", "tests/gc/distinct_short_strings.kite", "2000000"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run vm");
-    assert!(out.status.success(), "{out:?}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = stats_of("tests/gc/distinct_short_strings.kite", "2000000");
     let peak = stat(&stderr, "peak heap ");
     let allocated = stat(&stderr, "allocated ");
     assert!(allocated > 60_000_000, "the program should make ~4 million strings: {stderr}");

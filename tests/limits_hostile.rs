@@ -3,21 +3,18 @@
 //! standard input that never speaks. Each case must end, with its exit code and message;
 //! nothing here measures time.
 
+#[path = "support/cli.rs"]
+#[allow(dead_code)] // runs `vm` its own way
+mod cli;
+use cli::tmp;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 struct Run {
     code: i32,
     stdout: String,
     stderr: String,
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kite-limits-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 fn run(dir: &Path, flags: &[&str], src: &str) -> Run {

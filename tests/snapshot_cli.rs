@@ -3,20 +3,12 @@
 //! every pair of tiers; input read before the snapshot is not read again; a signal
 //! suspends; bad flags and bad snapshot files are clear errors.
 
+#[path = "support/cli.rs"]
+mod cli;
+use cli::{tmp, vm};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
-
-fn vm() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_vm"))
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kite-snapshot-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 const WORDS: &str = r#"
 fn main() -> int {
