@@ -12,7 +12,7 @@
 
 use crate::bytecode::{Module, Op};
 use crate::runtime::code::FuncMeta;
-use crate::runtime::liveness::{self, add, remove, RegSet};
+use crate::runtime::liveness::{self, add, RegSet};
 
 /// Whether the translation of `op` is a spill point on its main path: a call, or a
 /// runtime function that may collect or read the frame.
@@ -62,7 +62,8 @@ pub(crate) fn analyze(m: &Module, meta: &[FuncMeta], fi: u32) -> Spills {
     let fm = &meta[fi as usize];
     let (code, n) = (&f.code, f.regs.len());
     let empty = vec![0u64; n.div_ceil(64).max(1)];
-    let liveness::Liveness { live_in, ud, succ } = liveness::analyze(m, meta, fi);
+    let lv = liveness::analyze(m, meta, fi);
+    let liveness::Liveness { live_in, ud, succ } = &lv;
 
     // Dirtiness, forward.
     let filled = fm.nparams + fm.ncaptures;
@@ -126,18 +127,7 @@ pub(crate) fn analyze(m: &Module, meta: &[FuncMeta], fi: u32) -> Spills {
         if code[pc].op == Op::Call {
             // A `Call` copies its arguments from their variables into the callee's frame,
             // so they need to be in memory only if they are live after it.
-            let mut after = empty.clone();
-            for &t in &succ[pc] {
-                if t < code.len() {
-                    for (x, y) in after.iter_mut().zip(&live_in[t]) {
-                        *x |= y;
-                    }
-                }
-            }
-            if let Some(d) = ud[pc].1 {
-                remove(&mut after, d as usize);
-            }
-            at.push(and(&after));
+            at.push(and(&lv.live_after_but_def(pc, &empty)));
         } else {
             // Live before = used here, or live after and not defined here.
             at.push(and(&live_in[pc]));

@@ -14,7 +14,7 @@ pub(crate) type RegSet = Vec<u64>;
 pub(crate) fn add(s: &mut RegSet, r: usize) {
     s[r / 64] |= 1 << (r % 64);
 }
-pub(crate) fn remove(s: &mut RegSet, r: usize) {
+fn remove(s: &mut RegSet, r: usize) {
     s[r / 64] &= !(1 << (r % 64));
 }
 
@@ -104,6 +104,37 @@ pub(crate) struct Liveness {
     pub succ: Vec<Vec<usize>>,
 }
 
+/// The registers live after instruction `pc` but for the one it defines: the union of its
+/// successors' `live_in` (`empty` sized for the function), without its definition.
+fn live_after_but_def(
+    live_in: &[RegSet],
+    ud: &[(Vec<u16>, Option<u16>)],
+    succ: &[Vec<usize>],
+    empty: &RegSet,
+    pc: usize,
+) -> RegSet {
+    let mut s = empty.clone();
+    for &t in &succ[pc] {
+        if let Some(l) = live_in.get(t) {
+            for (x, y) in s.iter_mut().zip(l) {
+                *x |= y;
+            }
+        }
+    }
+    if let Some(d) = ud[pc].1 {
+        remove(&mut s, d as usize);
+    }
+    s
+}
+
+impl Liveness {
+    /// The registers live after instruction `pc` but for the one it defines (whose old
+    /// value nothing reads again).
+    pub fn live_after_but_def(&self, pc: usize, empty: &RegSet) -> RegSet {
+        live_after_but_def(&self.live_in, &self.ud, &self.succ, empty, pc)
+    }
+}
+
 /// The liveness of function `fi`'s registers.
 pub(crate) fn analyze(m: &Module, meta: &[FuncMeta], fi: u32) -> Liveness {
     let f = &m.functions[fi as usize];
@@ -124,17 +155,7 @@ pub(crate) fn analyze(m: &Module, meta: &[FuncMeta], fi: u32) -> Liveness {
     while changed {
         changed = false;
         for pc in (0..code.len()).rev() {
-            let mut s = empty.clone();
-            for &t in &succ[pc] {
-                if t < code.len() {
-                    for (x, y) in s.iter_mut().zip(&live_in[t]) {
-                        *x |= y;
-                    }
-                }
-            }
-            if let Some(d) = ud[pc].1 {
-                remove(&mut s, d as usize);
-            }
+            let mut s = live_after_but_def(&live_in, &ud, &succ, &empty, pc);
             for &u in &ud[pc].0 {
                 add(&mut s, u as usize);
             }

@@ -232,13 +232,13 @@ pub(crate) fn resume_live(
     innermost: bool,
 ) -> RegSet {
     let lv = liveness::analyze(m, meta, f);
-    let mut set = lv.live_in[pc as usize].clone();
-    if !innermost {
-        if let Some(d) = lv.ud[pc as usize - 1].1 {
-            liveness::remove(&mut set, d as usize);
-        }
+    if innermost {
+        lv.live_in[pc as usize].clone()
+    } else {
+        // The call's only successor is `pc`.
+        let empty = vec![0u64; lv.live_in[0].len()];
+        lv.live_after_but_def(pc as usize - 1, &empty)
     }
-    set
 }
 
 /// A value of type `t`: a word (int, float), a byte (bool) or an object number.
