@@ -600,20 +600,26 @@ impl Lowerer<'_> {
         let to_end = self.jump_fwd(Op::Jmp, 0, span);
         self.patch_here(to_else);
         let vb = self.expr(b, Some(&dst_ty), Some(dst));
-        if vb.ty == va.ty && !vb.ty.is_error() {
+        let vb = self.coalesce_default(vb, &dst_ty, b.span);
+        self.move_to(&vb, dst, b.span);
+        self.patch_here(to_end);
+        Val { ty: dst_ty, reg: dst }
+    }
+
+    /// The right side `vb` of a `??` whose left side holds a `T?`, as a `T` (a `T?` there is
+    /// an error: `??` takes the value out, it does not choose between optionals).
+    fn coalesce_default(&mut self, vb: Val, inner: &Ty, span: Span) -> Val {
+        if vb.ty == Ty::opt(inner.clone()) {
             self.error(
-                b.span,
+                span,
                 format!(
                     "the right side of '??' must be a {}, found {} (unwrap it, or use `if let`)",
-                    self.show(&inner),
+                    self.show(inner),
                     self.show(&vb.ty)
                 ),
             );
         }
-        let vb = self.coerce(vb, &dst_ty, b.span);
-        self.move_to(&vb, dst, b.span);
-        self.patch_here(to_end);
-        Val { ty: dst_ty, reg: dst }
+        self.coerce(vb, inner, span)
     }
 
     /// `m.get(k) ?? d` on a map of int, float or bool values, `d` a plain operand: one
@@ -632,17 +638,7 @@ impl Lowerer<'_> {
         self.fill_window(first + 1, &[k], args);
         let slot = first + 2;
         let vb = self.expr(b, Some(&v), Some(slot));
-        if vb.ty == Ty::opt(v.clone()) {
-            self.error(
-                b.span,
-                format!(
-                    "the right side of '??' must be a {}, found {} (unwrap it, or use `if let`)",
-                    self.show(&v),
-                    self.show(&vb.ty)
-                ),
-            );
-        }
-        let vb = self.coerce(vb, &v, b.span);
+        let vb = self.coalesce_default(vb, &v, b.span);
         self.move_to(&vb, slot, b.span);
         let dst = self.alloc(&v);
         self.emit_op(Op::CallBuiltin, dst, Builtin::MapGetOr as u16, first, span);
