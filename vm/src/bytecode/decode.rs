@@ -184,7 +184,7 @@ fn hex(bytes: &[u8]) -> String {
 /// Checks the header: magic number, version (this VM reads its own major version at any
 /// minor version up to its own), and that the body hashes to the recorded digest.
 pub fn read_header(bytes: &[u8]) -> Result<Header, DecodeError> {
-    let mut r = Reader { bytes, pos: 0 };
+    let mut r = Reader::new(bytes, 0);
     let magic = r.take(4, "the magic number \\x7fKBC")?;
     if magic != MAGIC {
         return r.err(0, "not a Kite bytecode file (bad magic number; expected \\x7fKBC)");
@@ -224,7 +224,7 @@ pub fn decode(bytes: &[u8]) -> Result<Module, DecodeError> {
 /// Decodes a `.bc` file and returns its header too.
 pub fn decode_with_header(bytes: &[u8]) -> Result<(Module, Header), DecodeError> {
     let header = read_header(bytes)?;
-    let mut r = Reader { bytes, pos: HEADER_LEN };
+    let mut r = Reader::new(bytes, HEADER_LEN);
     let mut m = Module::default();
 
     let n = r.count("file count", limits::MAX_FILES, 1)?;

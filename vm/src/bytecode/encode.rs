@@ -77,10 +77,12 @@ impl Writer {
         self.map.counts.push(self.out.len());
         self.uleb(n as u64);
     }
+    #[cfg_attr(not(feature = "runtime"), allow(dead_code))]
     pub(crate) fn u64_fixed(&mut self, v: u64) {
         self.out.extend_from_slice(&v.to_le_bytes());
     }
     /// A length, then the bytes.
+    #[cfg_attr(not(feature = "runtime"), allow(dead_code))]
     pub(crate) fn bytes(&mut self, b: &[u8]) {
         self.len(b.len());
         self.out.extend_from_slice(b);
@@ -110,7 +112,8 @@ pub fn encode(m: &Module) -> Vec<u8> {
 
 /// Encodes a module and says where its counts and instructions are.
 pub fn encode_with_map(m: &Module) -> (Vec<u8>, EncodeMap) {
-    let mut w = Writer { out: Vec::with_capacity(1024), map: EncodeMap::default() };
+    let mut w = Writer::new();
+    w.out.reserve(1024);
     w.out.extend_from_slice(&MAGIC);
     w.u16(VERSION_MAJOR);
     w.u16(VERSION_MINOR);

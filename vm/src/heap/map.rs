@@ -105,7 +105,11 @@ impl MapObj {
     }
     /// Bytes held outside the object itself (estimate).
     pub fn heap_size(&self) -> usize {
-        self.map.capacity() * (std::mem::size_of::<MapKey>() + 8 + 16)
+        Self::heap_size_for(self.map.capacity())
+    }
+    /// Bytes held outside the object by a map with room for `cap` entries (estimate).
+    pub fn heap_size_for(cap: usize) -> usize {
+        cap.saturating_mul(std::mem::size_of::<MapKey>() + 8 + 16)
     }
     #[inline]
     pub fn key(&self, v: u64) -> MapKey {

@@ -5,7 +5,7 @@
 use super::{Obj, Snapshot, SnapshotError};
 use crate::bytecode::{Kind, Op};
 use crate::exec::TierOptions;
-use crate::heap::{ArrayKind, ArrayObj, BoxObj, ClosureObj, KeyKind, MapKey, MapObj, StrObj, StructObj};
+use crate::heap::{ArrayKind, ArrayObj, BoxObj, ClosureObj, KeyKind, MapObj, StrObj, StructObj};
 use crate::host::HostFuncs;
 use crate::runtime::trap::{Trap, TrapCode};
 use crate::runtime::{RunOptions, Vm};
@@ -19,7 +19,7 @@ fn object_bytes(o: &Obj) -> usize {
     match o {
         Obj::Str(s) => size_of::<StrObj>() + s.len(),
         Obj::Array { kind, cap, .. } => size_of::<ArrayObj>() + cap.saturating_mul(kind.elem_size()),
-        Obj::Map { cap, .. } => size_of::<MapObj>() + cap.saturating_mul(size_of::<MapKey>() + 8 + 16),
+        Obj::Map { cap, .. } => size_of::<MapObj>() + MapObj::heap_size_for(*cap),
         Obj::Struct { fields, .. } => size_of::<StructObj>() + 8 * fields.len(),
         Obj::Closure { captures, .. } => size_of::<ClosureObj>() + 8 * captures.len(),
         Obj::Box(_) => size_of::<BoxObj>(),
