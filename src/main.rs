@@ -21,6 +21,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Exit code for usage, compile and load errors.
 const EXIT_USAGE: u8 = 2;
+/// Exit code of a resource limit (as a trap of kind `Limit` ends a run).
+const EXIT_LIMIT: u8 = 3;
 /// Exit code of a run suspended for a snapshot (`--snapshot-on`).
 const EXIT_SUSPENDED: u8 = 4;
 
@@ -484,6 +486,11 @@ fn resume(args: RunFlags, snapshot: &Path) -> ExitCode {
     let linker = Linker::new(&engine);
     let (store, inst) = match Store::resume(&linker, caps, limits, &bytes) {
         Ok(r) => r,
+        // A program that does not fit under --max-memory hits a limit, as it would running.
+        Err(Error::Snapshot(e @ kite::SnapshotError::Memory { .. })) => {
+            output::error_line(&format!("out of memory: {}: {e}", snapshot.display()));
+            return ExitCode::from(EXIT_LIMIT);
+        }
         Err(e) => return fail(&format!("{}: {e}", snapshot.display())),
     };
     finish(&args, store, |store| inst.resume_main(store))

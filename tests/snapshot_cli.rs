@@ -170,6 +170,23 @@ fn bad_flags_and_bad_snapshots_are_clear_errors() {
     assert_eq!((o.status.code(), text(&o)), (Some(0), "1\n".to_string()));
     assert!(!snap.exists());
 
+    // A resumed program that does not fit under the memory limit hits the limit.
+    let big = d.join("big.kite");
+    std::fs::write(&big, "fn main() { let s = \"x\".repeat(1 << 20); var i = 0; while i < 100000 { i += s.len() / (1 << 20); } print(i); }\n").unwrap();
+    let snap = d.join("big.snap");
+    let o = vm()
+        .args(["run", "--snapshot-on=fuel:10"])
+        .arg(format!("--snapshot-to={}", snap.display()))
+        .arg(&big)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(4), "{}", String::from_utf8_lossy(&o.stderr));
+    let (code, msg) = err(vm().args(["resume", "--max-memory=512K"]).arg(&snap).output().unwrap());
+    assert_eq!(code, Some(3), "{msg}");
+    assert!(msg.starts_with("error: out of memory: ") && msg.contains("more than the limit of 524288"), "{msg}");
+    let o = vm().args(["resume", "--max-memory=8M"]).arg(&snap).output().unwrap();
+    assert_eq!((o.status.code(), text(&o)), (Some(0), "100000\n".to_string()));
+
     let (code, msg) = err(vm().arg("resume").arg(&prog).output().unwrap());
     assert_eq!(code, Some(2));
     assert!(msg.contains("not a Kite snapshot"), "{msg}");
