@@ -535,7 +535,7 @@ fn finish(args: &RunFlags, mut store: Store, go: impl FnOnce(&mut Store) -> Resu
             ExitCode::from(trap.exit_code() as u8)
         }
         Err(Error::Suspended) => {
-            let _ = store.flush();
+            // (The program's output was flushed above; --snapshot-on requires --snapshot-to.)
             let to = args.snapshot_to.as_deref().unwrap_or(Path::new("snapshot.ksnap"));
             match store.snapshot().map_err(|e| e.to_string()).and_then(|b| write_atomically(to, &b).map(|()| b.len())) {
                 Ok(n) => {
