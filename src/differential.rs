@@ -86,12 +86,25 @@ pub fn run_way(m: &crate::vm::bytecode::Module, way: Way) -> Result<Outcome, Str
         crate::Module::from_bytecode(&engine, m.clone())
     }
     .map_err(|e| format!("load: {e}"))?;
-    let mut store = Store::new(&engine, Capabilities::none(), Limits::default().fuel(FUEL).max_memory(MEMORY));
+    let store = Store::new(&engine, Capabilities::none(), Limits::default().fuel(FUEL).max_memory(MEMORY));
+    let (outcome, store) = run_main_in(&engine, &module, store)?;
+    let failures = store.stats().tiers.compile_failures;
+    if failures > 0 {
+        return Err(format!("{failures} functions could not be compiled"));
+    }
+    Ok(outcome)
+}
+
+/// Instantiates `module` in `store` (with no host functions but the built-in modules) and
+/// runs its `main`, capturing what `vm run` would show: stdout, stderr followed by the
+/// trap's message and trace, the exit code and the fuel used. An error that is not a trap
+/// (a link error) is `Err`.
+pub fn run_main_in(engine: &Engine, module: &crate::Module, mut store: Store) -> Result<(Outcome, Store), String> {
     let (out, err) = (Captured::default(), Captured::default());
     store.set_stdout(out.clone());
     store.set_stderr(err.clone());
-    let linker = Linker::new(&engine);
-    let result = linker.instantiate(&mut store, &module).and_then(|inst| inst.run_main(&mut store));
+    let linker = Linker::new(engine);
+    let result = linker.instantiate(&mut store, module).and_then(|inst| inst.run_main(&mut store));
     let _ = store.flush();
     let mut stderr = err.text();
     let code = match result {
@@ -102,11 +115,8 @@ pub fn run_way(m: &crate::vm::bytecode::Module, way: Way) -> Result<Outcome, Str
         }
         Err(e) => return Err(format!("instantiate or run: {e}")),
     };
-    let stats = store.stats();
-    if stats.tiers.compile_failures > 0 {
-        return Err(format!("{} functions could not be compiled", stats.tiers.compile_failures));
-    }
-    Ok(Outcome { stdout: out.text(), stderr, code, fuel: stats.fuel_used })
+    let outcome = Outcome { stdout: out.text(), stderr, code, fuel: store.stats().fuel_used };
+    Ok((outcome, store))
 }
 
 /// The ways a compiled program disagrees with the reference run (the first of [`WAYS`]),

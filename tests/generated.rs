@@ -8,8 +8,8 @@
 //! A mismatch names the seed and the folder where the program was kept; reproduce with
 //! `vm run --tier=TIER --fuel=2000000 --stats main.kite` in that folder.
 
-use kite::differential::{diff, Captured, Outcome, FUEL};
-use kite::{Capabilities, Config, Engine, Error, Limits, Linker, Store};
+use kite::differential::{diff, run_main_in, Outcome, FUEL};
+use kite::{Capabilities, Config, Engine, Limits, Store};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -59,23 +59,9 @@ fn run_embedded(dir: &Path) -> Result<Outcome, String> {
     let module = engine.compile_file(dir.join("main.kite")).map_err(|e| format!("compile: {e}"))?;
     let mut store = Store::new(&engine, Capabilities::none(), Limits::default().fuel(FUEL));
     store.set_seed(0);
-    let (out, err) = (Captured::default(), Captured::default());
-    store.set_stdout(out.clone());
-    store.set_stderr(err.clone());
-    let linker = Linker::new(&engine);
-    let result = linker.instantiate(&mut store, &module).and_then(|inst| inst.run_main(&mut store));
-    let _ = store.flush();
-    let mut stderr = err.text();
-    let code = match result {
-        Ok(code) => code,
-        Err(Error::Trap(trap)) => {
-            let prefix = format!("{}/", dir.display());
-            stderr.push_str(&trap.to_string().replace(&prefix, ""));
-            trap.exit_code()
-        }
-        Err(e) => return Err(format!("instantiate or run: {e}")),
-    };
-    Ok(Outcome { stdout: out.text(), stderr, code, fuel: store.stats().fuel_used })
+    let (mut outcome, _) = run_main_in(&engine, &module, store)?;
+    outcome.stderr = outcome.stderr.replace(&format!("{}/", dir.display()), "");
+    Ok(outcome)
 }
 
 /// Runs seed `seed` every way; a description of each disagreement.
