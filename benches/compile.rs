@@ -4,7 +4,7 @@
 //! `cargo bench --bench compile`
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use kite::{Capabilities, Config, Engine, Limits, Linker, Store};
+use kite::{Capabilities, Config, Engine, EngineExt, Limits, Linker, Store};
 use kite_vm::bytecode::encode::encode;
 use std::fmt::Write as _;
 use std::hint::black_box;

@@ -5,7 +5,7 @@
 //!
 //! `cargo bench --bench snapshot` prints a table and writes it to benches/SNAPSHOT.md.
 
-use kite::{Capabilities, Config, Engine, Error, Limits, Linker, Module, Store, Tier};
+use kite::{Capabilities, Config, Engine, EngineExt, Error, Limits, Linker, Module, Store, Tier};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};

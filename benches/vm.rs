@@ -10,7 +10,7 @@
 //! `cargo bench --bench vm`, or one group: `cargo bench --bench vm -- dispatch`
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use kite::{Capabilities, Config, Engine, Limits, Linker, Module, Store};
+use kite::{Capabilities, Config, Engine, EngineExt, Limits, Linker, Module, Store};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -13,7 +13,7 @@
 //! the pause the program saw: from the stop request until the target had the program
 //! loaded and ready to go on (stop + snapshot + transfer + load).
 
-use kite::{Capabilities, Config, Engine, Error, Limits, Linker, Store};
+use kite::{Capabilities, Config, Engine, EngineExt, Error, Limits, Linker, Store};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, ExitCode};

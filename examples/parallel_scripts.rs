@@ -11,7 +11,7 @@
 //! clean trap while the others run on. A host can also stop every script early through
 //! their interrupt handles (here: all of them after 5 seconds, should any still run).
 
-use kite::{Capabilities, Config, Engine, Error, InterruptHandle, Limits, Linker, Module, Store};
+use kite::{Capabilities, Config, Engine, EngineExt, Error, InterruptHandle, Limits, Linker, Module, Store};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

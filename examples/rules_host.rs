@@ -11,7 +11,7 @@
 //! bounded by fuel, memory, call depth and time, and a script that fails (a bug, a denied
 //! capability, an exhausted limit) is reported and skipped: the host keeps going.
 
-use kite::{Capabilities, Config, Engine, Error, Limits, Linker, Store};
+use kite::{Capabilities, Config, Engine, EngineExt, Error, Limits, Linker, Store};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;

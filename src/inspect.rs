@@ -1,9 +1,9 @@
 //! `vm inspect`: what a bytecode file holds and needs, without running it.
 
-use kite_stdlib::signatures::BUILTIN_MODULES;
 use kite_vm::bytecode::decode::{decode_with_header, Header};
 use kite_vm::bytecode::encode::encode;
 use kite_vm::bytecode::{verify, Module, VerifyError};
+use kite_vm::modules::signatures::BUILTIN_MODULES;
 use std::fmt::Write;
 use std::path::Path;
 use std::process::ExitCode;

@@ -16,15 +16,24 @@
 //! # "#)?;
 //! use kite::*;
 //!
-//! let engine = Engine::new(Config::default());                 // tier, JIT thresholds
-//! let module = engine.compile_file("rules.kite")?;             // or Module::from_bytes(&engine, &bc)?
-//! let mut linker = Linker::new(&engine);
-//! linker.func("app", "log", |msg: String| println!("{msg}"))?;  // typed host functions
+//! /// The host's data for one store: here, what the script logged.
+//! #[derive(Default)]
+//! struct Session { log: Vec<String> }
+//!
+//! let engine = Engine::new(Config::default());                  // tier, JIT threshold
+//! let module = engine.compile_file("rules.kite")?;              // or Module::from_bytes(&engine, &bc)?
+//! let mut linker = Linker::new(&engine);                        // with fs, env, time, rand, io
+//! linker.func("app", "log", |mut caller: Caller<'_, Session>, msg: &str| {
+//!     caller.data_mut().log.push(msg.to_string());              // extern "app" fn log(msg: str);
+//! })?;
 //! let caps = Capabilities::none().allow_read("data/");          // stdlib modules, granted
-//! let mut store = Store::new(&engine, caps, Limits::default().fuel(1_000_000).max_memory(64 << 20));
+//! let limits = Limits::default().fuel(1_000_000).max_memory(64 << 20);
+//! let mut store = Store::with_data(&engine, caps, limits, Session::default());
 //! let inst = linker.instantiate(&mut store, &module)?;          // import/signature errors here
-//! let score: i64 = inst.call(&mut store, "score", ("alice", 3))?; // Err(Trap) with message + trace
-//! assert_eq!(score, 30);
+//! let score = inst.typed_func::<(&str, i64), i64>(&store, "score")?; // signature checked once
+//! assert_eq!(score.call(&mut store, ("alice", 3))?, 30);        // Err(Trap) with message + trace
+//! assert_eq!(store.data().log, ["scoring alice"]);
+//! assert_eq!(kite::eval::<i64>("[1, 2, 3].len() * 2")?, 6);      // one-line evaluation
 //! # let bc = module.to_bytes();
 //! # let again = Module::from_bytes(&engine, &bc)?;
 //! # assert_eq!(again.exports(), module.exports());
@@ -34,134 +43,139 @@
 //! # }
 //! ```
 //!
-//! # Why this crate
-//!
-//! The runtime API lives in `kite-vm` ([`kite_vm::embed`]), which cannot compile source
-//! or provide the built-in modules: the compiler and the standard library depend on the
-//! VM, not the other way round. This crate is the one users depend on: it re-exports
-//! that API and adds what needs the compiler and the standard library —
-//! [`Engine::compile_file`], [`Engine::compile_source`], and a [`Linker`] that already
-//! holds the built-in modules `fs`, `env`, `time`, `rand` and `io` (each call checked
-//! against the store's [`Capabilities`]).
-//!
 //! # The pieces
 //!
-//! - [`Engine`]: shared configuration and the timeout watchdog; compiles programs.
+//! - [`Engine`]: shared configuration (the execution [`Tier`], the JIT threshold) and the
+//!   clock that times calls out; with [`EngineExt`], it compiles source.
 //! - [`Module`]: a verified program, from source or from bytecode.
-//! - [`Linker`]: host functions by `module.name` — typed closures ([`Linker::func`](kite_vm::embed::Linker::func)) or
-//!   raw ones that see the [`Caller`].
-//! - [`Store`]: one isolated world (heaps, capabilities, limits, output, input). Stores
-//!   share nothing and are `Send`: run many on many threads.
-//! - [`Instance`]: a module instantiated in a store; [`Instance::call`] calls an export.
+//! - [`Linker`]: host functions by `module.name` — typed closures ([`Linker::func`],
+//!   whose first parameter may be the [`Caller`]) or raw ones ([`Linker::func_raw`]) —
+//!   starting with the built-in modules `fs`, `env`, `time`, `rand` and `io`.
+//! - [`Store`]: one isolated world (heaps, capabilities, limits, output, input) holding
+//!   the host's data for it (`Store<T>`, [`Store::with_data`]). Stores share nothing and
+//!   are `Send`: run many on many threads.
+//! - [`Instance`]: a module instantiated in a store; [`Instance::typed_func`] gives a
+//!   [`TypedFunc`], a handle whose calls look nothing up and check nothing again;
+//!   [`Instance::call`] calls by name, [`Instance::call_dynamic`] with [`Val`]s.
 //! - [`InterruptHandle`]: stops a running call from another thread.
+//! - [`eval`]: one expression, for the common case.
+//!
+//! Values cross the boundary as Rust types (the table in [`typed`]), as [`Val`]s, or
+//! (feature `serde`, on by default) as any `Serialize`/`Deserialize` type through
+//! [`Serde`], [`to_val`] and [`from_val`]: a Rust struct becomes a Kite struct, a map a
+//! map, an `Option` an optional.
 //!
 //! A script is a Kite program: every top-level function of its main file is an export,
 //! and it declares what it needs from the host as `extern "app" fn log(msg: str);`.
 //! It needs no `main` (a file without one is a library: exports only). Instantiation
 //! runs its global initializers, not `main`.
+//!
+//! # One crate, one name per type
+//!
+//! The types here are those of `kite-vm` ([`kite_vm::embed`]), re-exported: the runtime
+//! cannot depend on the compiler (the compiler depends on the VM's bytecode), so this
+//! crate adds compiling source as an extension trait of the engine ([`EngineExt`], in
+//! scope with `use kite::*`) and the one-line [`eval`]. Depend on it with
+//! `default-features = false` (and `features = ["serde"]` if wanted): its default
+//! `cli` feature builds the `vm` command line tool and its dependencies.
 
 #![warn(missing_docs)]
 
-use std::fmt;
-use std::ops::{Deref, DerefMut};
 use std::path::Path;
 
+#[cfg(feature = "serde")]
+pub use kite_vm::embed::{from_val, to_val, Serde};
 pub use kite_vm::embed::{
-    Caller, Capabilities, Config, EnvGrant, Error, ExportInfo, FromVal, HostReturn, HostType, ImportInfo, Instance,
-    InterruptHandle, IntoFunc, IntoVal, Limits, Module, Params, Results, Store, StoreStats, SuspendHandle, Tier,
-    TraceFrame, Trap, TrapKind, Val, ValType,
+    typed, Caller, Capabilities, Config, DecodeError, Engine, EnvGrant, Error, ExportInfo, FromVal, HostCallback,
+    HostFunc, HostFuncs, HostParam, HostReturn, HostType, ImportInfo, Instance, InterruptHandle, IntoFunc, IntoVal,
+    Limits, LinkError, Linker, Module, Params, Results, Sandbox, Store, StoreStats, SuspendHandle, Tier, TierStats,
+    TraceFrame, Trap, TrapCode, TrapKind, TypedFunc, Val, ValError, ValType, VerifyError, DEFAULT_JIT_THRESHOLD,
+    MAX_VALUE_DEPTH,
 };
-/// Types that appear in the signatures above: host functions as values, link, load and
-/// snapshot errors, and the sandbox a host function reaches through its [`Caller`].
-pub use kite_vm::{
-    bytecode::{decode::DecodeError, VerifyError},
-    host::{HostFunc, HostFuncs, LinkError},
-    sandbox::Sandbox,
-    snapshot::SnapshotError,
-};
+/// Errors of loading a snapshot.
+pub use kite_vm::snapshot::SnapshotError;
 
 pub mod differential;
 
+/// The bytecode format (what [`Module::bytecode`] returns).
+pub use kite_vm::bytecode;
 /// The crates underneath, for what this facade does not cover.
-pub use {kite_compiler as compiler, kite_stdlib as stdlib, kite_vm as vm};
+pub use {kite_compiler as compiler, kite_vm as vm};
 
-/// The shared context of modules, linkers and stores (see [`kite_vm::embed::Engine`],
-/// which it dereferences to), able to compile source. Cheap to clone.
-#[derive(Clone, Default)]
-pub struct Engine {
-    inner: kite_vm::embed::Engine,
-}
-
-impl fmt::Debug for Engine {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.inner.fmt(f)
-    }
-}
-
-impl Engine {
-    /// An engine with `config`.
-    pub fn new(config: Config) -> Engine {
-        Engine { inner: kite_vm::embed::Engine::new(config) }
-    }
-
+/// What an [`Engine`] does with the compiler: compile source to a [`Module`], and
+/// evaluate an expression.
+pub trait EngineExt {
     /// Compiles the program whose main file is `path` (and the files it imports).
     /// Errors are [`Error::Compile`], which renders every diagnostic with its file, line,
     /// column and a caret under the source.
-    pub fn compile_file(&self, path: impl AsRef<Path>) -> Result<Module, Error> {
-        let m = kite_compiler::compile_file(path).map_err(|e| Error::Compile(Box::new(e)))?;
-        Module::from_bytecode(&self.inner, m)
-    }
+    fn compile_file(&self, path: impl AsRef<Path>) -> Result<Module, Error>;
 
     /// Compiles a program given as text; `name` names it in diagnostics and stack traces
     /// (and its folder is where `import`s are looked up).
-    pub fn compile_source(&self, name: impl AsRef<Path>, source: &str) -> Result<Module, Error> {
+    fn compile_source(&self, name: impl AsRef<Path>, source: &str) -> Result<Module, Error>;
+
+    /// Evaluates the Kite expression `expr` (which may call built-ins and closures) to a
+    /// `T`, whose Kite type is the expression's expected type: in a fresh store with no
+    /// capabilities and default limits (no fuel, memory or time limit), the built-in
+    /// modules linked, output to the process's. `eval::<i64>("[1, 2, 3].len() * 2")`.
+    ///
+    /// `T` is any [`FromVal`] type with a Kite type of its own (not [`Val`] or
+    /// `Serde<T>`: those say nothing of the type the expression should have).
+    fn eval<T: FromVal>(&self, expr: &str) -> Result<T, Error>;
+}
+
+impl EngineExt for Engine {
+    fn compile_file(&self, path: impl AsRef<Path>) -> Result<Module, Error> {
+        let m = kite_compiler::compile_file(path).map_err(|e| Error::Compile(Box::new(e)))?;
+        Module::from_bytecode(self, m)
+    }
+
+    fn compile_source(&self, name: impl AsRef<Path>, source: &str) -> Result<Module, Error> {
         let m = kite_compiler::compile_source(name, source).map_err(|e| Error::Compile(Box::new(e)))?;
-        Module::from_bytecode(&self.inner, m)
+        Module::from_bytecode(self, m)
     }
-}
 
-impl Deref for Engine {
-    type Target = kite_vm::embed::Engine;
-    fn deref(&self) -> &kite_vm::embed::Engine {
-        &self.inner
-    }
-}
-
-/// Host functions by `module.name` (see [`kite_vm::embed::Linker`], which it
-/// dereferences to), starting with the built-in modules.
-#[derive(Clone, Debug)]
-pub struct Linker {
-    inner: kite_vm::embed::Linker,
-}
-
-impl Linker {
-    /// A linker holding the built-in modules `fs`, `env`, `time`, `rand` and `io`. Their
-    /// calls are checked against the [`Capabilities`] of the store a program runs in.
-    pub fn new(engine: &kite_vm::embed::Engine) -> Linker {
-        let mut inner = kite_vm::embed::Linker::new(engine);
-        for (module, name, f) in kite_stdlib::host::builtins() {
-            // The built-in names are distinct: defining them cannot collide.
-            let _ = inner.define(module, name, f);
+    fn eval<T: FromVal>(&self, expr: &str) -> Result<T, Error> {
+        let ty = T::val_type();
+        if !concrete(&ty) {
+            return Err(Error::Value {
+                context: "eval".into(),
+                error: ValError::new(format!(
+                    "the result type {} has no Kite type of its own: ask for one (i64, Vec<String>, ...)",
+                    std::any::type_name::<T>()
+                )),
+            });
         }
-        Linker { inner }
-    }
-
-    /// A linker without the built-in modules: a program that calls `fs`, `env`, `time`,
-    /// `rand` or `io` fails to instantiate.
-    pub fn empty(engine: &kite_vm::embed::Engine) -> Linker {
-        Linker { inner: kite_vm::embed::Linker::new(engine) }
-    }
-}
-
-impl Deref for Linker {
-    type Target = kite_vm::embed::Linker;
-    fn deref(&self) -> &kite_vm::embed::Linker {
-        &self.inner
+        // One line, so the expression keeps its line number in diagnostics.
+        let source = format!("fn eval() -> {ty} {{ return ({expr}\n); }}\n");
+        let module = self.compile_source("<eval>", &source)?;
+        let mut store = Store::new(self, Capabilities::none(), Limits::default());
+        let inst = Linker::new(self).instantiate(&mut store, &module)?;
+        inst.call::<(), T>(&mut store, "eval", ())
     }
 }
 
-impl DerefMut for Linker {
-    fn deref_mut(&mut self) -> &mut kite_vm::embed::Linker {
-        &mut self.inner
+/// Whether `t` names a Kite type (no `Any`, no struct: an expression cannot make one
+/// without its declaration).
+fn concrete(t: &ValType) -> bool {
+    match t {
+        ValType::Int | ValType::Float | ValType::Bool | ValType::Str => true,
+        ValType::Array(e) | ValType::Optional(e) => concrete(e),
+        ValType::Map(k, v) => concrete(k) && concrete(v),
+        ValType::Struct(_) | ValType::Any => false,
     }
+}
+
+/// Evaluates the Kite expression `expr` to a `T` with a default engine (see
+/// [`EngineExt::eval`]): `kite::eval::<f64>("math.sqrt(2.0)")`.
+///
+/// ```
+/// assert_eq!(kite::eval::<i64>("1 + 2 * 3")?, 7);
+/// assert_eq!(kite::eval::<Vec<String>>(r#""a,b".split(",")"#)?, ["a", "b"]);
+/// let err = kite::eval::<i64>("1 + \"x\"").unwrap_err();
+/// assert!(err.to_string().contains("cannot be applied to int and str"), "{err}");
+/// # Ok::<(), kite::Error>(())
+/// ```
+pub fn eval<T: FromVal>(expr: &str) -> Result<T, Error> {
+    Engine::default().eval(expr)
 }

@@ -7,7 +7,7 @@ mod output;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand};
-use kite::{Capabilities, Config, Engine, Error, Limits, Linker, Store};
+use kite::{Capabilities, Config, Engine, EngineExt, Error, Limits, Linker, Store};
 use kite_vm::bytecode::{decode::decode, disasm::disassemble, encode::encode, verify, Module};
 use kite_vm::exec::Tier;
 use kite_vm::sandbox::DEFAULT_MAX_DEPTH;
@@ -269,7 +269,7 @@ fn real_main(cli: Cli) -> ExitCode {
             }
         }
         Command::Check { file } => match compile(&file) {
-            Ok(_) => match output::to_stdout(&format!("{}: ok\n", file.display())) {
+            Ok(m) => match output::to_stdout(&check_summary(&file, &m)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(code) => code,
             },
@@ -300,6 +300,19 @@ fn real_main(cli: Cli) -> ExitCode {
                 Ok(_) => ExitCode::from(1),
                 Err(e) => fail(&e),
             }
+        }
+    }
+}
+
+/// What `vm check` prints for a program that compiles: `FILE: ok`, and for a library
+/// (no `main`) how many functions it exports.
+fn check_summary(file: &Path, m: &Module) -> String {
+    match m.main {
+        Some(_) => format!("{}: ok\n", file.display()),
+        None => {
+            let n = m.exports.len();
+            let s = if n == 1 { "" } else { "s" };
+            format!("{}: ok (a library: no main, {n} exported function{s})\n", file.display())
         }
     }
 }
@@ -367,7 +380,7 @@ fn parse_size(s: &str) -> Result<usize, String> {
 }
 
 /// `2s` → 2 seconds. A unit is required (`ms`, `s` or `m`), and the time must be at least
-/// one millisecond: the watchdog's resolution. Anything else is a usage error naming the
+/// one millisecond: the resolution of the clock that times calls out. Anything else is a usage error naming the
 /// accepted forms, never a limit that is silently not enforced.
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();

@@ -3,7 +3,7 @@
 //! from another thread, and many stores running at once.
 
 use kite::differential::Captured;
-use kite::{Capabilities, Config, Engine, Error, Limits, Linker, Module, Store, Tier, Val};
+use kite::{Capabilities, Config, Engine, EngineExt, Error, Limits, Linker, Module, Store, Tier, Val};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -9,7 +9,7 @@
 //! `vm run --tier=TIER --fuel=2000000 --stats main.kite` in that folder.
 
 use kite::differential::{diff, run_main_in, Outcome, FUEL};
-use kite::{Capabilities, Config, Engine, Limits, Store};
+use kite::{Capabilities, Config, Engine, EngineExt, Limits, Store};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 

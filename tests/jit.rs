@@ -3,7 +3,7 @@
 //! running native loop stops for an interrupt; the code of a dropped instance is freed;
 //! and every function of every test program compiles for AArch64 as well as this host.
 
-use kite::{Capabilities, Config, Engine, Error, Limits, Linker, Store, Tier};
+use kite::{Capabilities, Config, Engine, EngineExt, Error, Limits, Linker, Store, Tier};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;

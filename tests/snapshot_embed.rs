@@ -4,7 +4,7 @@
 //! state of an idle store carried between calls.
 
 use kite::differential::Captured;
-use kite::{Capabilities, Config, Engine, Error, Limits, Linker, Module, Store, Tier, Val};
+use kite::{Capabilities, Config, Engine, EngineExt, Error, Limits, Linker, Module, Store, Tier, Val};
 use std::time::Duration;
 
 const SCRIPT: &str = r#"

@@ -21,7 +21,7 @@ fn tier(t: Tier) -> TierOptions {
 
 fn host() -> HostFuncs {
     let mut h = HostFuncs::new();
-    kite::stdlib::host::add_to(&mut h);
+    kite::vm::modules::host::add_to(&mut h);
     h
 }
 

@@ -4,7 +4,7 @@ use kite_vm::bytecode::MathFn;
 
 /// Modules always in scope without an import.
 pub fn is_builtin_module(name: &str) -> bool {
-    kite_stdlib::signatures::BUILTIN_MODULES.contains(&name)
+    kite_vm::modules::signatures::BUILTIN_MODULES.contains(&name)
 }
 
 /// Global built-in functions.

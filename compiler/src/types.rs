@@ -69,17 +69,6 @@ impl Ty {
         }
     }
 
-    /// Whether values of the type can cross the host boundary (be a parameter or the
-    /// result of an `extern` function): `int`, `float`, `bool`, `str`, and arrays and
-    /// optionals of those (`Error` too, already reported).
-    pub fn crosses_host(&self) -> bool {
-        match self {
-            Ty::Int | Ty::Float | Ty::Bool | Ty::Str | Ty::Error => true,
-            Ty::Array(e) | Ty::Opt(e) => e.crosses_host(),
-            Ty::Void | Ty::Nil | Ty::Map(..) | Ty::Struct(_) | Ty::Fn(..) => false,
-        }
-    }
-
     /// True when both are the same or either is `Error`.
     pub fn same(&self, other: &Ty) -> bool {
         self.is_error() || other.is_error() || self == other

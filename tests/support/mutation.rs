@@ -285,6 +285,10 @@ fn default_val(t: &Option<ValType>) -> Val {
         Some(ValType::Bool) => Val::Bool(false),
         Some(ValType::Str) => Val::Str(String::new()),
         Some(ValType::Array(_)) => Val::Array(Vec::new()),
+        Some(ValType::Map(..)) => Val::Map(Vec::new()),
+        // A struct of no fields: a struct type with fields refuses it, and the call traps.
+        Some(ValType::Struct(name)) => Val::Struct { name: name.clone(), fields: Vec::new() },
+        Some(ValType::Any) => Val::Nil,
     }
 }
 

@@ -25,7 +25,7 @@ pub trait Pick {
 
 fn host() -> HostFuncs {
     let mut h = HostFuncs::new();
-    kite::stdlib::host::add_to(&mut h);
+    kite::vm::modules::host::add_to(&mut h);
     h
 }
 

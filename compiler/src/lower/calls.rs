@@ -6,9 +6,9 @@ use super::func::{Reg, Val};
 use super::Lowerer;
 use crate::ast::{Expr, ExprKind, Span};
 use crate::types::Ty;
-use kite_stdlib::signatures::{self, SigTy};
 use kite_vm::bytecode::builtins::Pat;
 use kite_vm::bytecode::{Builtin, MathFn, Op};
+use kite_vm::modules::signatures::{self, SigTy};
 
 /// How a built-in method is lowered.
 enum Lowering {

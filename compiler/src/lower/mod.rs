@@ -134,6 +134,9 @@ pub struct Lowerer<'a> {
     /// Program-wide limits already reported.
     limits_reported: HashSet<Limit>,
     caps: Caps,
+    /// Parameter and result types of `extern` functions, checked once every struct's
+    /// fields are known: (file, declaration, type's span, type).
+    host_types: Vec<(usize, Span, Span, Ty)>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -161,6 +164,7 @@ impl<'a> Lowerer<'a> {
             stack: Vec::new(),
             limits_reported: HashSet::new(),
             caps: Caps::default(),
+            host_types: Vec::new(),
         }
     }
 
@@ -512,21 +516,48 @@ impl<'a> Lowerer<'a> {
                 }
             }
         }
+        self.check_host_types();
     }
 
-    /// A new function index; `span` is the function's name or the closure.
-    /// Resolves a parameter or result type of an `extern` function, which must be able
-    /// to cross the host boundary.
+    /// Resolves a parameter or result type of an `extern` function, to be checked for
+    /// crossing the host boundary once all struct fields are known.
     fn host_type(&mut self, t: &ast::TypeExpr) -> Ty {
         let ty = self.resolve_type(t);
-        if !ty.crosses_host() {
+        self.host_types.push((self.file, self.item, t.span, ty.clone()));
+        ty
+    }
+
+    /// Every type of an `extern` signature must cross the host boundary: no function
+    /// type, however deep (in arrays, optionals, maps or struct fields).
+    fn check_host_types(&mut self) {
+        for (file, item, span, ty) in std::mem::take(&mut self.host_types) {
+            if self.crosses_host(&ty, &mut HashSet::new()) {
+                continue;
+            }
+            self.file = file;
+            self.set_item(item);
             self.error_hint(
-                t.span,
+                span,
                 format!("{} cannot cross the host boundary", self.show(&ty)),
-                "host functions take and return int, float, bool, str, and arrays and optionals of those",
+                "host functions take and return int, float, bool, str, and arrays, optionals, maps and structs of those; functions cannot cross",
             );
         }
-        ty
+    }
+
+    fn crosses_host(&self, t: &Ty, seen: &mut HashSet<u32>) -> bool {
+        match t {
+            Ty::Int | Ty::Float | Ty::Bool | Ty::Str | Ty::Error => true,
+            Ty::Array(e) | Ty::Opt(e) => self.crosses_host(e, seen),
+            Ty::Map(k, v) => self.crosses_host(k, seen) && self.crosses_host(v, seen),
+            Ty::Struct(s) => {
+                !seen.insert(*s)
+                    || self
+                        .structs
+                        .get(*s as usize)
+                        .is_none_or(|info| info.fields.iter().all(|(_, f)| self.crosses_host(f, seen)))
+            }
+            Ty::Void | Ty::Nil | Ty::Fn(..) => false,
+        }
     }
 
     fn new_func_slot(&mut self, span: Span) -> u32 {

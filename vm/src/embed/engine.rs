@@ -1,6 +1,6 @@
 //! The engine and its configuration.
 
-use super::watchdog::Watchdog;
+use super::epoch::Clock;
 use std::fmt;
 use std::sync::Arc;
 
@@ -50,8 +50,8 @@ impl Config {
     }
 }
 
-/// The shared context of modules, linkers and stores: the configuration and the watchdog
-/// that enforces timeouts. Cheap to clone (all clones are the same engine); `Send` and
+/// The shared context of modules, linkers and stores: the configuration, and the clock
+/// that times calls out. Cheap to clone (all clones are the same engine); `Send` and
 /// `Sync`.
 #[derive(Clone)]
 pub struct Engine {
@@ -60,7 +60,7 @@ pub struct Engine {
 
 struct EngineInner {
     config: Config,
-    watchdog: Watchdog,
+    clock: Clock,
 }
 
 impl fmt::Debug for Engine {
@@ -76,10 +76,11 @@ impl Default for Engine {
 }
 
 impl Engine {
-    /// An engine with `config`. Its watchdog thread starts with the first call that has a
-    /// timeout and ends when the last clone of the engine is dropped.
+    /// An engine with `config`. Its clock thread starts with the first call that has a
+    /// timeout, runs while some call's deadline lies ahead (it advances a counter every
+    /// millisecond), and ends when the last clone of the engine is dropped.
     pub fn new(config: Config) -> Engine {
-        Engine { inner: Arc::new(EngineInner { config, watchdog: Watchdog::new() }) }
+        Engine { inner: Arc::new(EngineInner { config, clock: Clock::new() }) }
     }
 
     /// The engine's configuration.
@@ -92,7 +93,7 @@ impl Engine {
         Arc::ptr_eq(&self.inner, &other.inner)
     }
 
-    pub(crate) fn watchdog(&self) -> &Watchdog {
-        &self.inner.watchdog
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.inner.clock
     }
 }

@@ -2,11 +2,15 @@
 
 use crate::bytecode::decode::DecodeError;
 use crate::bytecode::VerifyError;
-use crate::host::LinkError;
+use crate::host::{LinkError, ValError};
 use crate::runtime::trap::Trap;
+use std::fmt;
 
-/// Everything that can go wrong when loading, linking, instantiating or calling.
-#[derive(Debug, thiserror::Error)]
+/// Everything that can go wrong when loading, linking, instantiating or calling. Its
+/// `Display` is the message as `vm` prints it (a compile error: every diagnostic with
+/// its source line; a trap: the message and the stack trace), and so is its `Debug`,
+/// behind the variant's name.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The source did not compile (the error renders every diagnostic).
@@ -19,7 +23,7 @@ pub enum Error {
     #[error("invalid bytecode: {0}")]
     Invalid(#[from] VerifyError),
     /// An import is missing or has another signature than the host's function, or a
-    /// host function was defined twice.
+    /// host function was defined twice (or cannot be one).
     #[error("{0}")]
     Link(#[from] LinkError),
     /// The program trapped: a runtime error, a denied capability or an exhausted limit.
@@ -42,6 +46,27 @@ pub enum Error {
         /// The signature of the host's call.
         found: String,
     },
+    /// The export takes or returns a type that cannot cross the host boundary (a
+    /// function, or a struct holding one).
+    #[error("{name} is fn{signature} in the program: {ty} cannot cross the host boundary")]
+    CannotCross {
+        /// The export's name.
+        name: String,
+        /// The export's signature in the program.
+        signature: String,
+        /// The type that cannot cross.
+        ty: String,
+    },
+    /// A value could not cross the host boundary: an argument or result of another
+    /// type or out of range (`argument 2 of configure: users[3].name: expected str,
+    /// found int`), or a result nested too deeply or too large to copy.
+    #[error("{context}: {error}")]
+    Value {
+        /// Which value: `argument 2 of configure`, `the result of score`.
+        context: String,
+        /// What went wrong, and where inside the value.
+        error: ValError,
+    },
     /// The instance belongs to another store, or the store to another engine.
     #[error("the instance belongs to another store")]
     WrongStore,
@@ -59,6 +84,37 @@ pub enum Error {
 fn trap_text(t: &Trap) -> String {
     let text = t.to_string();
     text.strip_prefix("error: ").unwrap_or(&text).trim_end().to_string()
+}
+
+/// Debug output that is the value's `Display` text.
+struct Shown<'a>(&'a dyn fmt::Display);
+
+impl fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.0, f)
+    }
+}
+
+impl fmt::Debug for Error {
+    /// The variant's name and the message (`Compile(bad.kite:2:13: error: ...)`): a
+    /// compile error shows its rendered diagnostics, not the source text it holds.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Error::Compile(_) => "Compile",
+            Error::Decode(_) => "Decode",
+            Error::Invalid(_) => "Invalid",
+            Error::Link(_) => "Link",
+            Error::Trap(_) => "Trap",
+            Error::NoExport { .. } => "NoExport",
+            Error::Signature { .. } => "Signature",
+            Error::CannotCross { .. } => "CannotCross",
+            Error::Value { .. } => "Value",
+            Error::WrongStore => "WrongStore",
+            Error::Suspended => "Suspended",
+            Error::Snapshot(_) => "Snapshot",
+        };
+        f.debug_tuple(name).field(&Shown(self)).finish()
+    }
 }
 
 impl Error {

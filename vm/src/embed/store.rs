@@ -1,49 +1,54 @@
-//! Stores, instances and interrupt handles.
+//! Stores and interrupt handles.
 
-use super::module::signature_text;
-use super::typed::{Params, Results};
-use super::{Engine, Error, Module};
-use crate::bytecode::Type;
-use crate::host::{signature, HostContext, Val, ValType};
+use super::epoch::ticks_of;
+use super::{Engine, Error, Instance, Module};
+use crate::host::HostContext;
 use crate::runtime::trap::{Trap, TrapCode};
 use crate::runtime::RunOptions;
 use crate::runtime::Vm;
 use crate::sandbox::{Capabilities, Interrupt, Limits, Sandbox};
 use std::fmt;
 use std::io::{BufRead, Write};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 
 /// One isolated world for programs: the heaps and globals of its instances, the
 /// capabilities it grants, the limits it enforces, its arguments, seed, output and
-/// input. Stores share nothing with each other; a store is `Send`, so stores can run on
-/// many threads at once (one call at a time per store).
+/// input, and the host's data for it (a `T`, which host functions reach through their
+/// [`Caller`](crate::host::Caller)). Stores share nothing with each other; a store is
+/// `Send`, so stores can run on many threads at once (one call at a time per store).
 ///
 /// Limits apply to the store as a whole: fuel is one budget for all its calls
 /// ([`Store::set_fuel`] adds more), memory bounds the heaps of all its instances
 /// together, the depth and the timeout bound each call.
-pub struct Store {
+pub struct Store<T = ()> {
     id: u64,
     engine: Engine,
     limits: Limits,
+    /// The host context, with the data (`T`) in it.
     ctx: Box<HostContext>,
     out: Box<dyn Write + Send>,
     err: Box<dyn Write + Send>,
-    instances: Vec<Vm>,
+    /// Set when the program writes to `out` or `err`: the call then flushes them.
+    wrote: Arc<AtomicBool>,
+    pub(crate) instances: Vec<Vm>,
     fuel: Option<u64>,
     fuel_used: u64,
     interrupt: Arc<Interrupt>,
     interruptible: bool,
+    /// The timeout of each call, in ticks of the engine's clock.
+    timeout_ticks: Option<u64>,
     /// Suspend the next call once this much fuel is used in all.
     suspend_at: Option<u64>,
     /// The snapshot of the call that was suspended, until taken.
     suspended: Option<Vec<u8>>,
+    _data: PhantomData<fn() -> T>,
 }
 
-impl fmt::Debug for Store {
+impl<T> fmt::Debug for Store<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Store")
             .field("limits", &self.limits)
@@ -72,16 +77,27 @@ pub struct StoreStats {
     pub tiers: crate::runtime::vm::TierStats,
 }
 
-/// Stops a store's running call from any thread: the call traps with `interrupted`
-/// within about a thousand calls or loop iterations. If no call is running, the next
-/// call stops at its start. Cheap to clone; `Send` and `Sync`.
+/// Stops a store's calls from any thread. Cheap to clone; `Send` and `Sync`.
+///
+/// [`interrupt`](InterruptHandle::interrupt) sets a request that stays pending until a
+/// call of the store takes it, and that call traps with `interrupted` (a limit):
+///
+/// - a running call takes it when it next polls: at its next fuel refill, within about
+///   a thousand calls or loop iterations (or inside a long built-in, or while it waits
+///   for input). A call that ends before polling (one without loops or calls, say)
+///   leaves the request pending;
+/// - a call that starts with a request pending takes it at once, before running any
+///   code.
+///
+/// So a request is never lost, and stops exactly one call. A host function that blocks
+/// delays it until it returns.
 #[derive(Clone, Debug)]
 pub struct InterruptHandle {
     flag: Arc<Interrupt>,
 }
 
 impl InterruptHandle {
-    /// Asks the store's running (or next) call to stop with `interrupted`.
+    /// Asks the store's running call, or else its next call, to stop with `interrupted`.
     pub fn interrupt(&self) {
         self.flag.interrupt();
     }
@@ -104,39 +120,96 @@ impl SuspendHandle {
     }
 }
 
-/// A module instantiated in a store: a handle to use with that store.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Instance {
-    store: u64,
-    index: usize,
+/// A writer that notes that something was written, so a call flushes only then.
+struct Tracked<W> {
+    inner: W,
+    wrote: Arc<AtomicBool>,
 }
 
-impl Store {
-    /// A store for programs of `engine`, granting `caps` and enforcing `limits`. Its
-    /// output goes to the process's standard output and error, and input (if granted)
-    /// comes from standard input, until set otherwise.
-    pub fn new(engine: &Engine, caps: Capabilities, limits: Limits) -> Store {
-        let interrupt = Arc::new(Interrupt::new());
+impl<W: Write> Write for Tracked<W> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.wrote.store(true, Ordering::Relaxed);
+        self.inner.write(b)
+    }
+    fn write_all(&mut self, b: &[u8]) -> std::io::Result<()> {
+        self.wrote.store(true, Ordering::Relaxed);
+        self.inner.write_all(b)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl Store<()> {
+    /// A store for programs of `engine`, granting `caps` and enforcing `limits`, without
+    /// host data. Its output goes to the process's standard output and error, and input
+    /// (if granted) comes from standard input, until set otherwise.
+    pub fn new(engine: &Engine, caps: Capabilities, limits: Limits) -> Store<()> {
+        Store::with_data(engine, caps, limits, ())
+    }
+}
+
+impl<T: Send + 'static> Store<T> {
+    /// A store like [`Store::new`], holding `data` for the host: its host functions reach
+    /// it through their [`Caller`](crate::host::Caller) (`caller.data()`), and the host
+    /// through [`Store::data`] between calls.
+    pub fn with_data(engine: &Engine, caps: Capabilities, limits: Limits, data: T) -> Store<T> {
+        let interrupt = Arc::new(Interrupt::with_clock(engine.clock().counter()));
         let mut sandbox = Sandbox::new(caps);
         // A read blocked on the program's input stops when a call's time is up.
         sandbox.set_interrupt(Arc::clone(&interrupt));
+        let mut ctx = Box::new(HostContext::new(sandbox));
+        ctx.data = Box::new(data);
+        let wrote = Arc::new(AtomicBool::new(false));
         Store {
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
             engine: engine.clone(),
             fuel: limits.get_fuel(),
+            timeout_ticks: limits.get_timeout().map(ticks_of),
             limits,
-            ctx: Box::new(HostContext::new(sandbox)),
-            out: Box::new(std::io::stdout()),
-            err: Box::new(std::io::stderr()),
+            ctx,
+            out: Box::new(Tracked { inner: std::io::stdout(), wrote: Arc::clone(&wrote) }),
+            err: Box::new(Tracked { inner: std::io::stderr(), wrote: Arc::clone(&wrote) }),
+            wrote,
             instances: Vec::new(),
             fuel_used: 0,
             interrupt,
             interruptible: false,
             suspend_at: None,
             suspended: None,
+            _data: PhantomData,
         }
     }
 
+    /// The host's data.
+    pub fn data(&self) -> &T {
+        match self.ctx.data.downcast_ref::<T>() {
+            Some(d) => d,
+            // The store made its context with a `T`, and only a running call (which
+            // borrows the store) sets it aside.
+            None => unreachable!("a store's data has the store's type"),
+        }
+    }
+
+    /// The host's data, to change.
+    pub fn data_mut(&mut self) -> &mut T {
+        match self.ctx.data.downcast_mut::<T>() {
+            Some(d) => d,
+            None => unreachable!("a store's data has the store's type"),
+        }
+    }
+
+    /// The host's data, ending the store (and its instances).
+    pub fn into_data(mut self) -> T {
+        let data = std::mem::replace(&mut self.ctx.data, Box::new(()));
+        match data.downcast::<T>() {
+            Ok(d) => *d,
+            Err(_) => unreachable!("a store's data has the store's type"),
+        }
+    }
+}
+
+impl Store<()> {
     /// A store holding the state of a snapshot ([`Store::snapshot`], or `vm run
     /// --snapshot-to`), with the instance of its program, ready to continue
     /// ([`Instance::resume_main`], [`Instance::resume_call`]) or to be called. The snapshot
@@ -150,9 +223,22 @@ impl Store {
         limits: Limits,
         bytes: &[u8],
     ) -> Result<(Store, Instance), Error> {
+        Store::resume_with_data(linker, caps, limits, bytes, ())
+    }
+}
+
+impl<T: Send + 'static> Store<T> {
+    /// [`Store::resume`] into a store holding `data` for the host.
+    pub fn resume_with_data(
+        linker: &super::Linker<T>,
+        caps: Capabilities,
+        limits: Limits,
+        bytes: &[u8],
+        data: T,
+    ) -> Result<(Store<T>, Instance), Error> {
         let snap = crate::snapshot::read(bytes)?;
         let engine = linker.engine().clone();
-        let mut store = Store::new(&engine, caps, limits);
+        let mut store = Store::with_data(&engine, caps, limits, data);
         let used = snap.fuel_used();
         let tier = engine.config().tier_options();
         let (out, err) = (Box::new(std::io::sink()), Box::new(std::io::sink()));
@@ -169,10 +255,12 @@ impl Store {
         store.fuel_used = used;
         store.fuel = store.limits.get_fuel().map(|f| f.saturating_sub(used));
         store.instances.push(vm);
-        let inst = Instance { store: store.id, index: 0 };
+        let inst = Instance::new(store.id, 0);
         Ok((store, inst))
     }
+}
 
+impl<T> Store<T> {
     /// Suspends the next call (and any later one) at its first safepoint once `used`
     /// units of fuel are used in all, counted from the program's start (across snapshots);
     /// the call returns [`Error::Suspended`]. `None`: never.
@@ -189,7 +277,8 @@ impl Store {
 
     /// The store's program state as snapshot bytes (layout in `docs/snapshot.md`): of the
     /// call that just returned [`Error::Suspended`], or, between calls, of its globals and
-    /// heap. A store with more than one instance cannot be snapshot.
+    /// heap. A store with more than one instance cannot be snapshot. The store's data
+    /// (`T`) is the host's and is not in it.
     pub fn snapshot(&mut self) -> Result<Vec<u8>, Error> {
         if let Some(b) = self.suspended.take() {
             return Ok(b);
@@ -240,12 +329,12 @@ impl Store {
 
     /// Where `print` and `write` go.
     pub fn set_stdout(&mut self, out: impl Write + Send + 'static) {
-        self.out = Box::new(out);
+        self.out = Box::new(Tracked { inner: out, wrote: Arc::clone(&self.wrote) });
     }
 
     /// Where `eprint` goes.
     pub fn set_stderr(&mut self, err: impl Write + Send + 'static) {
-        self.err = Box::new(err);
+        self.err = Box::new(Tracked { inner: err, wrote: Arc::clone(&self.wrote) });
     }
 
     /// Where `io.read_line` and `io.read_all` read from (they also need
@@ -264,8 +353,9 @@ impl Store {
         self.fuel = Some(units);
     }
 
-    /// A handle that interrupts this store's calls from another thread. Calls made
-    /// after a handle exists poll the interrupt flag (cheaply: with the fuel count).
+    /// A handle that interrupts this store's calls from another thread (see
+    /// [`InterruptHandle`] for when a call sees the request). Calls made after a handle
+    /// exists poll for requests (cheaply: with the fuel count).
     pub fn interrupt_handle(&mut self) -> InterruptHandle {
         self.interruptible = true;
         InterruptHandle { flag: Arc::clone(&self.interrupt) }
@@ -296,6 +386,7 @@ impl Store {
 
     /// Flushes the program's output; an error says output was lost.
     pub fn flush(&mut self) -> std::io::Result<()> {
+        self.wrote.store(false, Ordering::Relaxed);
         let out = self.out.flush();
         let err = self.err.flush();
         out.and(err)
@@ -308,223 +399,90 @@ impl Store {
         let index = self.instances.len() - 1;
         if let Some(init) = module.bytecode().init {
             let then_main = module.bytecode().main.is_some();
-            if let Err(e) = self.run(index, |vm| vm.call_init(init, then_main)) {
+            if let Err(e) = self.run(index, |vm| Ok(vm.call_init(init, then_main)?)) {
                 self.instances.pop();
                 return Err(e);
             }
         }
-        Ok(Instance { store: self.id, index })
+        Ok(Instance::new(self.id, index))
     }
 
-    /// Runs `f` on instance `index` with the store's output, sandbox and limits. What it
-    /// swaps into the instance (output streams, host context) is swapped back by a guard,
-    /// so the store stays whole even if `f` unwinds.
-    fn run<T>(&mut self, index: usize, f: impl FnOnce(&mut Vm) -> Result<T, Trap>) -> Result<T, Error> {
-        let others: usize =
-            self.instances.iter().enumerate().filter(|(i, _)| *i != index).map(|(_, vm)| vm.heap.used()).sum();
-        let timeout = self.limits.get_timeout();
+    /// Whether instance `index` of store `store` is one of this store's.
+    #[inline]
+    pub(crate) fn check(&self, store: u64, index: usize) -> Result<(), Error> {
+        if store == self.id && index < self.instances.len() {
+            Ok(())
+        } else {
+            Err(Error::WrongStore)
+        }
+    }
+
+    /// Runs `f` on instance `index` with the store's output, host context and limits: arms
+    /// the call's deadline, lends the output streams and the context (a guard gives them
+    /// back, also if `f` unwinds), flushes what the program wrote, and counts the fuel.
+    #[inline]
+    pub(crate) fn run<R>(&mut self, index: usize, f: impl FnOnce(&mut Vm) -> Result<R, Error>) -> Result<R, Error> {
+        if let Some(ticks) = self.timeout_ticks {
+            self.interrupt.set_deadline(self.engine.clock().deadline(ticks));
+        }
+        if self.interruptible {
+            // A request made while no call ran stops this one before it starts.
+            if let Some(code) = self.interrupt.take() {
+                return Err(Error::Trap(Trap::from(code)));
+            }
+        }
+        let limit = match self.limits.get_max_memory() {
+            None => usize::MAX,
+            Some(max) if self.instances.len() == 1 => max,
+            Some(max) => {
+                let others: usize =
+                    self.instances.iter().enumerate().filter(|(i, _)| *i != index).map(|(_, vm)| vm.heap.used()).sum();
+                max.saturating_sub(others)
+            }
+        };
         let opts = RunOptions { max_depth: self.limits.get_max_depth(), fuel: self.fuel };
-        let interrupt = (self.interruptible || timeout.is_some()).then(|| Arc::clone(&self.interrupt));
-        let limit = self.limits.get_max_memory().map_or(usize::MAX, |m| m.saturating_sub(others));
-        let ticket = timeout.map(|t| {
-            self.interrupt.clear_timeout();
-            // A deadline too far to represent is no deadline (a century from now).
-            let now = Instant::now();
-            let deadline = now.checked_add(t).unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400));
-            self.engine.watchdog().arm(deadline, Arc::clone(&self.interrupt))
-        });
-        // Runs that count fuel in every tier: their fuel used is kept.
-        let counted = self.fuel.is_some() || interrupt.is_some() || self.suspend_at.is_some();
+        let polls = self.interruptible || self.timeout_ticks.is_some();
+        if self.instances[index].interrupt.is_some() != polls {
+            self.instances[index].interrupt = polls.then(|| Arc::clone(&self.interrupt));
+        }
+        // Runs that count fuel in every tier: their fuel used is kept (a snapshot carries it).
+        let counted = self.fuel.is_some() || polls || self.suspend_at.is_some();
         let (used_before, suspend_at) = (self.fuel_used, self.suspend_at);
         let mut lent = Lent::new(self, index);
         let vm = lent.vm();
         vm.set_options(opts);
-        vm.interrupt = interrupt;
         vm.heap.set_limit(limit);
         vm.set_fuel_base(used_before);
         vm.suspend_at_fuel(suspend_at);
-        let r = f(vm);
-        // Output the program wrote and the host could not take is an error of the call.
-        let flushed = vm.flush();
+        // A call from the host is a safepoint: garbage of earlier calls (their arguments,
+        // say) is collected even if the program itself never allocates.
+        let r = match vm.safepoint() {
+            Ok(()) => f(vm),
+            Err(t) => Err(Error::Trap(t)),
+        };
         let left = vm.fuel_left();
         let used = vm.fuel_used();
         let suspension = vm.take_suspension();
         drop(lent);
-        drop(ticket);
-        let r = match (r, flushed) {
-            (Ok(_), Err(e)) => Err(Trap::from(TrapCode::Output(e.to_string()))),
-            (r, _) => r,
-        };
         if counted {
             self.fuel_used = used;
         }
         if let (Some(_), Some(left)) = (self.fuel, left) {
             self.fuel = Some(left);
         }
+        // Output the program wrote and the host could not take is an error of the call.
+        if self.wrote.load(Ordering::Relaxed) {
+            if let (Ok(_), Err(e)) = (&r, self.flush()) {
+                return Err(Error::Trap(Trap::from(TrapCode::Output(e.to_string()))));
+            }
+        }
         match r {
-            Err(t) if t.code == TrapCode::Suspended => {
+            Err(Error::Trap(t)) if t.code == TrapCode::Suspended => {
                 self.suspended = suspension;
                 Err(Error::Suspended)
             }
-            r => r.map_err(Error::Trap),
+            r => r,
         }
-    }
-
-    fn check(&self, inst: &Instance) -> Result<(), Error> {
-        if inst.store == self.id && inst.index < self.instances.len() {
-            Ok(())
-        } else {
-            Err(Error::WrongStore)
-        }
-    }
-}
-
-/// Whether `v` is a value of type `t`.
-fn has_type(v: &Val, t: &ValType) -> bool {
-    match (v, t) {
-        (Val::Nil, ValType::Optional(_)) => true,
-        (v, ValType::Optional(inner)) => has_type(v, inner),
-        (Val::Int(_), ValType::Int) | (Val::Float(_), ValType::Float) | (Val::Bool(_), ValType::Bool) => true,
-        (Val::Str(_), ValType::Str) => true,
-        (Val::Array(xs), ValType::Array(e)) => xs.iter().all(|x| has_type(x, e)),
-        _ => false,
-    }
-}
-
-fn val_type_text(v: &Val) -> String {
-    match v {
-        Val::Nil => "nil".into(),
-        Val::Int(_) => "int".into(),
-        Val::Float(_) => "float".into(),
-        Val::Bool(_) => "bool".into(),
-        Val::Str(_) => "str".into(),
-        Val::Array(xs) => match xs.first() {
-            Some(x) => format!("[{}]", val_type_text(x)),
-            None => "[]".into(),
-        },
-    }
-}
-
-/// An export's function index, parameter and result types (`None` for a type that
-/// cannot cross the boundary), and its signature text.
-struct ExportSig {
-    func: u32,
-    params: Vec<Option<ValType>>,
-    ret: Option<Option<ValType>>,
-    text: String,
-}
-
-impl Instance {
-    /// The export `name`.
-    fn export(&self, store: &Store, name: &str) -> Result<ExportSig, Error> {
-        store.check(self)?;
-        let m = &store.instances[self.index].module;
-        let e = m.exports.iter().find(|e| e.name == name).ok_or_else(|| Error::NoExport { name: name.to_string() })?;
-        let f = &m.functions[e.func as usize];
-        let params = f.params.iter().map(|&p| ValType::from_type(m, p)).collect();
-        let ret = f.ret.map(|r| ValType::from_type(m, r));
-        Ok(ExportSig { func: e.func, params, ret, text: signature_text(m, &f.params, f.ret) })
-    }
-
-    /// Calls the exported function `name` with typed arguments (`()`, one value, or a
-    /// tuple) and a typed result (`()` for a function that returns nothing). The
-    /// signature is checked first ([`Error::Signature`]); a runtime error or an exhausted
-    /// limit is [`Error::Trap`], with the message and stack trace, and leaves the store
-    /// usable.
-    pub fn call<P: Params, R: Results>(&self, store: &mut Store, name: &str, args: P) -> Result<R, Error> {
-        let ExportSig { func, params, ret, text: expected } = self.export(store, name)?;
-        let (want_params, want_ret) = (P::types(), R::ret_type());
-        let matches = params.len() == want_params.len()
-            && params.iter().zip(&want_params).all(|(p, w)| p.as_ref() == Some(w))
-            && match (&ret, &want_ret) {
-                (None, None) => true,
-                (Some(r), Some(w)) => r.as_ref() == Some(w),
-                _ => false,
-            };
-        if !matches {
-            return Err(Error::Signature {
-                name: name.to_string(),
-                expected,
-                found: signature(&want_params, &want_ret),
-            });
-        }
-        let v = self.call_func(store, func, args.into_vals())?;
-        R::from_ret(v).ok_or_else(|| Error::Trap(Trap::new(format!("{name} returned a value of another type"))))
-    }
-
-    /// Calls the exported function `name` with untyped arguments, checked against its
-    /// signature; returns its result (`Val::Nil` if it returns nothing).
-    pub fn call_dynamic(&self, store: &mut Store, name: &str, args: &[Val]) -> Result<Val, Error> {
-        let ExportSig { func, params, text: expected, .. } = self.export(store, name)?;
-        let ok = params.len() == args.len()
-            && params.iter().zip(args).all(|(p, a)| p.as_ref().is_some_and(|p| has_type(a, p)));
-        if !ok {
-            let found: Vec<String> = args.iter().map(val_type_text).collect();
-            return Err(Error::Signature {
-                name: name.to_string(),
-                expected,
-                found: format!("({})", found.join(", ")),
-            });
-        }
-        self.call_func(store, func, args.to_vec())
-    }
-
-    /// Runs the module's `main`, as `vm run` does after instantiation; returns the exit
-    /// code (`main`'s value, or 0 when it returns nothing).
-    pub fn run_main(&self, store: &mut Store) -> Result<i32, Error> {
-        store.check(self)?;
-        let m = store.instances[self.index].module.clone();
-        let Some(main) = m.main else {
-            return Err(Error::NoExport { name: "main".into() });
-        };
-        let r = store.run(self.index, |vm| vm.call(main, &[]))?;
-        Ok(match m.functions[main as usize].ret {
-            Some(_) => r as i64 as i32,
-            None => 0,
-        })
-    }
-
-    /// Continues the program of a store made by [`Store::resume`] the way
-    /// [`Instance::run_main`] runs one: the suspended frames from where they stopped, then
-    /// `main` if the snapshot was taken in the global initializers. Returns the exit code
-    /// (the value of `main`, or 0). It may be suspended again.
-    pub fn resume_main(&self, store: &mut Store) -> Result<i32, Error> {
-        store.check(self)?;
-        store.run(self.index, |vm| vm.resume_main())
-    }
-
-    /// Continues the call a snapshot suspended (made by [`Store::resume`]) to its end;
-    /// returns its result (`Val::Nil` if it returns nothing or was suspended between calls,
-    /// or in the global initializers). It may be suspended again.
-    pub fn resume_call(&self, store: &mut Store) -> Result<Val, Error> {
-        store.check(self)?;
-        store.run(self.index, |vm| {
-            let Some(f) = vm.outermost_function() else { return Ok(Val::Nil) };
-            let m = vm.module.clone();
-            let r = vm.resume_call()?;
-            Ok(match m.functions[f as usize].ret {
-                Some(t) if !matches!(m.ty(t), Type::Map(..) | Type::Struct(_) | Type::Fn(..)) => vm.to_val(r, t),
-                _ => Val::Nil,
-            })
-        })
-    }
-
-    fn call_func(&self, store: &mut Store, func: u32, args: Vec<Val>) -> Result<Val, Error> {
-        store.run(self.index, |vm| {
-            let m = vm.module.clone();
-            let f = &m.functions[func as usize];
-            // Allocation never collects, so the arguments stay alive until the call puts
-            // them in registers.
-            let mut raw = Vec::with_capacity(args.len());
-            for (v, &t) in args.iter().zip(&f.params) {
-                raw.push(vm.from_val(v, t)?);
-            }
-            let r = vm.call(func, &raw)?;
-            Ok(match f.ret {
-                Some(t) if !matches!(m.ty(t), Type::Map(..) | Type::Struct(_) | Type::Fn(..)) => vm.to_val(r, t),
-                _ => Val::Nil,
-            })
-        })
     }
 }
 
@@ -532,6 +490,7 @@ impl Instance {
 const _: () = {
     const fn send<T: Send>() {}
     send::<Store>();
+    send::<Store<Vec<String>>>();
     send::<Engine>();
     send::<Module>();
     send::<InterruptHandle>();
@@ -540,13 +499,14 @@ const _: () = {
 
 /// A store's output streams and host context, lent to one of its instances for a call;
 /// dropping it gives them back (also when the call unwinds).
-struct Lent<'s> {
-    store: &'s mut Store,
+struct Lent<'s, T> {
+    store: &'s mut Store<T>,
     index: usize,
 }
 
-impl<'s> Lent<'s> {
-    fn new(store: &'s mut Store, index: usize) -> Lent<'s> {
+impl<'s, T> Lent<'s, T> {
+    #[inline]
+    fn new(store: &'s mut Store<T>, index: usize) -> Lent<'s, T> {
         let vm = &mut store.instances[index];
         std::mem::swap(&mut vm.out, &mut store.out);
         std::mem::swap(&mut vm.err, &mut store.err);
@@ -554,12 +514,14 @@ impl<'s> Lent<'s> {
         Lent { store, index }
     }
 
+    #[inline]
     fn vm(&mut self) -> &mut Vm {
         &mut self.store.instances[self.index]
     }
 }
 
-impl Drop for Lent<'_> {
+impl<T> Drop for Lent<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         let vm = &mut self.store.instances[self.index];
         std::mem::swap(&mut vm.out, &mut self.store.out);

@@ -3,12 +3,13 @@
 //! registers `first..`; generic built-ins read their argument types from the caller's
 //! register types.
 
+use super::marshal::{val_heap_bytes, val_size};
 use super::text;
 use super::trap::{Trap, TrapCode};
 use super::vm::Vm;
-use crate::bytecode::{Builtin, Kind, Type, TypeId};
-use crate::heap::{array_of, map_of, str_of, ArrayKind, BoxObj, StrObj};
-use crate::host::{Caller, Val};
+use crate::bytecode::{Builtin, Type, TypeId};
+use crate::heap::{array_of, map_of, str_of, ArrayKind, StrObj};
+use crate::host::Caller;
 use std::io::Write;
 
 /// Arguments of one built-in call: the caller's function and the first argument's index
@@ -559,82 +560,37 @@ impl Vm {
     pub(crate) unsafe fn op_call_host(&mut self, a: u16, imp: u16, c: u16) -> Result<(), Trap> {
         let m = self.module.clone();
         let import = &m.imports[imp as usize];
+        let name = || format!("{}.{}", import.module, import.name);
         // Safety: a frame is pushed (the caller's promise).
         let base = unsafe { self.top() }.base;
-        let args: Vec<Val> =
-            import.params.iter().enumerate().map(|(i, &t)| self.to_val(self.reg(base, c + i as u16), t)).collect();
+        let mut args = Vec::with_capacity(import.params.len());
+        for (i, &t) in import.params.iter().enumerate() {
+            // Safety: the verifier checks that CallHost's argument registers have exactly
+            // the import's parameter types and are written (definite assignment).
+            let v = unsafe { self.to_val(self.reg(base, c + i as u16), t) }
+                .map_err(|e| Trap::new(format!("{}: argument {}: {e}", name(), i + 1)))?;
+            args.push(v);
+        }
         // Copying the arguments out is work in proportion to their size.
         self.burn_work(args.iter().map(val_size).sum())?;
         let f = self.host[imp as usize].callback.clone();
         let room = self.heap.room();
-        let mut caller = Caller::new(&mut *self.out, &mut self.ctx, room);
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut caller, args)))
-            .map_err(|_| Trap::from(TrapCode::HostPanicked(format!("{}.{}", import.module, import.name))))??;
+        // The store's data goes to the caller separately from the rest of the context.
+        let mut data = std::mem::replace(&mut self.ctx.data, Box::new(()));
+        let r = {
+            let mut caller = Caller::new(&mut *self.out, &mut self.ctx, room, &mut *data);
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut caller, args)))
+        };
+        self.ctx.data = data;
+        let r = r.map_err(|_| Trap::from(TrapCode::HostPanicked(name())))??;
         if let Some(t) = import.ret {
             self.burn_work(val_size(&r))?;
             // Whatever the host returns counts against the memory limit before it is copied in.
             self.reserve_heap(val_heap_bytes(&r))?;
-            let v = self.from_val(&r, t)?;
+            let v = self.from_val(&r, t).map_err(|e| Trap::new(format!("{}: its result: {e}", name())))?;
             self.set_reg(base, a, v);
         }
         self.safepoint()
-    }
-
-    /// A register word of type `t` as a host value.
-    pub fn to_val(&self, v: u64, t: TypeId) -> Val {
-        // Safety: `v` is a live value of type `t`: `t` is a parameter type of the import, and
-        // the verifier checks that CallHost's argument registers have exactly those types
-        // and are written (definite assignment); elements, boxes and the values inside
-        // optionals have the types their containers' types say.
-        unsafe {
-            match self.module.ty(t) {
-                Type::Int => Val::Int(v as i64),
-                Type::Float => Val::Float(f64::from_bits(v)),
-                Type::Bool => Val::Bool(v != 0),
-                Type::Str => Val::Str(str_of(v).to_owned()),
-                Type::Array(e) => Val::Array(array_of(v).iter().map(|x| self.to_val(x, *e)).collect()),
-                Type::Optional(e) => {
-                    if v == 0 {
-                        Val::Nil
-                    } else if self.module.kind(*e) == Kind::Ref {
-                        self.to_val(v, *e)
-                    } else {
-                        self.to_val((*(v as *const BoxObj)).value, *e)
-                    }
-                }
-                _ => Val::Nil,
-            }
-        }
-    }
-
-    /// A host value as a register word of type `t`, allocating as needed.
-    pub fn from_val(&mut self, v: &Val, t: TypeId) -> Result<u64, Trap> {
-        let m = self.module.clone();
-        let bad = || Trap::new(format!("host function returned {v:?}, which is not a {}", m.type_name(t)));
-        Ok(match (m.ty(t), v) {
-            (Type::Int, Val::Int(i)) => *i as u64,
-            (Type::Float, Val::Float(f)) => f.to_bits(),
-            (Type::Bool, Val::Bool(b)) => *b as u64,
-            (Type::Str, Val::Str(s)) => self.heap.alloc_str(s),
-            (Type::Array(e), Val::Array(xs)) => {
-                let mut items = Vec::with_capacity(xs.len());
-                for x in xs {
-                    items.push(self.from_val(x, *e)?);
-                }
-                let kind = super::code::array_kind(&m, *e);
-                self.heap.alloc_array(items, kind)
-            }
-            (Type::Optional(_), Val::Nil) => 0,
-            (Type::Optional(e), v) => {
-                let inner = self.from_val(v, *e)?;
-                if m.kind(*e) == Kind::Ref {
-                    inner
-                } else {
-                    self.heap.alloc_box(inner)
-                }
-            }
-            _ => return Err(bad()),
-        })
     }
 }
 
@@ -659,25 +615,6 @@ impl Vm {
         // Safety: copies of one UTF-8 string, whole, one after another.
         let text = unsafe { std::str::from_utf8_unchecked(&buf) };
         self.heap.try_alloc_str_parts(&[text]).ok_or_else(|| TrapCode::OutOfMemory.into())
-    }
-}
-
-/// The size of a host value, for fuel: one per value, plus its bytes for a string.
-fn val_size(v: &Val) -> usize {
-    match v {
-        Val::Str(s) => 1 + s.len(),
-        Val::Array(xs) => 1 + xs.iter().map(val_size).sum::<usize>(),
-        _ => 1,
-    }
-}
-
-/// At least the heap bytes a host value takes once copied in (objects' headers and
-/// contents), to reserve before copying it.
-fn val_heap_bytes(v: &Val) -> usize {
-    match v {
-        Val::Str(s) => std::mem::size_of::<StrObj>().saturating_add(s.len()),
-        Val::Array(xs) => xs.iter().fold(xs.len().saturating_mul(8), |t, x| t.saturating_add(val_heap_bytes(x))),
-        _ => 0,
     }
 }
 

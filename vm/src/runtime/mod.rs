@@ -3,8 +3,8 @@
 //! a machine word operation: the runtime functions (`ops/`, `builtins.rs`), frames and
 //! traces (`frames.rs`), fuel and interrupts (`fuel.rs`), the memory limit and the
 //! collector's roots (`memory.rs`), traps and their messages (`trap.rs`), the text of
-//! values (`format.rs`, `text.rs`), and the `extern "C"` shims native code calls them
-//! through (`shims.rs`). Nothing here runs code: a `Vm`'s runner (the interpreter, or
+//! values (`format.rs`, `text.rs`), values crossing to and from the host (`marshal.rs`),
+//! and the `extern "C"` shims native code calls them through (`shims.rs`). Nothing here runs code: a `Vm`'s runner (the interpreter, or
 //! native code) does, and this module never depends on either.
 
 pub mod builtins;
@@ -14,6 +14,7 @@ mod frames;
 pub mod fuel;
 mod instance;
 pub(crate) mod liveness;
+pub(crate) mod marshal;
 mod memory;
 pub mod ops;
 pub mod shims;

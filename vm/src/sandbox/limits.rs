@@ -1,6 +1,7 @@
 //! Resource limits and the interrupt flag.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::runtime::trap::TrapCode;
@@ -93,25 +94,43 @@ impl Limits {
     }
 }
 
-/// The flag a running program polls (with its fuel, every ~1000 calls and loop
-/// iterations) to learn it must stop: set from another thread by an
-/// [`InterruptHandle`](crate::embed::InterruptHandle) or by the engine's watchdog when a
-/// call's time is up.
-#[derive(Debug, Default)]
+/// What a running program polls (with its fuel, every ~1000 calls and loop iterations, and
+/// while it waits for input) to learn it must stop: an interrupt request, set from another
+/// thread by an [`InterruptHandle`](crate::embed::InterruptHandle), and the running
+/// call's deadline, a point on the engine's clock.
+///
+/// The clock is a counter that a thread of the engine advances every millisecond while
+/// some call's deadline lies ahead (see `embed/epoch.rs`); arming a deadline is reading
+/// that counter, so a call with a timeout costs what one without does. The clock is an
+/// epoch count, as in wasmtime's epoch interruption.
+#[derive(Debug)]
 pub struct Interrupt {
     bits: AtomicU8,
+    /// The clock value at which the running call times out (`u64::MAX`: none).
+    deadline: AtomicU64,
+    /// The engine's clock (a private counter at 0 when the flag has none).
+    clock: Arc<AtomicU64>,
+}
+
+impl Default for Interrupt {
+    fn default() -> Interrupt {
+        Interrupt::new()
+    }
 }
 
 impl Interrupt {
     const INTERRUPTED: u8 = 1;
-    const TIMED_OUT: u8 = 2;
     /// A snapshot was asked for: not a stop by itself (see [`Interrupt::request_suspend`]).
     const SUSPEND: u8 = 4;
-    const STOP: u8 = Self::INTERRUPTED | Self::TIMED_OUT;
 
-    /// A flag with nothing set.
+    /// A flag with nothing set and no clock (deadlines never pass).
     pub fn new() -> Interrupt {
-        Interrupt::default()
+        Interrupt::with_clock(Arc::default())
+    }
+
+    /// A flag whose deadlines are points on `clock`.
+    pub fn with_clock(clock: Arc<AtomicU64>) -> Interrupt {
+        Interrupt { bits: AtomicU8::new(0), deadline: AtomicU64::new(u64::MAX), clock }
     }
 
     /// Asks the running (or next) call to stop with `interrupted`.
@@ -119,9 +138,10 @@ impl Interrupt {
         self.bits.fetch_or(Self::INTERRUPTED, Ordering::Relaxed);
     }
 
-    /// Tells the running call its time is up (`timeout`).
-    pub fn time_out(&self) {
-        self.bits.fetch_or(Self::TIMED_OUT, Ordering::Relaxed);
+    /// The running call times out when the clock reaches `at`.
+    #[inline]
+    pub fn set_deadline(&self, at: u64) {
+        self.deadline.store(at, Ordering::Relaxed);
     }
 
     /// Asks the running call to suspend at its next safepoint (a call or loop jump that
@@ -138,30 +158,32 @@ impl Interrupt {
             && self.bits.fetch_and(!Self::SUSPEND, Ordering::Relaxed) & Self::SUSPEND != 0
     }
 
-    /// Forgets a timeout (a new call starts with its own deadline).
-    pub fn clear_timeout(&self) {
-        self.bits.fetch_and(!Self::TIMED_OUT, Ordering::Relaxed);
+    /// The running call has no deadline.
+    #[inline]
+    pub fn clear_deadline(&self) {
+        self.deadline.store(u64::MAX, Ordering::Relaxed);
     }
 
-    /// The trap if a stop was asked for, clearing the request: `timeout` or
-    /// `interrupted`. (A suspension request stays for [`Interrupt::take_suspend`].)
+    /// The trap if a stop is due, clearing what caused it: `timeout` when the deadline
+    /// has passed (an interrupt asked for as well is then forgotten), else `interrupted`
+    /// when an interrupt was asked for. (A suspension request stays for
+    /// [`Interrupt::take_suspend`].)
     #[inline]
     pub fn take(&self) -> Option<TrapCode> {
-        if self.bits.load(Ordering::Relaxed) & Self::STOP == 0 {
+        if self.clock.load(Ordering::Relaxed) >= self.deadline.load(Ordering::Relaxed) {
+            self.clear_deadline();
+            self.bits.fetch_and(Self::SUSPEND, Ordering::Relaxed);
+            return Some(TrapCode::Timeout);
+        }
+        if self.bits.load(Ordering::Relaxed) & Self::INTERRUPTED == 0 {
             return None;
         }
-        let bits = self.bits.fetch_and(Self::SUSPEND, Ordering::Relaxed);
-        if bits & Self::TIMED_OUT != 0 {
-            Some(TrapCode::Timeout)
-        } else if bits & Self::INTERRUPTED != 0 {
-            Some(TrapCode::Interrupted)
-        } else {
-            None
-        }
+        (self.bits.fetch_and(!Self::INTERRUPTED, Ordering::Relaxed) & Self::INTERRUPTED != 0)
+            .then_some(TrapCode::Interrupted)
     }
 
-    /// Whether a stop was asked for (without clearing it).
+    /// Whether an interrupt was asked for and not yet taken (a passed deadline aside).
     pub fn is_set(&self) -> bool {
-        self.bits.load(Ordering::Relaxed) & Self::STOP != 0
+        self.bits.load(Ordering::Relaxed) & Self::INTERRUPTED != 0
     }
 }

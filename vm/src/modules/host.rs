@@ -1,12 +1,13 @@
 //! Host implementations of the built-in modules, registered by name into a VM's host
 //! function table. They hold no state of their own: the arguments, the `rand` seed and
 //! generator, and the capabilities come from the store through the [`Caller`]. `fs`,
-//! `env.get`, `time` and `io` only call the store's [`Sandbox`](kite_vm::sandbox::Sandbox),
+//! `env.get`, `time` and `io` only call the store's [`Sandbox`](crate::sandbox::Sandbox),
 //! which checks every call against what the host granted.
 
-use crate::signatures::{SigTy, MODULE_FNS};
-use kite_vm::host::{Caller, HostFunc, HostFuncs, Persist, Val, ValType};
-use kite_vm::runtime::trap::Trap;
+use super::signatures::{SigTy, MODULE_FNS};
+use crate::host::{Caller, HostCallback, HostFunc, HostFuncs, Persist, Val, ValType};
+use crate::runtime::trap::Trap;
+use std::any::Any;
 use std::sync::Arc;
 
 fn val_type(t: SigTy) -> ValType {
@@ -20,8 +21,6 @@ fn val_type(t: SigTy) -> ValType {
         SigTy::OptStrArray => ValType::Optional(Box::new(ValType::Array(Box::new(ValType::Str)))),
     }
 }
-
-type Callback = Arc<dyn Fn(&mut Caller<'_>, Vec<Val>) -> Result<Val, Trap> + Send + Sync>;
 
 /// A fast, seedable generator (xoshiro256**, seeded through SplitMix64): the same seed
 /// gives the same numbers on every host.
@@ -101,12 +100,12 @@ impl Persist for Rng {
 
 /// The store's `rand` generator, seeded from the store's seed on first use (or where a
 /// snapshot left it).
-fn rng<'c>(c: &'c mut Caller<'_>) -> &'c mut Rng {
+fn rng<'c>(c: &'c mut Caller<'_, dyn Any + Send>) -> &'c mut Rng {
     let seed = c.seed();
     c.persistent(|| Rng::new(seed))
 }
 
-fn callback(module: &str, name: &str) -> Callback {
+fn callback(module: &str, name: &str) -> HostCallback {
     match (module, name) {
         ("env", "args") => Arc::new(|c, _| Ok(Val::Array(c.args().iter().cloned().map(Val::Str).collect()))),
         ("env", "get") => Arc::new(|c, a| Ok(opt_str(c.sandbox().env_get(str_arg(&a, 0))?))),

@@ -1,10 +1,14 @@
 //! Host functions: values that cross the boundary between a program and its host, their
-//! types, what a host function can reach while it runs ([`Caller`]), and the registry
-//! that resolves a module's imports by name.
+//! types ([`Val`], [`ValType`]), what a host function can reach while it runs ([`Caller`]), and the
+//! registry that resolves a module's imports by name.
 
 #![warn(missing_docs)]
 
-use crate::bytecode::{Import, Module, Type, TypeId};
+mod val;
+
+pub use val::{crosses, Val, ValError, ValType, MAX_VALUE_DEPTH};
+
+use crate::bytecode::{Import, Module};
 use crate::runtime::trap::Trap;
 use crate::sandbox::Sandbox;
 use std::any::{Any, TypeId as RustTypeId};
@@ -13,73 +17,9 @@ use std::fmt;
 use std::io::Write;
 use std::sync::Arc;
 
-/// The type of a value passed to or returned from a host function.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum ValType {
-    /// `int`
-    Int,
-    /// `float`
-    Float,
-    /// `bool`
-    Bool,
-    /// `str`
-    Str,
-    /// `[T]`
-    Array(Box<ValType>),
-    /// `T?`
-    Optional(Box<ValType>),
-}
-
-impl ValType {
-    /// The host view of a bytecode type, if it can cross the boundary.
-    pub fn from_type(m: &Module, id: TypeId) -> Option<ValType> {
-        Some(match m.types.get(id as usize)? {
-            Type::Int => ValType::Int,
-            Type::Float => ValType::Float,
-            Type::Bool => ValType::Bool,
-            Type::Str => ValType::Str,
-            Type::Array(e) => ValType::Array(Box::new(ValType::from_type(m, *e)?)),
-            Type::Optional(e) => ValType::Optional(Box::new(ValType::from_type(m, *e)?)),
-            Type::Map(..) | Type::Struct(_) | Type::Fn(..) => return None,
-        })
-    }
-}
-
-impl fmt::Display for ValType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ValType::Int => write!(f, "int"),
-            ValType::Float => write!(f, "float"),
-            ValType::Bool => write!(f, "bool"),
-            ValType::Str => write!(f, "str"),
-            ValType::Array(e) => write!(f, "[{e}]"),
-            ValType::Optional(e) => write!(f, "{e}?"),
-        }
-    }
-}
-
-/// A value crossing the host boundary. `Nil` is the empty optional; a present optional
-/// is the value itself.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Val {
-    /// `nil`: an empty optional (or the result of a function that returns nothing).
-    Nil,
-    /// An `int`.
-    Int(i64),
-    /// A `float`.
-    Float(f64),
-    /// A `bool`.
-    Bool(bool),
-    /// A `str`.
-    Str(String),
-    /// An array, element by element.
-    Array(Vec<Val>),
-}
-
 /// The per-store state host functions can reach through a [`Caller`]: the sandbox, the
-/// program's arguments, the `rand` seed, and typed slots for host-defined state (such
-/// as the `rand` generator).
-#[derive(Default)]
+/// program's arguments, the `rand` seed, typed slots for host-defined state (such as
+/// the `rand` generator), and the store's data (`Store<T>`'s `T`).
 pub struct HostContext {
     /// The capabilities granted to the program, opened.
     pub sandbox: Sandbox,
@@ -87,8 +27,10 @@ pub struct HostContext {
     pub args: Vec<String>,
     /// Seed of the `rand` module.
     pub seed: u64,
-    data: HashMap<RustTypeId, Box<dyn Any + Send>>,
-    /// How to save each [`Persist`] slot of `data`, by its key.
+    slots: HashMap<RustTypeId, Box<dyn Any + Send>>,
+    /// The store's data, of the store's type `T` (`()` unless the host gave some).
+    pub(crate) data: Box<dyn Any + Send>,
+    /// How to save each [`Persist`] slot of `slots`, by its key.
     savers: Vec<(&'static str, RustTypeId, SaveFn)>,
     /// Saved state from a snapshot, by key, not asked for yet.
     restored: HashMap<String, Vec<u8>>,
@@ -115,7 +57,7 @@ impl HostContext {
     pub(crate) fn saved_data(&self) -> Vec<(String, Vec<u8>)> {
         let mut out: Vec<(String, Vec<u8>)> = self.restored.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         for (key, ty, save) in &self.savers {
-            if let Some(v) = self.data.get(ty) {
+            if let Some(v) = self.slots.get(ty) {
                 out.push((key.to_string(), save(v.as_ref())));
             }
         }
@@ -138,6 +80,12 @@ impl HostContext {
     }
 }
 
+impl Default for HostContext {
+    fn default() -> HostContext {
+        HostContext::new(Sandbox::default())
+    }
+}
+
 impl fmt::Debug for HostContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HostContext").field("sandbox", &self.sandbox).field("args", &self.args).finish()
@@ -145,26 +93,40 @@ impl fmt::Debug for HostContext {
 }
 
 impl HostContext {
-    /// A context enforcing `sandbox`, with no arguments and seed 0.
+    /// A context enforcing `sandbox`, with no arguments, seed 0 and no data.
     pub fn new(sandbox: Sandbox) -> HostContext {
-        HostContext { sandbox, ..HostContext::default() }
+        HostContext {
+            sandbox,
+            args: Vec::new(),
+            seed: 0,
+            slots: HashMap::new(),
+            data: Box::new(()),
+            savers: Vec::new(),
+            restored: HashMap::new(),
+        }
     }
 }
 
 /// What a host function can reach while it runs: the program's output, the store's
 /// sandbox (every capability check goes through it), the program's arguments and the
-/// `rand` seed, per-store state, and how much memory the program may still use.
-pub struct Caller<'a> {
+/// `rand` seed, per-store slots of host state, the store's data (`T`, as in
+/// `Store<T>`), and how much memory the program may still use.
+///
+/// A typed host closure receives it as its first parameter (`|caller: Caller<'_, T>,
+/// x: i64| ...`); a raw one as `&mut Caller<'_, T>`. A host function defined for stores of
+/// any data type ([`HostFunc`]) sees the data as `dyn Any + Send`.
+pub struct Caller<'a, T: ?Sized = ()> {
     out: &'a mut dyn Write,
     ctx: &'a mut HostContext,
     room: usize,
+    data: &'a mut T,
 }
 
-impl<'a> Caller<'a> {
+impl<'a, T: ?Sized> Caller<'a, T> {
     /// A caller writing to `out`, checking against `ctx`, with `room` bytes of memory
-    /// left to the program.
-    pub(crate) fn new(out: &'a mut dyn Write, ctx: &'a mut HostContext, room: usize) -> Caller<'a> {
-        Caller { out, ctx, room }
+    /// left to the program, and the store's `data`.
+    pub(crate) fn new(out: &'a mut dyn Write, ctx: &'a mut HostContext, room: usize, data: &'a mut T) -> Self {
+        Caller { out, ctx, room, data }
     }
 
     /// The program's standard output (flush it before blocking on input).
@@ -193,31 +155,42 @@ impl<'a> Caller<'a> {
         self.room
     }
 
-    /// The store's value of type `T`, made by `init` on first use. Lets host functions
-    /// keep per-store state (each store has its own) without globals.
-    pub fn data<T: Any + Send>(&mut self, init: impl FnOnce() -> T) -> &mut T {
-        let slot = self.ctx.data.entry(RustTypeId::of::<T>()).or_insert_with(|| Box::new(init()));
-        match slot.downcast_mut::<T>() {
+    /// The store's data (the `T` of `Store<T>`).
+    pub fn data(&self) -> &T {
+        self.data
+    }
+
+    /// The store's data, to change.
+    pub fn data_mut(&mut self) -> &mut T {
+        self.data
+    }
+
+    /// The store's slot of type `U`, made by `init` on first use: per-store state of host
+    /// functions that serve stores of any data type (the `rand` module keeps its
+    /// generator here), without globals.
+    pub fn slot<U: Any + Send>(&mut self, init: impl FnOnce() -> U) -> &mut U {
+        let slot = self.ctx.slots.entry(RustTypeId::of::<U>()).or_insert_with(|| Box::new(init()));
+        match slot.downcast_mut::<U>() {
             Some(v) => v,
             // Each slot is keyed by the type id of the value stored in it.
-            None => unreachable!("store data slot of the wrong type"),
+            None => unreachable!("store slot of the wrong type"),
         }
     }
 
-    /// Like [`Caller::data`], for state a snapshot keeps: made from the snapshot's saved
+    /// Like [`Caller::slot`], for state a snapshot keeps: made from the snapshot's saved
     /// bytes when the program was resumed from one, else by `init`.
-    pub fn persistent<T: Persist>(&mut self, init: impl FnOnce() -> T) -> &mut T {
-        let ty = RustTypeId::of::<T>();
-        if !self.ctx.data.contains_key(&ty) {
-            let v = match self.ctx.restored.remove(T::KEY) {
-                Some(bytes) => T::load(&bytes).unwrap_or_else(init),
+    pub fn persistent<U: Persist>(&mut self, init: impl FnOnce() -> U) -> &mut U {
+        let ty = RustTypeId::of::<U>();
+        if !self.ctx.slots.contains_key(&ty) {
+            let v = match self.ctx.restored.remove(U::KEY) {
+                Some(bytes) => U::load(&bytes).unwrap_or_else(init),
                 None => init(),
             };
-            self.ctx.data.insert(ty, Box::new(v));
-            let save: fn(&dyn Any) -> Vec<u8> = |v| v.downcast_ref::<T>().map(T::save).unwrap_or_default();
-            self.ctx.savers.push((T::KEY, ty, save));
+            self.ctx.slots.insert(ty, Box::new(v));
+            let save: fn(&dyn Any) -> Vec<u8> = |v| v.downcast_ref::<U>().map(U::save).unwrap_or_default();
+            self.ctx.savers.push((U::KEY, ty, save));
         }
-        match self.ctx.data.get_mut(&ty).and_then(|v| v.downcast_mut::<T>()) {
+        match self.ctx.slots.get_mut(&ty).and_then(|v| v.downcast_mut::<U>()) {
             Some(v) => v,
             // Inserted above under its own type id.
             None => unreachable!("store data slot of the wrong type"),
@@ -225,8 +198,16 @@ impl<'a> Caller<'a> {
     }
 }
 
-/// The Rust side of a host function.
-pub type HostCallback = Arc<dyn Fn(&mut Caller<'_>, Vec<Val>) -> Result<Val, Trap> + Send + Sync>;
+impl Caller<'_, dyn Any + Send> {
+    /// The same caller with the store's data as a `U`, if it is one.
+    pub(crate) fn downcast<U: Any>(&mut self) -> Option<Caller<'_, U>> {
+        let data = self.data.downcast_mut::<U>()?;
+        Some(Caller { out: &mut *self.out, ctx: &mut *self.ctx, room: self.room, data })
+    }
+}
+
+/// The Rust side of a host function, for stores of any data type.
+pub type HostCallback = Arc<dyn Fn(&mut Caller<'_, dyn Any + Send>, Vec<Val>) -> Result<Val, Trap> + Send + Sync>;
 
 /// A host function with its signature.
 #[derive(Clone)]
@@ -262,8 +243,8 @@ pub enum LinkError {
         /// The signature the host provides.
         found: String,
     },
-    /// The import has a type that cannot cross the host boundary (maps, structs,
-    /// functions).
+    /// The import has a type that cannot cross the host boundary (a function, or a
+    /// struct with one).
     Unsupported {
         /// The import's module.
         module: String,
@@ -272,6 +253,13 @@ pub enum LinkError {
     },
     /// The host defined the same function twice.
     Duplicate {
+        /// The function's module.
+        module: String,
+        /// The function's name.
+        name: String,
+    },
+    /// A host closure takes the caller as a parameter other than the first.
+    CallerNotFirst {
         /// The function's module.
         module: String,
         /// The function's name.
@@ -292,6 +280,9 @@ impl fmt::Display for LinkError {
                 write!(f, "import {module}.{name} uses a type that cannot cross the host boundary")
             }
             LinkError::Duplicate { module, name } => write!(f, "{module}.{name} is already defined"),
+            LinkError::CallerNotFirst { module, name } => {
+                write!(f, "{module}.{name}: a host closure takes the Caller as its first parameter only")
+            }
         }
     }
 }
@@ -336,6 +327,9 @@ impl HostFuncs {
 
     fn resolve_one(&self, m: &Module, imp: &Import) -> Result<HostFunc, LinkError> {
         let unsupported = || LinkError::Unsupported { module: imp.module.clone(), name: imp.name.clone() };
+        if !imp.params.iter().chain(imp.ret.iter()).all(|&t| crosses(m, t)) {
+            return Err(unsupported());
+        }
         let params: Vec<ValType> =
             imp.params.iter().map(|p| ValType::from_type(m, *p)).collect::<Option<_>>().ok_or_else(unsupported)?;
         let ret = match imp.ret {
@@ -349,7 +343,12 @@ impl HostFuncs {
                 signature: signature(&params, &ret),
             });
         };
-        if f.params != params || f.ret != ret {
+        let ret_ok = match (&f.ret, &ret) {
+            (None, None) => true,
+            (Some(h), Some(p)) => h.accepts(p),
+            _ => false,
+        };
+        if f.params.len() != params.len() || !f.params.iter().zip(&params).all(|(h, p)| h.accepts(p)) || !ret_ok {
             return Err(LinkError::Mismatch {
                 module: imp.module.clone(),
                 name: imp.name.clone(),
