@@ -1,14 +1,15 @@
 //! Embedding benchmarks: the cost of a call from the host into a script, with and
 //! without limits, and of passing arrays across the boundary.
 //!
-//! `cargo bench --bench embed`, or one group: `cargo bench --bench embed -- calls`
+//! `cargo bench --bench embed`, or one group: `cargo bench --bench embed -- calls`. A run
+//! of every benchmark (no filter) writes the table of its means to benches/EMBED.md.
 //!
 //! The bench allocates with mimalloc, as the `vm` binary does. (With the system allocator
 //! of glibc, a loop that passes large arrays in also measures the kernel: the collector
 //! frees megabytes at once, glibc returns them to the system, and the next arrays fault
 //! their pages in again.)
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use kite::{Capabilities, Config, Engine, EngineExt, Instance, Limits, Linker, Store, Tier};
 use std::hint::black_box;
 use std::time::Duration;
@@ -128,4 +129,69 @@ criterion_group! {
     config = config();
     targets = calls, arrays
 }
-criterion_main!(benches);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    // `cargo bench` passes `--bench`; any other word is a filter, and a filtered run
+    // leaves the table of the last full one.
+    if std::env::args().skip(1).all(|a| a.starts_with("--")) {
+        write_table();
+    }
+}
+
+/// The mean time of benchmark `group/name/id` in nanoseconds, from criterion's estimates.
+fn mean_ns(group: &str, name: &str, id: &str) -> Option<f64> {
+    let target =
+        std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target").into());
+    let path = format!("{target}/criterion/{group}/{name}/{}/new/estimates.json", id.replace('/', "_"));
+    let json = std::fs::read_to_string(path).ok()?;
+    // {"mean":{"confidence_interval":{...},"point_estimate":27.93,...
+    let mean = &json[json.find("\"mean\"")?..];
+    let at = mean.find("\"point_estimate\":")? + "\"point_estimate\":".len();
+    let end = mean[at..].find([',', '}'])?;
+    mean[at..at + end].parse().ok()
+}
+
+/// benches/EMBED.md: calls per second by tier and limit, and the cost per array element.
+fn write_table() {
+    let mut doc = String::from(
+        "# Embedding: the cost of crossing the host boundary\n\n\
+         Written by `cargo bench --bench embed` (criterion means; do not edit). A call from the\n\
+         host runs `fn nop() {}` or `fn add(a: int, b: int) -> int` by name (`Instance::call`:\n\
+         lookup and signature check on every call) or through a typed handle\n\
+         (`Instance::typed_func`, checked once). \"fuel\" and \"timeout\" are stores with a fuel\n\
+         limit or a timeout that is never reached.\n\n\
+         | call | tier | no limit | fuel | timeout | timeout / no limit |\n|---|---|---|---|---|---|\n",
+    );
+    for name in ["nop_typed", "add_typed", "nop_by_name", "add_by_name"] {
+        for tier in TIERS {
+            let t: Vec<Option<f64>> = [Limited::None, Limited::Fuel, Limited::Timeout]
+                .iter()
+                .map(|l| mean_ns("calls", name, &format!("{}/{}", tier.name(), l.name())))
+                .collect();
+            let cell = |x: Option<f64>| match x {
+                Some(ns) => format!("{ns:.1} ns ({:.1}M/s)", 1e3 / ns),
+                None => "-".into(),
+            };
+            let ratio = match (t[0], t[2]) {
+                (Some(a), Some(b)) => format!("{:.2}×", b / a),
+                _ => "-".into(),
+            };
+            doc +=
+                &format!("| {name} | {} | {} | {} | {} | {ratio} |\n", tier.name(), cell(t[0]), cell(t[1]), cell(t[2]));
+        }
+    }
+    doc += "\nArrays of 1,000 `int`s into a call (`fn len(xs: [int]) -> int`) and out of one (`fn data() -> [int]`, a \
+            global array); the time of one call divided by 1,000.\n\n| transfer | tier | per element |\n|---|---|---|\n";
+    for name in ["slice_in_typed", "vec_out_typed", "vec_in_by_name", "vec_out_by_name"] {
+        for tier in [Tier::Interp, Tier::Auto] {
+            if let Some(ns) = mean_ns("arrays", name, tier.name()) {
+                doc += &format!("| {name} | {} | {:.2} ns |\n", tier.name(), ns / 1000.0);
+            }
+        }
+    }
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/EMBED.md");
+    std::fs::write(path, doc).expect("benches/EMBED.md");
+    println!("wrote {path}");
+}

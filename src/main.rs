@@ -479,6 +479,12 @@ fn run(args: RunArgs) -> ExitCode {
         }
         Err(e) => return fail(&format!("{}: {e}", file.display())),
     };
+    if module.bytecode().main.is_none() {
+        return fail(&format!(
+            "{} has no fn main: it is a library (vm check and vm build accept it; an embedding host calls its exports)",
+            file.display()
+        ));
+    }
     let mut store = Store::new(&engine, caps, limits);
     store.set_args(args.program_args());
     store.set_seed(args.seed);

@@ -48,3 +48,18 @@ fn vm_check_and_build_accept_a_library() {
     assert_eq!(m.main, None);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn vm_run_of_a_library_says_it_has_no_main() {
+    let dir = std::env::temp_dir().join(format!("kite-library-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let src = dir.join("lib.kite");
+    // Its initializer would print: a library's globals do not run under `vm run`.
+    std::fs::write(&src, "let X = f();\nfn f() -> int { print(\"init\"); return 1; }\n").expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_vm")).arg("run").arg(&src).output().expect("run vm");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("lib.kite has no fn main: it is a library"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
