@@ -4,11 +4,17 @@
 //! stopped in the middle of its run, and a program holding about 100 MB of live heap.
 //!
 //! `cargo bench --bench snapshot` prints a table and writes it to benches/SNAPSHOT.md.
+//!
+//! The bench allocates with mimalloc, as the `vm` binary (`vm run --snapshot-to`, `vm
+//! resume`) does.
 
 use kite::{Capabilities, Config, Engine, EngineExt, Error, Limits, Linker, Module, Store, Tier};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const ROUNDS: usize = 5;
 
@@ -151,7 +157,7 @@ fn main() {
          snapshot bytes in hand (reaching a safepoint, numbering the reachable objects, writing them, the checksum); \
          *send*: through a localhost TCP connection; *load*: `Store::resume` (checksum, parse, checks against the \
          module, rebuilding the heap) to a store ready to continue; *pause* = stop + send + load, what a migrated \
-         program sees.\n\n{table}",
+         program sees. Allocator: mimalloc (as the `vm` binary).\n\n{table}",
         command_line("date -u '+%Y-%m-%d %H:%M UTC'"),
         command_line("lscpu | sed -n 's/^Model name: *//p' | head -1; nproc | sed 's/$/ CPUs/'").replace('\n', ", ")
     );

@@ -88,9 +88,9 @@ pub use kite_vm::embed::{from_val, to_val, Serde};
 pub use kite_vm::embed::{
     typed, Caller, Capabilities, Config, DecodeError, Engine, EnvGrant, Error, ExportInfo, FromVal, HostCallback,
     HostFunc, HostFuncs, HostParam, HostReturn, HostType, ImportInfo, Instance, InterruptHandle, IntoFunc, IntoVal,
-    Limits, LinkError, Linker, Module, Params, Results, Sandbox, Store, StoreStats, SuspendHandle, Tier, TierStats,
-    TraceFrame, Trap, TrapCode, TrapKind, TypedFunc, Val, ValError, ValType, VerifyError, DEFAULT_JIT_THRESHOLD,
-    MAX_VALUE_DEPTH,
+    Limits, LinkError, Linker, Module, Params, Persist, Results, Sandbox, Store, StoreStats, SuspendHandle, Tier,
+    TierStats, TraceFrame, Trap, TrapCode, TrapKind, TypedFunc, Val, ValError, ValType, VerifyError,
+    DEFAULT_JIT_THRESHOLD, MAX_VALUE_DEPTH,
 };
 /// Errors of loading a snapshot.
 pub use kite_vm::snapshot::SnapshotError;

@@ -134,11 +134,23 @@ impl<'a> Reader<'a> {
         Ok(n)
     }
     pub(crate) fn str(&mut self, what: &str) -> R<String> {
-        let n = self.count(&format!("length of {what}"), limits::MAX_STRING, 1)?;
+        self.str_ref(what).map(str::to_owned)
+    }
+    /// A string of the input, borrowed from it.
+    pub(crate) fn str_ref(&mut self, what: &str) -> R<&'a str> {
+        let at = self.pos;
+        // The common case without building the message `count` would need.
+        let n = match self.uleb(what) {
+            Ok(n) if n <= limits::MAX_STRING as u64 && n as usize <= self.remaining() => n as usize,
+            _ => {
+                self.pos = at;
+                self.count(&format!("length of {what}"), limits::MAX_STRING, 1)?
+            }
+        };
         let at = self.pos;
         let b = self.take(n, what)?;
         match std::str::from_utf8(b) {
-            Ok(s) => Ok(s.to_owned()),
+            Ok(s) => Ok(s),
             Err(e) => self.err(at + e.valid_up_to(), format!("{what} is not valid UTF-8")),
         }
     }

@@ -39,7 +39,9 @@ pub mod typed;
 
 pub use crate::bytecode::decode::DecodeError;
 pub use crate::bytecode::VerifyError;
-pub use crate::host::{Caller, HostCallback, HostFunc, HostFuncs, LinkError, Val, ValError, ValType, MAX_VALUE_DEPTH};
+pub use crate::host::{
+    Caller, HostCallback, HostFunc, HostFuncs, LinkError, Persist, Val, ValError, ValType, MAX_VALUE_DEPTH,
+};
 pub use crate::runtime::trap::{TraceFrame, Trap, TrapCode, TrapKind};
 pub use crate::runtime::vm::TierStats;
 pub use crate::sandbox::{Capabilities, EnvGrant, Limits, Sandbox};

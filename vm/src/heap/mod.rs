@@ -587,6 +587,19 @@ impl Heap {
     }
 }
 
+/// A hint that the cache line at `p` will be read soon (nothing on hosts without one).
+/// Never faults, whatever `p` is.
+#[inline(always)]
+pub(crate) fn prefetch(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // Safety: a prefetch is a hint; it reads nothing and cannot fault.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 /// Calls `f` with every reference object `h` holds (its edges in the object graph):
 /// the reference elements of an array, the string keys and reference values of a map,
 /// the reference fields of a struct, the reference captures of a closure. Strings and

@@ -28,6 +28,7 @@ pub(crate) use write::capture;
 
 use crate::bytecode::VerifiedModule;
 use crate::heap::{ArrayKind, KeyKind};
+use std::borrow::Cow;
 use std::fmt;
 
 /// The first four bytes of every snapshot.
@@ -94,8 +95,9 @@ impl From<crate::bytecode::decode::DecodeError> for SnapshotError {
 
 /// An object of a snapshot. Reference slots hold object numbers (1-based; 0 is nil).
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Obj {
-    Str(String),
+pub(crate) enum Obj<'a> {
+    /// Borrowed from the snapshot's bytes when read.
+    Str(Cow<'a, str>),
     /// Elements as words (references as numbers), or bytes for `[bool]`.
     Array {
         kind: ArrayKind,
@@ -121,6 +123,20 @@ pub(crate) enum Obj {
     Box(u64),
 }
 
+impl Obj<'_> {
+    /// The object owning its string, if it is one.
+    pub(crate) fn into_owned(self) -> Obj<'static> {
+        match self {
+            Obj::Str(s) => Obj::Str(Cow::Owned(s.into_owned())),
+            Obj::Array { kind, cap, words, bytes } => Obj::Array { kind, cap, words, bytes },
+            Obj::Map { key, vals, cap, entries } => Obj::Map { key, vals, cap, entries },
+            Obj::Struct { sid, fields } => Obj::Struct { sid, fields },
+            Obj::Closure { func, captures } => Obj::Closure { func, captures },
+            Obj::Box(v) => Obj::Box(v),
+        }
+    }
+}
+
 /// A frame of a snapshot: its function, where it resumes, its registers (references as
 /// object numbers). The innermost frame resumes *at* `pc` (a call or loop jump, which runs
 /// again and uses its unit of fuel then); every other frame just after the call at
@@ -132,8 +148,9 @@ pub(crate) struct FrameState {
     pub regs: Vec<u64>,
 }
 
-/// A snapshot read and checked against its module, ready to restore.
-pub struct Snapshot {
+/// A snapshot read and checked against its module, ready to restore. Its strings are
+/// borrowed from the bytes it was read from (`'a`).
+pub struct Snapshot<'a> {
     pub(crate) module: VerifiedModule,
     /// The frames are `<init>`'s; `main` runs after them.
     pub(crate) then_main: bool,
@@ -144,14 +161,14 @@ pub struct Snapshot {
     pub(crate) host_data: Vec<(String, Vec<u8>)>,
     /// Input read from stdin and not consumed yet.
     pub(crate) stdin: Vec<u8>,
-    pub(crate) objects: Vec<Obj>,
+    pub(crate) objects: Vec<Obj<'a>>,
     pub(crate) globals: Vec<u64>,
     /// Functions whose value (`f` as a closure) was made, and that value.
     pub(crate) fn_values: Vec<(u32, u64)>,
     pub(crate) frames: Vec<FrameState>,
 }
 
-impl fmt::Debug for Snapshot {
+impl fmt::Debug for Snapshot<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Snapshot")
             .field("objects", &self.objects.len())
@@ -161,7 +178,24 @@ impl fmt::Debug for Snapshot {
     }
 }
 
-impl Snapshot {
+impl Snapshot<'_> {
+    /// The snapshot owning its strings, no longer borrowed from the bytes it was read from.
+    pub fn into_owned(self) -> Snapshot<'static> {
+        Snapshot {
+            module: self.module,
+            then_main: self.then_main,
+            seed: self.seed,
+            fuel_used: self.fuel_used,
+            args: self.args,
+            host_data: self.host_data,
+            stdin: self.stdin,
+            objects: self.objects.into_iter().map(Obj::into_owned).collect(),
+            globals: self.globals,
+            fn_values: self.fn_values,
+            frames: self.frames,
+        }
+    }
+
     /// The program's module.
     pub fn module(&self) -> &VerifiedModule {
         &self.module

@@ -22,6 +22,7 @@ use crate::bytecode::{Kind, Module, Op, Type, TypeId, VerifiedModule};
 use crate::heap::{ArrayKind, KeyKind, MAX_OBJECT_BYTES};
 use crate::runtime::code::{array_kind, Funcs};
 use crate::runtime::liveness::contains;
+use std::borrow::Cow;
 
 type R<T> = Result<T, SnapshotError>;
 
@@ -35,7 +36,7 @@ fn invalid<T>(msg: impl Into<String>) -> R<T> {
 }
 
 /// Reads and checks a snapshot.
-pub fn read(bytes: &[u8]) -> R<Snapshot> {
+pub fn read(bytes: &[u8]) -> R<Snapshot<'_>> {
     let fmt_err = |offset: usize, message: String| SnapshotError::Format { offset, message };
     if !bytes.starts_with(&MAGIC[..bytes.len().min(MAGIC.len())]) || bytes.is_empty() {
         return Err(fmt_err(0, "not a Kite snapshot (bad magic number)".into()));
@@ -173,7 +174,7 @@ struct Parser<'a, 'm> {
     nobj: u64,
 }
 
-impl Parser<'_, '_> {
+impl<'a> Parser<'a, '_> {
     fn reference(&mut self, what: &str) -> R<u64> {
         let at = self.r.pos;
         let v = self.r.uleb(what)?;
@@ -216,11 +217,11 @@ impl Parser<'_, '_> {
             b => Err(SnapshotError::Format { offset: at, message: format!("{what} is {b}, not 0, 1 or 2") }),
         }
     }
-    fn object(&mut self, id: usize) -> R<Obj> {
+    fn object(&mut self, id: usize) -> R<Obj<'a>> {
         let at = self.r.pos;
         let m = self.m;
         Ok(match self.r.u8("object tag")? {
-            tag::STR => Obj::Str(self.r.str("a string")?),
+            tag::STR => Obj::Str(Cow::Borrowed(self.r.str_ref("a string")?)),
             tag::ARRAY => {
                 let kind = self.array_kind("array kind")?;
                 let cap_at = self.r.pos;
@@ -363,7 +364,7 @@ fn same_sig(m: &Module, p1: &[TypeId], r1: Option<TypeId>, p2: &[TypeId], r2: Op
 /// that reaches it, and is checked once against it.
 struct Types<'s> {
     m: &'s Module,
-    objects: &'s [Obj],
+    objects: &'s [Obj<'s>],
     ty: Vec<Option<TypeId>>,
     /// Reached as a function value (which has no type in the table).
     fn_value: Vec<bool>,

@@ -31,7 +31,7 @@ impl Vm {
     /// given output streams and options. `max_memory` bounds the memory the state needs.
     pub fn from_snapshot(
         tier: TierOptions,
-        snap: Snapshot,
+        mut snap: Snapshot<'_>,
         host: &HostFuncs,
         out: Box<dyn Write + Send>,
         err: Box<dyn Write + Send>,
@@ -55,43 +55,31 @@ impl Vm {
         let no_room = || SnapshotError::Memory { needed, limit };
 
         // Every object, with its references left nil; then the references.
+        // (An array of words takes over the snapshot's vector of its elements, grown to its
+        // capacity; an array of references holds object numbers until the second pass.)
         let mut addr = vec![0u64; snap.objects.len() + 1];
-        for (i, o) in snap.objects.iter().enumerate() {
+        for (i, o) in snap.objects.iter_mut().enumerate() {
             let a = match o {
                 Obj::Str(s) => vm.heap.try_alloc_str_parts(&[s]).ok_or_else(no_room)?,
                 Obj::Box(v) => vm.heap.alloc_box(*v),
-                Obj::Array { kind, cap, words, bytes } => {
-                    let items: Vec<u64> = match kind {
-                        ArrayKind::Bytes => bytes.iter().map(|&b| b as u64).collect(),
-                        ArrayKind::Refs => vec![0; words.len()],
-                        ArrayKind::Words => words.clone(),
-                    };
-                    vm.heap.try_alloc_array_with_capacity(*kind, *cap, &items).ok_or_else(no_room)?
+                Obj::Array { kind: ArrayKind::Bytes, cap, bytes, .. } => {
+                    let items: Vec<u64> = bytes.iter().map(|&b| b as u64).collect();
+                    vm.heap.try_alloc_array_with_capacity(ArrayKind::Bytes, *cap, &items).ok_or_else(no_room)?
+                }
+                Obj::Array { kind, cap, words, .. } => {
+                    let mut items = std::mem::take(words);
+                    items.try_reserve_exact(cap.saturating_sub(items.len())).map_err(|_| no_room())?;
+                    vm.heap.alloc_array(items, *kind)
                 }
                 Obj::Map { key, vals, cap, .. } => {
                     let mut mo = MapObj::new(*key, *vals);
                     mo.map.try_reserve_exact(*cap).map_err(|_| no_room())?;
                     vm.heap.alloc_map(mo)
                 }
-                Obj::Struct { sid, fields } => {
-                    let s = &m.structs[*sid as usize];
-                    let plain: Vec<u64> = s
-                        .fields
-                        .iter()
-                        .zip(fields)
-                        .map(|(f, &v)| if m.kind(f.ty) == Kind::Ref { 0 } else { v })
-                        .collect();
-                    vm.heap.alloc_struct(*sid, &plain)
-                }
+                // Reference fields and captures hold object numbers until the second pass.
+                Obj::Struct { sid, fields } => vm.heap.alloc_struct(*sid, fields),
                 Obj::Closure { func, captures } => {
-                    let f = &m.functions[*func as usize];
-                    let plain: Box<[u64]> = f
-                        .captures
-                        .iter()
-                        .zip(captures)
-                        .map(|(&t, &v)| if m.kind(t) == Kind::Ref { 0 } else { v })
-                        .collect();
-                    vm.heap.alloc_closure(*func, plain)
+                    vm.heap.alloc_closure(*func, std::mem::take(captures).into_boxed_slice())
                 }
             };
             addr[i + 1] = a;
@@ -103,11 +91,11 @@ impl Vm {
             // checks of `read` made every number an object and the counts fit the module.
             unsafe {
                 match o {
-                    Obj::Array { kind: ArrayKind::Refs, words, .. } => {
+                    Obj::Array { kind: ArrayKind::Refs, .. } => {
                         let a = &mut *(p as *mut ArrayObj);
                         if let Some(ws) = a.words_mut() {
-                            for (w, &v) in ws.iter_mut().zip(words) {
-                                *w = at(v);
+                            for w in ws.iter_mut() {
+                                *w = at(*w);
                             }
                         }
                     }
@@ -121,19 +109,22 @@ impl Vm {
                             }
                         }
                     }
-                    Obj::Struct { sid, fields } => {
+                    Obj::Struct { sid, .. } => {
                         let so = p as *mut StructObj;
-                        for (j, (f, &v)) in m.structs[*sid as usize].fields.iter().zip(fields).enumerate() {
+                        for (j, f) in m.structs[*sid as usize].fields.iter().enumerate() {
                             if m.kind(f.ty) == Kind::Ref {
-                                *StructObj::field(so, j) = at(v);
+                                let slot = StructObj::field(so, j);
+                                *slot = at(*slot);
                             }
                         }
                     }
-                    Obj::Closure { func, captures } => {
+                    Obj::Closure { func, .. } => {
                         let c = &mut *(p as *mut ClosureObj);
-                        for (j, (&t, &v)) in m.functions[*func as usize].captures.iter().zip(captures).enumerate() {
+                        for (j, &t) in m.functions[*func as usize].captures.iter().enumerate() {
                             if m.kind(t) == Kind::Ref {
-                                c.captures[j] = at(v);
+                                if let Some(slot) = c.captures.get_mut(j) {
+                                    *slot = at(*slot);
+                                }
                             }
                         }
                     }

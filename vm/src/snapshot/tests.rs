@@ -56,12 +56,12 @@ fn vm(m: VerifiedModule, out: Box<dyn std::io::Write + Send>) -> Vm {
 }
 
 /// A snapshot taken in the loop after 50 units of fuel.
-fn snapshot() -> Snapshot {
+fn snapshot() -> Snapshot<'static> {
     let mut v = vm(module(), Box::new(std::io::sink()));
     v.suspend_at_fuel(Some(50));
     let t = v.run_main().expect_err("suspends");
     assert_eq!(t.code, TrapCode::Suspended);
-    read(&v.take_suspension().expect("a snapshot")).expect("its own snapshot reads back")
+    read(&v.take_suspension().expect("a snapshot")).expect("its own snapshot reads back").into_owned()
 }
 
 fn refused(s: &Snapshot) -> String {
@@ -195,7 +195,8 @@ fn a_huge_capacity_is_refused_before_it_is_allocated() {
             *cap = 1 << 29;
         }
     }
-    let s = read(&s.to_bytes()).expect("well-formed");
+    let bytes = s.to_bytes();
+    let s = read(&bytes).expect("well-formed");
     let t = TierOptions { tier: Tier::Interp, jit_threshold: 1 };
     let e = Vm::from_snapshot(
         t,

@@ -21,49 +21,46 @@ pub(crate) fn capture(vm: &mut Vm) -> Vec<u8> {
     let frames = frame_states(vm);
     let m: &Module = &vm.module;
 
-    // Number the reachable objects, breadth-first from the roots in a fixed order. Sized
-    // for the whole heap up front: rehashing a map of a million objects would cost more
-    // than the walk.
-    let objects = vm.heap.object_count();
-    let mut ids: FxHashMap<u64, u64> = FxHashMap::with_capacity_and_hasher(objects, Default::default());
-    let mut order: Vec<u64> = Vec::with_capacity(objects);
-    let visit = |r: u64, ids: &mut FxHashMap<u64, u64>, order: &mut Vec<u64>| {
-        if r != 0 {
-            if let std::collections::hash_map::Entry::Vacant(e) = ids.entry(r) {
-                order.push(r);
-                e.insert(order.len() as u64);
-            }
-        }
-    };
+    // Number the reachable objects, breadth-first from the roots in a fixed order.
+    let mut nums = Numbering::with_capacity(vm.heap.object_count());
     for (g, &v) in m.globals.iter().zip(&vm.global_store) {
         if m.kind(g.ty) == Kind::Ref {
-            visit(v, &mut ids, &mut order);
+            nums.visit(v);
         }
     }
     for &v in &vm.fn_values {
-        visit(v, &mut ids, &mut order);
+        nums.visit(v);
     }
     for (f, _, regs) in &frames {
         let types = &m.functions[*f as usize].regs;
         for (&t, &v) in types.iter().zip(regs) {
             if m.kind(t) == Kind::Ref {
-                visit(v, &mut ids, &mut order);
+                nums.visit(v);
             }
         }
     }
     let mut size = 0usize;
     let mut i = 0;
-    while i < order.len() {
-        let h = order[i] as *const Header;
+    while i < nums.order.len() {
         // Safety: every numbered reference was read from a root or from an object reached
-        // from one, so it is a live object of this heap.
+        // from one, so it is a live object of this heap; its header is restored while it
+        // is read.
         unsafe {
+            nums.prefetch(i + PREFETCH_AHEAD);
+            let h = nums.order[i] as *mut Header;
+            nums.lend_header(i);
             size = size.saturating_add(written_size(m, h));
-            trace_edges(&vm.heap.layouts, h, |r| visit(r, &mut ids, &mut order));
+            trace_edges(&vm.heap.layouts, h, |r| {
+                let n = nums.visit(r);
+                nums.edges.push(n);
+            });
+            nums.take_header();
         }
         i += 1;
     }
-    let id = |r: u64| if r == 0 { 0 } else { ids[&r] };
+    // Safety (every `id` below): `r` is 0 or a numbered object, as the numbering reached
+    // every reference of the roots and of numbered objects.
+    let id = |r: u64| unsafe { nums.id(r) };
     let num = |t: TypeId, v: u64| if m.kind(t) == Kind::Ref { id(v) } else { v };
 
     let globals = m.globals.iter().zip(&vm.global_store).map(|(g, &v)| num(g.ty, v)).collect();
@@ -89,15 +86,169 @@ pub(crate) fn capture(vm: &mut Vm) -> Vec<u8> {
         fn_values,
         frames,
     };
-    rest.encode(order.len(), size, |w| {
-        for &r in &order {
-            // Safety: as above, a live object; its kind says how to read it.
-            write_object(w, m, &unsafe { object(m, r, &id) });
+    let bytes = rest.encode(nums.order.len(), size, |w| {
+        // The writer meets each object's references in the order the numbering traced
+        // them (`trace_edges`'s order), so their numbers come from the edge list, not from
+        // the referenced objects' headers, which lie anywhere in memory.
+        let next = std::cell::Cell::new(0usize);
+        for i in 0..nums.order.len() {
+            // Safety: as above, a live numbered object, its header lent back while it is
+            // written.
+            unsafe {
+                nums.prefetch(i + PREFETCH_AHEAD);
+                nums.lend_header(i);
+                let edge = |r: u64| {
+                    let k = next.get();
+                    next.set(k + 1);
+                    let n = nums.edges.get(k).copied().unwrap_or(0);
+                    debug_assert_eq!(n, nums.id(r), "the writer met a reference the numbering did not trace");
+                    n
+                };
+                write_live(w, m, nums.order[i], &edge);
+                nums.take_header();
+            }
         }
-    })
+    });
+    // Safety: the numbered objects are those whose headers hold numbers.
+    unsafe { nums.restore() };
+    bytes
 }
 
-impl Snapshot {
+/// Object numbers kept in the objects' headers while a snapshot is written: a numbered
+/// object is marked, and the `aux` word of its header holds its number (1, 2, ...), its
+/// own `aux` saved aside. So numbering an object or finding its number is one read of its
+/// header, not a hash-map lookup; [`Numbering::restore`] puts every header back. Marks are
+/// clear between collections, and nothing collects or allocates in the heap while a
+/// snapshot is written.
+struct Numbering {
+    /// The numbered objects, in order (object `n` at index `n - 1`).
+    order: Vec<u64>,
+    /// Their own `aux` words.
+    aux: Vec<u32>,
+    /// The number of every reference of every numbered object, object by object, in the
+    /// order `trace_edges` gives them (0 for nil).
+    edges: Vec<u64>,
+    /// Numbers that do not fit a header's `aux` (past `u32::MAX - 1` objects): their
+    /// headers hold `u32::MAX`.
+    overflow: FxHashMap<u64, u64>,
+    /// The object whose header is lent back to it while it is read, and its number.
+    lent: (u64, u64),
+}
+
+/// How many objects ahead of the one being read the numbering and the writer ask the
+/// processor to load: the objects lie anywhere in memory, and waiting for each in turn
+/// would leave the memory system idle between them.
+const PREFETCH_AHEAD: usize = 12;
+
+impl Numbering {
+    fn with_capacity(objects: usize) -> Numbering {
+        Numbering {
+            order: Vec::with_capacity(objects),
+            aux: Vec::with_capacity(objects),
+            edges: Vec::with_capacity(objects),
+            overflow: FxHashMap::default(),
+            lent: (0, 0),
+        }
+    }
+
+    /// Asks for the first cache line of object `i` (if numbered) to be loaded.
+    #[inline(always)]
+    fn prefetch(&self, i: usize) {
+        if let Some(&r) = self.order.get(i) {
+            crate::heap::prefetch(r as *const u8);
+        }
+    }
+
+    /// Numbers `r` (a reference: 0 or a live object of the heap) if it is not yet;
+    /// returns its number.
+    fn visit(&mut self, r: u64) -> u64 {
+        if r == 0 {
+            return 0;
+        }
+        let h = r as *mut Header;
+        // Safety: `r` is a live object (the callers read it from a root or from a live
+        // object's edges); a marked one is numbered.
+        unsafe {
+            if (*h).marked {
+                return self.id(r);
+            }
+            (*h).marked = true;
+            let n = self.order.len() as u64 + 1;
+            self.order.push(r);
+            self.aux.push((*h).aux);
+            (*h).aux = match u32::try_from(n) {
+                Ok(w) if w != u32::MAX => w,
+                _ => {
+                    self.overflow.insert(r, n);
+                    u32::MAX
+                }
+            };
+            n
+        }
+    }
+
+    /// The number of `r` (0 for nil).
+    ///
+    /// # Safety
+    /// `r` is 0 or a numbered object.
+    unsafe fn id(&self, r: u64) -> u64 {
+        if r == 0 {
+            return 0;
+        }
+        if r == self.lent.0 {
+            return self.lent.1;
+        }
+        // Safety: the caller's promise; a numbered object's header holds its number
+        // unless it is lent.
+        match unsafe { (*(r as *const Header)).aux } {
+            u32::MAX => self.overflow.get(&r).copied().unwrap_or(0),
+            n => n as u64,
+        }
+    }
+
+    /// Gives object `i` (0-based) its own `aux` back while it is read, until
+    /// [`Numbering::take_header`].
+    ///
+    /// # Safety
+    /// Object `i` is numbered, and no header is lent.
+    unsafe fn lend_header(&mut self, i: usize) {
+        let r = self.order[i];
+        // Safety: the caller's promise.
+        unsafe {
+            self.lent = (r, self.id(r));
+            (*(r as *mut Header)).aux = self.aux[i];
+        }
+    }
+
+    /// Puts the number of the object lent by [`Numbering::lend_header`] back in its
+    /// header.
+    ///
+    /// # Safety
+    /// A header is lent.
+    unsafe fn take_header(&mut self) {
+        let (r, n) = std::mem::take(&mut self.lent);
+        let word = u32::try_from(n).ok().filter(|&w| w != u32::MAX).unwrap_or(u32::MAX);
+        // Safety: the caller's promise: `r` is a live numbered object.
+        unsafe { (*(r as *mut Header)).aux = word }
+    }
+
+    /// Every numbered object's header as it was: its own `aux`, unmarked.
+    ///
+    /// # Safety
+    /// The headers of the numbered objects hold their numbers.
+    unsafe fn restore(self) {
+        for (&r, &aux) in self.order.iter().zip(&self.aux) {
+            let h = r as *mut Header;
+            // Safety: the caller's promise; the objects are live.
+            unsafe {
+                (*h).aux = aux;
+                (*h).marked = false;
+            }
+        }
+    }
+}
+
+impl Snapshot<'_> {
     /// The snapshot as bytes (layout in `docs/snapshot.md`).
     pub fn to_bytes(&self) -> Vec<u8> {
         let m: &Module = &self.module;
@@ -128,6 +279,7 @@ impl Snapshot {
                 + 10 * (self.globals.len() + 2 * self.fn_values.len())
                 + self.stdin.len(),
         );
+        advise_huge_pages(&mut w.out);
         w.out.extend_from_slice(&MAGIC);
         w.out.extend_from_slice(&VERSION_MAJOR.to_le_bytes());
         w.out.extend_from_slice(&VERSION_MINOR.to_le_bytes());
@@ -170,6 +322,30 @@ impl Snapshot {
         out[8..HEADER_LEN].copy_from_slice(&sum);
         out
     }
+}
+
+/// Asks the kernel to back the spare capacity of `buf` with huge pages where it can: a
+/// snapshot of 100 MB written into 4 KiB pages takes 25,000 page faults, each clearing
+/// its page, which cost about as much as writing the snapshot. A hint only; buffers under
+/// a few huge pages are left alone.
+fn advise_huge_pages(buf: &mut Vec<u8>) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let spare = buf.spare_capacity_mut();
+        if spare.len() < 4 * HUGE {
+            return;
+        }
+        let start = spare.as_mut_ptr() as usize;
+        let (from, to) = (start.next_multiple_of(HUGE), (start + spare.len()) / HUGE * HUGE);
+        if to > from {
+            // Safety: `[from, to)` lies inside the buffer's own unused capacity; advice on
+            // it changes how its pages are backed, never what they hold (nothing yet).
+            unsafe { libc::madvise(from as *mut libc::c_void, to - from, libc::MADV_HUGEPAGE) };
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = buf;
 }
 
 /// At most how many bytes object `o` takes written (10 per word: the longest LEB128).
@@ -315,70 +491,72 @@ fn write_object(w: &mut Writer, m: &Module, o: &Obj) {
     }
 }
 
-/// Object `r` of the heap, its references as numbers.
+/// Writes object `r` of the heap as [`write_object`] writes the [`Obj`] it stands for, its
+/// references as numbers, straight from the heap (no copy of its contents).
 ///
 /// # Safety
-/// `r` is a live object of `m`'s heap.
-unsafe fn object(m: &Module, r: u64, id: &impl Fn(u64) -> u64) -> Obj {
+/// `r` is a live object of `m`'s heap, with its own header.
+unsafe fn write_live(w: &mut Writer, m: &Module, r: u64, id: &impl Fn(u64) -> u64) {
     // Safety: the caller's promise; each arm reads the object as its kind says.
     unsafe {
         let h = r as *const Header;
         match (*h).kind {
-            ObjKind::Str => Obj::Str(StrObj::text(r as *const StrObj).to_owned()),
+            ObjKind::Str => {
+                w.u8(tag::STR);
+                w.str(StrObj::text(r as *const StrObj));
+            }
             ObjKind::Array => {
                 let a = &*(r as *const ArrayObj);
                 let kind = a.kind();
-                let (words, bytes) = match kind {
-                    ArrayKind::Bytes => (Vec::new(), a.iter().map(|x| x as u8).collect()),
-                    ArrayKind::Refs => (a.iter().map(id).collect(), Vec::new()),
-                    ArrayKind::Words => (a.words().map(<[u64]>::to_vec).unwrap_or_default(), Vec::new()),
-                };
-                Obj::Array { kind, cap: a.capacity(), words, bytes }
+                w.u8(tag::ARRAY);
+                w.u8(array_kind_byte(kind));
+                w.len(a.capacity());
+                w.len(a.len());
+                match (kind, a.words()) {
+                    (ArrayKind::Words, Some(xs)) => xs.iter().for_each(|&x| w.u64_fixed(x)),
+                    (ArrayKind::Refs, Some(xs)) => xs.iter().for_each(|&x| w.uleb(id(x))),
+                    _ => a.iter().for_each(|x| w.u8(x as u8)),
+                }
             }
             ObjKind::Map => {
                 let mo = &*(r as *const MapObj);
-                let key_ref = mo.key_kind == KeyKind::Str;
-                let val_ref = mo.vals == ArrayKind::Refs;
-                let entries = mo
-                    .map
-                    .iter()
-                    .map(|(k, &v)| {
-                        let k = if key_ref { id(k.raw()) } else { k.raw() };
-                        (k, if val_ref { id(v) } else { v })
-                    })
-                    .collect();
-                Obj::Map { key: mo.key_kind, vals: mo.vals, cap: mo.map.capacity(), entries }
+                w.u8(tag::MAP);
+                w.u8(key_kind_byte(mo.key_kind));
+                w.u8(array_kind_byte(mo.vals));
+                w.len(mo.map.capacity());
+                w.len(mo.map.len());
+                for (k, &v) in mo.map.iter() {
+                    match mo.key_kind {
+                        KeyKind::Int => w.u64_fixed(k.raw()),
+                        KeyKind::Bool => w.u8(k.raw() as u8),
+                        KeyKind::Str => w.uleb(id(k.raw())),
+                    }
+                    elem(w, mo.vals, if mo.vals == ArrayKind::Refs { id(v) } else { v });
+                }
             }
             ObjKind::Struct => {
                 let sid = (*h).aux;
                 let p = r as *mut StructObj;
-                let fields = m.structs[sid as usize]
-                    .fields
-                    .iter()
-                    .enumerate()
-                    .map(|(i, f)| {
-                        let v = *StructObj::field(p, i);
-                        if m.kind(f.ty) == Kind::Ref {
-                            id(v)
-                        } else {
-                            v
-                        }
-                    })
-                    .collect();
-                Obj::Struct { sid, fields }
+                w.u8(tag::STRUCT);
+                w.uleb(sid as u64);
+                for (i, f) in m.structs[sid as usize].fields.iter().enumerate() {
+                    let v = *StructObj::field(p, i);
+                    value(w, m, f.ty, if m.kind(f.ty) == Kind::Ref { id(v) } else { v });
+                }
             }
             ObjKind::Closure => {
                 let c = &*(r as *const ClosureObj);
                 let func = (*h).aux;
-                let captures = m.functions[func as usize]
-                    .captures
-                    .iter()
-                    .zip(c.captures.iter())
-                    .map(|(&t, &v)| if m.kind(t) == Kind::Ref { id(v) } else { v })
-                    .collect();
-                Obj::Closure { func, captures }
+                w.u8(tag::CLOSURE);
+                w.uleb(func as u64);
+                for (&t, &v) in m.functions[func as usize].captures.iter().zip(c.captures.iter()) {
+                    value(w, m, t, if m.kind(t) == Kind::Ref { id(v) } else { v });
+                }
             }
-            ObjKind::Box => Obj::Box((*(r as *const BoxObj)).value),
+            ObjKind::Box => {
+                w.u8(tag::BOX);
+                w.u64_fixed((*(r as *const BoxObj)).value);
+            }
         }
     }
 }
