@@ -94,6 +94,15 @@ fn int<T: TryInto<i64> + Display + Copy>(x: T) -> Result<Val, ValError> {
     x.try_into().map(Val::Int).map_err(|_| ValError::new(format!("{x} does not fit in int")))
 }
 
+/// Serializer methods of integer types: an `int` if the value fits one.
+macro_rules! serialize_ints {
+    ($($name:ident: $t:ty),* $(,)?) => {$(
+        fn $name(self, v: $t) -> Result<Val, ValError> {
+            int(v)
+        }
+    )*};
+}
+
 impl ser::Serializer for ValSerializer {
     type Ok = Val;
     type Error = ValError;
@@ -108,35 +117,10 @@ impl ser::Serializer for ValSerializer {
     fn serialize_bool(self, v: bool) -> Result<Val, ValError> {
         Ok(Val::Bool(v))
     }
-    fn serialize_i8(self, v: i8) -> Result<Val, ValError> {
-        int(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<Val, ValError> {
-        int(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<Val, ValError> {
-        int(v)
-    }
+    serialize_ints!(serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i128: i128,
+        serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64, serialize_u128: u128);
     fn serialize_i64(self, v: i64) -> Result<Val, ValError> {
         Ok(Val::Int(v))
-    }
-    fn serialize_i128(self, v: i128) -> Result<Val, ValError> {
-        int(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<Val, ValError> {
-        int(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<Val, ValError> {
-        int(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<Val, ValError> {
-        int(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<Val, ValError> {
-        int(v)
-    }
-    fn serialize_u128(self, v: u128) -> Result<Val, ValError> {
-        int(v)
     }
     fn serialize_f32(self, v: f32) -> Result<Val, ValError> {
         Ok(Val::Float(v as f64))
@@ -340,8 +324,23 @@ fn expected(want: &str, v: &Val) -> ValError {
     ValError::expected(want, v.kind())
 }
 
+/// Deserializer methods that take what another one takes (every integer is an `int`).
+macro_rules! forward {
+    ($($name:ident)* => $to:ident) => {$(
+        fn $name<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValError> {
+            self.$to(visitor)
+        }
+    )*};
+}
+
 impl<'de> de::Deserializer<'de> for Val {
     type Error = ValError;
+
+    forward!(deserialize_i8 deserialize_i16 deserialize_i32 deserialize_u8 deserialize_u16 deserialize_u32
+        deserialize_u64 => deserialize_i64);
+    forward!(deserialize_f32 => deserialize_f64);
+    forward!(deserialize_char deserialize_str => deserialize_string);
+    forward!(deserialize_byte_buf => deserialize_bytes);
 
     fn deserialize_any<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValError> {
         match self {
@@ -363,37 +362,13 @@ impl<'de> de::Deserializer<'de> for Val {
         }
     }
 
-    fn deserialize_i8<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValError> {
-        self.deserialize_i64(visitor)
-    }
-    fn deserialize_i16<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValError> {
-        self.deserialize_i64(visitor)
-    }
-    fn deserialize_i32<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValError> {
-        self.deserialize_i64(visitor)
-    }
     fn deserialize_i64<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValError> {
         match self {
             Val::Int(i) => visitor.visit_i64(i),
             other => Err(expected("int", &other)),
         }
     }
-    fn deserialize_u8<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValError> {
-        self.deserialize_i64(visitor)
-    }
-    fn deserialize_u16<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValError> {
-        self.deserialize_i64(visitor)
-    }
-    fn deserialize_u32<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValError> {
-        self.deserialize_i64(visitor)
-    }
-    fn deserialize_u64<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValError> {
-        self.deserialize_i64(visitor)
-    }
 
-    fn deserialize_f32<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValError> {
-        self.deserialize_f64(visitor)
-    }
     fn deserialize_f64<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValError> {
         match self {
             Val::Float(x) => visitor.visit_f64(x),
@@ -401,12 +376,6 @@ impl<'de> de::Deserializer<'de> for Val {
         }
     }
 
-    fn deserialize_char<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValError> {
-        self.deserialize_string(visitor)
-    }
-    fn deserialize_str<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValError> {
-        self.deserialize_string(visitor)
-    }
     fn deserialize_string<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValError> {
         match self {
             Val::Str(s) => visitor.visit_string(s),
@@ -419,9 +388,6 @@ impl<'de> de::Deserializer<'de> for Val {
             Val::Str(s) => visitor.visit_byte_buf(s.into_bytes()),
             other => other.deserialize_seq(visitor),
         }
-    }
-    fn deserialize_byte_buf<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValError> {
-        self.deserialize_bytes(visitor)
     }
 
     fn deserialize_option<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValError> {

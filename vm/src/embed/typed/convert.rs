@@ -37,6 +37,22 @@ fn not_the_type(t: TypeId, vm: &Vm, want: &str) -> ValError {
     ValError::new(format!("expected {want}, found {}", vm.module.type_name(t)))
 }
 
+/// The type inside optional type `t`, and whether it is a reference.
+fn opt_inner(vm: &Vm, t: TypeId) -> Result<(TypeId, bool), ValError> {
+    match vm.module.ty(t) {
+        Type::Optional(e) => Ok((*e, vm.module.kind(*e) == Kind::Ref)),
+        _ => Err(not_the_type(t, vm, "an optional")),
+    }
+}
+
+/// The key and value types of map type `t`.
+fn map_types(vm: &Vm, t: TypeId) -> Result<(TypeId, TypeId), ValError> {
+    match vm.module.ty(t) {
+        Type::Map(k, v) => Ok((*k, *v)),
+        _ => Err(not_the_type(t, vm, "a map")),
+    }
+}
+
 impl Lower<'_> {
     /// The type of parameter `i` of the function being called.
     #[inline]
@@ -51,16 +67,10 @@ impl Lower<'_> {
         }
     }
     fn opt_inner(&self, t: TypeId) -> Result<(TypeId, bool), ValError> {
-        match self.vm.module.ty(t) {
-            Type::Optional(e) => Ok((*e, self.vm.module.kind(*e) == Kind::Ref)),
-            _ => Err(not_the_type(t, self.vm, "an optional")),
-        }
+        opt_inner(self.vm, t)
     }
     fn map_types(&self, t: TypeId) -> Result<(TypeId, TypeId), ValError> {
-        match self.vm.module.ty(t) {
-            Type::Map(k, v) => Ok((*k, *v)),
-            _ => Err(not_the_type(t, self.vm, "a map")),
-        }
+        map_types(self.vm, t)
     }
     fn str(&mut self, s: &str) -> u64 {
         self.vm.heap.alloc_str(s)
@@ -95,16 +105,10 @@ impl<'a> Lift<'a> {
         }
     }
     fn opt_inner(&self, t: TypeId) -> Result<(TypeId, bool), ValError> {
-        match self.vm.module.ty(t) {
-            Type::Optional(e) => Ok((*e, self.vm.module.kind(*e) == Kind::Ref)),
-            _ => Err(not_the_type(t, self.vm, "an optional")),
-        }
+        opt_inner(self.vm, t)
     }
     fn map_types(&self, t: TypeId) -> Result<(TypeId, TypeId), ValError> {
-        match self.vm.module.ty(t) {
-            Type::Map(k, v) => Ok((*k, *v)),
-            _ => Err(not_the_type(t, self.vm, "a map")),
-        }
+        map_types(self.vm, t)
     }
     /// A word of type `t` as a [`Val`].
     ///
