@@ -98,12 +98,11 @@ impl From<crate::bytecode::decode::DecodeError> for SnapshotError {
 pub(crate) enum Obj<'a> {
     /// Borrowed from the snapshot's bytes when read.
     Str(Cow<'a, str>),
-    /// Elements as words (references as numbers), or bytes for `[bool]`.
+    /// Elements as words (references as numbers; a `[bool]`'s as 0 or 1).
     Array {
         kind: ArrayKind,
         cap: usize,
         words: Vec<u64>,
-        bytes: Vec<u8>,
     },
     /// Entries in insertion order; keys as words (a string key as a number).
     Map {
@@ -114,11 +113,11 @@ pub(crate) enum Obj<'a> {
     },
     Struct {
         sid: u32,
-        fields: Vec<u64>,
+        fields: Words,
     },
     Closure {
         func: u32,
-        captures: Vec<u64>,
+        captures: Words,
     },
     Box(u64),
 }
@@ -128,12 +127,81 @@ impl Obj<'_> {
     pub(crate) fn into_owned(self) -> Obj<'static> {
         match self {
             Obj::Str(s) => Obj::Str(Cow::Owned(s.into_owned())),
-            Obj::Array { kind, cap, words, bytes } => Obj::Array { kind, cap, words, bytes },
+            Obj::Array { kind, cap, words } => Obj::Array { kind, cap, words },
             Obj::Map { key, vals, cap, entries } => Obj::Map { key, vals, cap, entries },
             Obj::Struct { sid, fields } => Obj::Struct { sid, fields },
             Obj::Closure { func, captures } => Obj::Closure { func, captures },
             Obj::Box(v) => Obj::Box(v),
         }
+    }
+}
+
+/// The fields of a struct or the captures of a closure: up to [`Words::INLINE`] kept in
+/// place (most structs are small, and a snapshot can hold millions of them), more in a
+/// vector.
+#[derive(Clone, PartialEq)]
+pub(crate) enum Words {
+    Inline(u8, [u64; Words::INLINE]),
+    Heap(Vec<u64>),
+}
+
+impl Words {
+    const INLINE: usize = 3;
+
+    /// Room for `n` words.
+    pub(crate) fn with_capacity(n: usize) -> Words {
+        if n <= Words::INLINE {
+            Words::Inline(0, [0; Words::INLINE])
+        } else {
+            Words::Heap(Vec::with_capacity(n))
+        }
+    }
+
+    pub(crate) fn push(&mut self, w: u64) {
+        match self {
+            Words::Inline(n, a) if (*n as usize) < Words::INLINE => {
+                a[*n as usize] = w;
+                *n += 1;
+            }
+            Words::Inline(n, a) => {
+                let mut v = a[..*n as usize].to_vec();
+                v.push(w);
+                *self = Words::Heap(v);
+            }
+            Words::Heap(v) => v.push(w),
+        }
+    }
+}
+
+impl std::ops::Deref for Words {
+    type Target = [u64];
+    fn deref(&self) -> &[u64] {
+        match self {
+            Words::Inline(n, a) => &a[..*n as usize],
+            Words::Heap(v) => v,
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Words {
+    type Item = &'a u64;
+    type IntoIter = std::slice::Iter<'a, u64>;
+    fn into_iter(self) -> std::slice::Iter<'a, u64> {
+        self.iter()
+    }
+}
+
+impl From<Vec<u64>> for Words {
+    fn from(v: Vec<u64>) -> Words {
+        let mut w = Words::with_capacity(v.len());
+        v.into_iter().for_each(|x| w.push(x));
+        w
+    }
+}
+
+impl fmt::Debug for Words {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 

@@ -16,7 +16,7 @@
 //! - registers not live at their frame's pc are 0.
 
 use super::write::{is_safepoint, resume_live};
-use super::{tag, FrameState, Obj, Snapshot, SnapshotError, HEADER_LEN, MAGIC, VERSION_MAJOR, VERSION_MINOR};
+use super::{tag, FrameState, Obj, Snapshot, SnapshotError, Words, HEADER_LEN, MAGIC, VERSION_MAJOR, VERSION_MINOR};
 use crate::bytecode::decode::{decode, Reader};
 use crate::bytecode::{Kind, Module, Op, Type, TypeId, VerifiedModule};
 use crate::heap::{ArrayKind, KeyKind, MAX_OBJECT_BYTES};
@@ -236,19 +236,17 @@ impl<'a> Parser<'a, '_> {
                     });
                 }
                 let cap = cap as usize;
-                let (mut words, mut bytes) = (Vec::new(), Vec::new());
+                let mut words = Vec::with_capacity(len);
                 if kind == ArrayKind::Bytes {
-                    bytes.reserve_exact(len);
                     for _ in 0..len {
-                        bytes.push(self.bool("a [bool] element")? as u8);
+                        words.push(self.bool("a [bool] element")?);
                     }
                 } else {
-                    words.reserve_exact(len);
                     for _ in 0..len {
                         words.push(self.elem(kind, "an array element")?);
                     }
                 }
-                Obj::Array { kind, cap, words, bytes }
+                Obj::Array { kind, cap, words }
             }
             tag::MAP => {
                 let kat = self.r.pos;
@@ -294,7 +292,7 @@ impl<'a> Parser<'a, '_> {
                         message: format!("struct {sid}, which the module does not have"),
                     });
                 };
-                let mut fields = Vec::with_capacity(s.fields.len());
+                let mut fields = Words::with_capacity(s.fields.len());
                 for f in &s.fields {
                     fields.push(self.value(f.ty, "a field")?);
                 }
@@ -309,7 +307,7 @@ impl<'a> Parser<'a, '_> {
                         message: format!("closure of function {func}, which the module does not have"),
                     });
                 };
-                let mut captures = Vec::with_capacity(f.captures.len());
+                let mut captures = Words::with_capacity(f.captures.len());
                 for &t in &f.captures {
                     captures.push(self.value(t, "a captured value")?);
                 }

@@ -62,9 +62,8 @@ impl Vm {
             let a = match o {
                 Obj::Str(s) => vm.heap.try_alloc_str_parts(&[s]).ok_or_else(no_room)?,
                 Obj::Box(v) => vm.heap.alloc_box(*v),
-                Obj::Array { kind: ArrayKind::Bytes, cap, bytes, .. } => {
-                    let items: Vec<u64> = bytes.iter().map(|&b| b as u64).collect();
-                    vm.heap.try_alloc_array_with_capacity(ArrayKind::Bytes, *cap, &items).ok_or_else(no_room)?
+                Obj::Array { kind: ArrayKind::Bytes, cap, words } => {
+                    vm.heap.try_alloc_array_with_capacity(ArrayKind::Bytes, *cap, words).ok_or_else(no_room)?
                 }
                 Obj::Array { kind, cap, words, .. } => {
                     let mut items = std::mem::take(words);
@@ -78,9 +77,7 @@ impl Vm {
                 }
                 // Reference fields and captures hold object numbers until the second pass.
                 Obj::Struct { sid, fields } => vm.heap.alloc_struct(*sid, fields),
-                Obj::Closure { func, captures } => {
-                    vm.heap.alloc_closure(*func, std::mem::take(captures).into_boxed_slice())
-                }
+                Obj::Closure { func, captures } => vm.heap.alloc_closure(*func, captures.to_vec().into_boxed_slice()),
             };
             addr[i + 1] = a;
         }

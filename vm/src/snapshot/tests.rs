@@ -183,7 +183,7 @@ fn objects_that_do_not_fit() {
     // A struct the module does not have.
     let mut s = snapshot();
     let i = s.frames[0].regs[1] as usize - 1;
-    s.objects[i] = Obj::Struct { sid: 7, fields: vec![] };
+    s.objects[i] = Obj::Struct { sid: 7, fields: Vec::new().into() };
     assert_has(&refused(&s), "struct 7, which the module does not have");
 }
 

@@ -352,7 +352,7 @@ fn advise_huge_pages(buf: &mut Vec<u8>) {
 fn written_size_of(o: &Obj) -> usize {
     match o {
         Obj::Str(s) => 11 + s.len(),
-        Obj::Array { words, bytes, .. } => 23 + 10 * words.len() + bytes.len(),
+        Obj::Array { words, .. } => 23 + 10 * words.len(),
         Obj::Map { entries, .. } => 23 + 20 * entries.len(),
         Obj::Struct { fields, .. } => 11 + 10 * fields.len(),
         Obj::Closure { captures, .. } => 11 + 10 * captures.len(),
@@ -440,18 +440,13 @@ fn write_object(w: &mut Writer, m: &Module, o: &Obj) {
             w.u8(tag::STR);
             w.str(s);
         }
-        Obj::Array { kind, cap, words, bytes } => {
+        Obj::Array { kind, cap, words } => {
             w.u8(tag::ARRAY);
             w.u8(array_kind_byte(*kind));
             w.len(*cap);
-            if *kind == ArrayKind::Bytes {
-                w.len(bytes.len());
-                w.out.extend_from_slice(bytes);
-            } else {
-                w.len(words.len());
-                for &x in words {
-                    elem(w, *kind, x);
-                }
+            w.len(words.len());
+            for &x in words {
+                elem(w, *kind, x);
             }
         }
         Obj::Map { key, vals, cap, entries } => {
