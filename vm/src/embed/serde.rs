@@ -210,38 +210,27 @@ impl SeqSer {
     }
 }
 
-impl ser::SerializeSeq for SeqSer {
-    type Ok = Val;
-    type Error = ValError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ValError> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Val, ValError> {
-        Ok(Val::Array(self.0))
-    }
+/// The sequence serializers: each element pushed, the whole an array.
+macro_rules! seq_serializers {
+    ($($tr:ident :: $method:ident),*) => {$(
+        impl ser::$tr for SeqSer {
+            type Ok = Val;
+            type Error = ValError;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ValError> {
+                self.push(value)
+            }
+            fn end(self) -> Result<Val, ValError> {
+                Ok(Val::Array(self.0))
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for SeqSer {
-    type Ok = Val;
-    type Error = ValError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ValError> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Val, ValError> {
-        Ok(Val::Array(self.0))
-    }
-}
-
-impl ser::SerializeTupleStruct for SeqSer {
-    type Ok = Val;
-    type Error = ValError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ValError> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Val, ValError> {
-        Ok(Val::Array(self.0))
-    }
-}
+seq_serializers!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field
+);
 
 struct MapSer {
     entries: Vec<(Val, Val)>,
@@ -324,6 +313,18 @@ fn expected(want: &str, v: &Val) -> ValError {
     ValError::expected(want, v.kind())
 }
 
+/// Deserializer methods that take one kind of value and refuse the others.
+macro_rules! one_kind {
+    ($($name:ident: $variant:ident => $visit:ident, $want:literal);* $(;)?) => {$(
+        fn $name<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValError> {
+            match self {
+                Val::$variant(x) => visitor.$visit(x),
+                other => Err(expected($want, &other)),
+            }
+        }
+    )*};
+}
+
 /// Deserializer methods that take what another one takes (every integer is an `int`).
 macro_rules! forward {
     ($($name:ident)* => $to:ident) => {$(
@@ -336,6 +337,8 @@ macro_rules! forward {
 impl<'de> de::Deserializer<'de> for Val {
     type Error = ValError;
 
+    one_kind!(deserialize_bool: Bool => visit_bool, "bool"; deserialize_i64: Int => visit_i64, "int";
+        deserialize_f64: Float => visit_f64, "float"; deserialize_string: Str => visit_string, "str");
     forward!(deserialize_i8 deserialize_i16 deserialize_i32 deserialize_u8 deserialize_u16 deserialize_u32
         deserialize_u64 => deserialize_i64);
     forward!(deserialize_f32 => deserialize_f64);
@@ -352,34 +355,6 @@ impl<'de> de::Deserializer<'de> for Val {
             Val::Array(xs) => visitor.visit_seq(SeqDe { items: xs.into_iter(), index: 0 }),
             Val::Map(entries) => visitor.visit_map(MapDe::entries(entries)),
             Val::Struct { fields, .. } => visitor.visit_map(MapDe::fields(fields)),
-        }
-    }
-
-    fn deserialize_bool<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValError> {
-        match self {
-            Val::Bool(b) => visitor.visit_bool(b),
-            other => Err(expected("bool", &other)),
-        }
-    }
-
-    fn deserialize_i64<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValError> {
-        match self {
-            Val::Int(i) => visitor.visit_i64(i),
-            other => Err(expected("int", &other)),
-        }
-    }
-
-    fn deserialize_f64<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValError> {
-        match self {
-            Val::Float(x) => visitor.visit_f64(x),
-            other => Err(expected("float", &other)),
-        }
-    }
-
-    fn deserialize_string<V: de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValError> {
-        match self {
-            Val::Str(s) => visitor.visit_string(s),
-            other => Err(expected("str", &other)),
         }
     }
 
