@@ -161,12 +161,7 @@ fn bad_flags_and_bad_snapshots_are_clear_errors() {
     }
     // A program that ends before the trigger just ends, writing nothing.
     let snap = d.join("never.snap");
-    let o = vm()
-        .args(["run", "--snapshot-on=fuel:1000"])
-        .arg(format!("--snapshot-to={}", snap.display()))
-        .arg(&prog)
-        .output()
-        .unwrap();
+    let o = suspend(&prog, "auto", 1000, &snap, "");
     assert_eq!((o.status.code(), text(&o)), (Some(0), "1\n".to_string()));
     assert!(!snap.exists());
 
@@ -174,12 +169,7 @@ fn bad_flags_and_bad_snapshots_are_clear_errors() {
     let big = d.join("big.kite");
     std::fs::write(&big, "fn main() { let s = \"x\".repeat(1 << 20); var i = 0; while i < 100000 { i += s.len() / (1 << 20); } print(i); }\n").unwrap();
     let snap = d.join("big.snap");
-    let o = vm()
-        .args(["run", "--snapshot-on=fuel:10"])
-        .arg(format!("--snapshot-to={}", snap.display()))
-        .arg(&big)
-        .output()
-        .unwrap();
+    let o = suspend(&big, "auto", 10, &snap, "");
     assert_eq!(o.status.code(), Some(4), "{}", String::from_utf8_lossy(&o.stderr));
     let (code, msg) = err(vm().args(["resume", "--max-memory=512K"]).arg(&snap).output().unwrap());
     assert_eq!(code, Some(3), "{msg}");

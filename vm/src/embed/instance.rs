@@ -7,6 +7,7 @@ use super::typed::{Params, Results};
 use super::{Error, Store};
 use crate::bytecode;
 use crate::host::{crosses, signature, Val, ValType};
+use crate::runtime::Vm;
 
 /// A module instantiated in a store: a handle to use with that store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +31,36 @@ fn has_type(v: &Val, t: &ValType) -> bool {
     }
 }
 
+/// Refuses export `func` (called `name`) if a type of its signature cannot cross the
+/// host boundary (a function, or a struct holding one).
+fn check_crosses(m: &bytecode::Module, name: &str, func: u32) -> Result<(), Error> {
+    let f = &m.functions[func as usize];
+    match f.params.iter().chain(f.ret.iter()).find(|&&t| !crosses(m, t)) {
+        Some(&t) => Err(Error::CannotCross {
+            name: name.to_string(),
+            signature: signature_text(m, &f.params, f.ret),
+            ty: m.type_name(t),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The result `r` of a call of function `func` (called `name`) as a [`Val`] (`Nil` if it
+/// returns nothing).
+///
+/// # Safety
+/// `r` is the function's result, a live value of its result type, and nothing has
+/// collected since it returned.
+unsafe fn result_val(vm: &Vm, func: u32, name: &str, r: u64) -> Result<Val, Error> {
+    match vm.module.functions[func as usize].ret {
+        // Safety: the caller's promise.
+        Some(t) => {
+            unsafe { vm.to_val(r, t) }.map_err(|error| Error::Value { context: format!("the result of {name}"), error })
+        }
+        None => Ok(Val::Nil),
+    }
+}
+
 /// Checks that export `func` (called `name`) can be called with arguments of types
 /// `params` for a result of type `ret`: every type of its signature crosses the host
 /// boundary, and each is the one asked for.
@@ -40,11 +71,9 @@ pub(crate) fn check_signature(
     params: &[ValType],
     ret: Option<&ValType>,
 ) -> Result<(), Error> {
+    check_crosses(m, name, func)?;
     let f = &m.functions[func as usize];
     let text = || signature_text(m, &f.params, f.ret);
-    if let Some(&t) = f.params.iter().chain(f.ret.iter()).find(|&&t| !crosses(m, t)) {
-        return Err(Error::CannotCross { name: name.to_string(), signature: text(), ty: m.type_name(t) });
-    }
     let accepts = |want: &ValType, t| ValType::from_type(m, t).is_some_and(|have| want.accepts(&have));
     let ok = f.params.len() == params.len()
         && params.iter().zip(&f.params).all(|(w, &t)| accepts(w, t))
@@ -124,11 +153,9 @@ impl Instance {
     pub fn call_dynamic(&self, store: &mut Store<impl Sized>, name: &str, args: &[Val]) -> Result<Val, Error> {
         let func = self.export(store, name)?;
         let m = store.instances[self.index].module.clone();
+        check_crosses(&m, name, func)?;
         let f = &m.functions[func as usize];
         let text = || signature_text(&m, &f.params, f.ret);
-        if let Some(&t) = f.params.iter().chain(f.ret.iter()).find(|&&t| !crosses(&m, t)) {
-            return Err(Error::CannotCross { name: name.to_string(), signature: text(), ty: m.type_name(t) });
-        }
         let ok = f.params.len() == args.len()
             && f.params.iter().zip(args).all(|(&p, a)| ValType::from_type(&m, p).is_some_and(|p| has_type(a, &p)));
         if !ok {
@@ -148,13 +175,8 @@ impl Instance {
                 raw.push(w);
             }
             let r = vm.call(func, &raw)?;
-            match f.ret {
-                // Safety: `r` is the function's result, a live value of type `t`; nothing
-                // has collected since it returned.
-                Some(t) => unsafe { vm.to_val(r, t) }
-                    .map_err(|error| Error::Value { context: format!("the result of {name}"), error }),
-                None => Ok(Val::Nil),
-            }
+            // Safety: `r` is the function's result, and nothing has collected since.
+            unsafe { result_val(vm, func, name, r) }
         })
     }
 
@@ -192,15 +214,9 @@ impl Instance {
             let Some(f) = vm.outermost_function() else { return Ok(Val::Nil) };
             let m = vm.module.clone();
             let r = vm.resume_call()?;
-            match m.functions[f as usize].ret {
-                // Safety: `r` is the function's result, a live value of type `t`; nothing
-                // has collected since it returned.
-                Some(t) => unsafe { vm.to_val(r, t) }.map_err(|error| Error::Value {
-                    context: format!("the result of {}", m.functions[f as usize].name),
-                    error,
-                }),
-                None => Ok(Val::Nil),
-            }
+            // Safety: `r` is the result of the outermost function, and nothing has
+            // collected since it returned.
+            unsafe { result_val(vm, f, &m.functions[f as usize].name, r) }
         })
     }
 }

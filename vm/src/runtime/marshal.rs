@@ -33,16 +33,37 @@ pub(crate) fn too_large() -> ValError {
     ValError::new("too large: its copy would take more memory than the program may use")
 }
 
-/// The copy of a program value into a [`Val`]: how much memory it may still take.
+/// How much memory a copy of program values out into Rust values may still take: at
+/// most what the program may hold (its memory limit).
+pub(crate) struct Budget(usize);
+
+impl Budget {
+    /// The budget of a copy out of `vm`.
+    pub(crate) fn of(vm: &Vm) -> Budget {
+        Budget(vm.heap.limit())
+    }
+
+    /// Takes `bytes` from the budget, or fails with [`too_large`].
+    pub(crate) fn charge(&mut self, bytes: usize) -> Result<(), ValError> {
+        self.0 = self.0.checked_sub(bytes).ok_or_else(too_large)?;
+        Ok(())
+    }
+
+    /// At most how many items of `size` bytes fit what is left (to size a vector).
+    fn room(&self, size: usize) -> usize {
+        self.0 / size
+    }
+}
+
+/// The copy of a program value into a [`Val`].
 struct ToVal<'v> {
     vm: &'v Vm,
-    budget: usize,
+    budget: Budget,
 }
 
 impl ToVal<'_> {
     fn charge(&mut self, bytes: usize) -> Result<(), ValError> {
-        self.budget = self.budget.checked_sub(bytes).ok_or_else(too_large)?;
-        Ok(())
+        self.budget.charge(bytes)
     }
 
     /// # Safety
@@ -69,7 +90,7 @@ impl ToVal<'_> {
                 }
                 Type::Array(e) => {
                     let items = array_of(v);
-                    let mut out = Vec::with_capacity(items.len().min(self.budget / std::mem::size_of::<Val>()));
+                    let mut out = Vec::with_capacity(items.len().min(self.budget.room(std::mem::size_of::<Val>())));
                     for (i, x) in items.iter().enumerate() {
                         out.push(self.val(x, *e, depth + 1).map_err(|err| err.in_index(i))?);
                     }
@@ -77,7 +98,7 @@ impl ToVal<'_> {
                 }
                 Type::Map(k, val_t) => {
                     let map = &map_of(v).map;
-                    let mut out = Vec::with_capacity(map.len().min(self.budget / std::mem::size_of::<Val>()));
+                    let mut out = Vec::with_capacity(map.len().min(self.budget.room(std::mem::size_of::<Val>())));
                     for (key, &x) in map.iter() {
                         let key = self.val(key.raw(), *k, depth + 1)?;
                         let x = self.val(x, *val_t, depth + 1).map_err(|err| err.in_key(key_text(&key)))?;
@@ -122,7 +143,7 @@ impl Vm {
     /// a container holding values of that type), and no collection runs before this
     /// returns.
     pub unsafe fn to_val(&self, v: u64, t: TypeId) -> Result<Val, ValError> {
-        let mut out = ToVal { vm: self, budget: self.heap.limit() };
+        let mut out = ToVal { vm: self, budget: Budget::of(self) };
         // Safety: the caller's promise.
         unsafe { out.val(v, t, 0) }
     }

@@ -131,8 +131,9 @@ struct Numbering {
     /// Numbers that do not fit a header's `aux` (past `u32::MAX - 1` objects): their
     /// headers hold `u32::MAX`.
     overflow: FxHashMap<u64, u64>,
-    /// The object whose header is lent back to it while it is read, and its number.
-    lent: (u64, u64),
+    /// The object whose header is lent back to it while it is read, its number, and the
+    /// word its header held.
+    lent: (u64, u64, u32),
 }
 
 /// How many objects ahead of the one being read the numbering and the writer ask the
@@ -147,7 +148,7 @@ impl Numbering {
             aux: Vec::with_capacity(objects),
             edges: Vec::with_capacity(objects),
             overflow: FxHashMap::default(),
-            lent: (0, 0),
+            lent: (0, 0, 0),
         }
     }
 
@@ -215,8 +216,9 @@ impl Numbering {
         let r = self.order[i];
         // Safety: the caller's promise.
         unsafe {
-            self.lent = (r, self.id(r));
-            (*(r as *mut Header)).aux = self.aux[i];
+            let h = r as *mut Header;
+            self.lent = (r, self.id(r), (*h).aux);
+            (*h).aux = self.aux[i];
         }
     }
 
@@ -226,8 +228,7 @@ impl Numbering {
     /// # Safety
     /// A header is lent.
     unsafe fn take_header(&mut self) {
-        let (r, n) = std::mem::take(&mut self.lent);
-        let word = u32::try_from(n).ok().filter(|&w| w != u32::MAX).unwrap_or(u32::MAX);
+        let (r, _, word) = std::mem::take(&mut self.lent);
         // Safety: the caller's promise: `r` is a live numbered object.
         unsafe { (*(r as *mut Header)).aux = word }
     }

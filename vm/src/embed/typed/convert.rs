@@ -8,6 +8,7 @@ use crate::heap::map::MapObj;
 use crate::heap::{array_of, map_of, str_of, ArrayKind, BoxObj};
 use crate::host::{Val, ValError, ValType};
 use crate::runtime::code::array_kind;
+use crate::runtime::marshal::Budget;
 use crate::runtime::Vm;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, Hash};
@@ -29,7 +30,7 @@ pub struct Lower<'a> {
 pub struct Lift<'a> {
     pub(crate) vm: &'a Vm,
     /// Bytes the Rust values made so far may still take (see `runtime/marshal.rs`).
-    budget: usize,
+    budget: Budget,
 }
 
 /// What a container type is made of.
@@ -92,11 +93,10 @@ impl Lower<'_> {
 
 impl<'a> Lift<'a> {
     pub(crate) fn new(vm: &'a Vm) -> Lift<'a> {
-        Lift { vm, budget: vm.heap.limit() }
+        Lift { vm, budget: Budget::of(vm) }
     }
     fn charge(&mut self, bytes: usize) -> Result<(), ValError> {
-        self.budget = self.budget.checked_sub(bytes).ok_or_else(crate::runtime::marshal::too_large)?;
-        Ok(())
+        self.budget.charge(bytes)
     }
     fn array_elem(&self, t: TypeId) -> Result<TypeId, ValError> {
         match self.vm.module.ty(t) {
