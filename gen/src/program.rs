@@ -436,16 +436,22 @@ impl<'a, 'b> Gen<'a, 'b> {
         }
     }
 
-    /// `if d <= 0 { base } ...; let r = f(d - 1, ...); ...; return ...;`
+    /// `if d <= 0 { base } ...; let r = f(d - 1, ...); ...; return ...;` — the base case
+    /// sometimes the bare `return d;` or `return 3;` that native code decides at the call.
     fn recursive_body(&mut self, depth: &str) {
         let ret = self.cur().ret.clone().unwrap_or(Ty::Int);
         self.line(format!("if {depth} <= 0 {{"));
         self.cur_mut().indent += 1;
         let saved = self.cur().locals.len();
-        let n = self.src.below(3);
-        self.stmts(n);
-        let e = self.expr(&ret, 2, crate::expr::Want::STORE);
-        self.line(format!("return {};", e.text));
+        if ret == Ty::Int && self.src.one_in(3) {
+            let e = if self.src.one_in(2) { depth.to_string() } else { self.src.below(5).to_string() };
+            self.line(format!("return {e};"));
+        } else {
+            let n = self.src.below(3);
+            self.stmts(n);
+            let e = self.expr(&ret, 2, crate::expr::Want::STORE);
+            self.line(format!("return {};", e.text));
+        }
         self.cur_mut().locals.truncate(saved);
         self.cur_mut().indent -= 1;
         self.line("}");

@@ -58,6 +58,73 @@ mod obj {
     pub const HEADER_AUX: i32 = std::mem::offset_of!(crate::heap::Header, aux) as i32;
 }
 
+/// A recursion's base case, decided in the caller: the function's first instruction is a
+/// forward conditional jump on its parameters, and one of its two ways returns at once.
+/// A recursive call that finds its callee's frame fits (so pushing it could neither trap
+/// nor grow the stacks) evaluates the jump on the arguments and, on that way, takes the
+/// result without pushing the frame or calling: no trap, collection, fuel or safepoint can
+/// happen between that frame's push and its pop, so nothing can tell the difference.
+#[derive(Clone, Copy, Debug)]
+struct BaseCase {
+    /// The callee's first instruction.
+    branch: Instr,
+    /// Whether the callee returns when the jump is taken (else when it falls through).
+    when_taken: bool,
+    returned: Returned,
+}
+
+/// What a base case returns.
+#[derive(Clone, Copy, Debug)]
+enum Returned {
+    /// Parameter `p`: the call's argument `R[c + p]`.
+    Param(u16),
+    /// An integer constant.
+    Int(i64),
+}
+
+impl BaseCase {
+    /// The base case of function `fi`, if it starts with one.
+    fn of(m: &Module, meta: &[FuncMeta], fi: u32) -> Option<BaseCase> {
+        let (code, fm) = (&m.functions[fi as usize].code, &meta[fi as usize]);
+        let branch = *code.first()?;
+        let np = fm.nparams as u16;
+        if fm.ncaptures != 0 || !fm.has_ret || !branch.op.is_jump() || branch.op.is_loop() {
+            return None;
+        }
+        use Op::*;
+        let params_only = match branch.op {
+            JmpIf | JmpIfNot | JmpIfNil | JmpIfNotNil => branch.a < np,
+            JmpIfLtIK | JmpIfNotLtIK | JmpIfLeIK | JmpIfNotLeIK | JmpIfEqIK | JmpIfNeIK => branch.a < np,
+            JmpIfLtI | JmpIfNotLtI | JmpIfLeI | JmpIfNotLeI | JmpIfEqI | JmpIfNeI | JmpIfLtF | JmpIfLeF
+            | JmpIfNotLtF | JmpIfNotLeF => branch.a < np && branch.b < np,
+            _ => false,
+        };
+        if !params_only {
+            return None;
+        }
+        // What the code at `pc` returns, if it returns at once.
+        let returns_at = |pc: usize| -> Option<Returned> {
+            match *code.get(pc)? {
+                Instr { op: Ret, a, .. } if a < np => Some(Returned::Param(a)),
+                Instr { op: LoadInt, a, .. } => {
+                    let k = code[pc].sbc() as i64;
+                    match code.get(pc + 1)? {
+                        Instr { op: Ret, a: r, .. } if *r == a => Some(Returned::Int(k)),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            }
+        };
+        let target = (1 + branch.jump_offset()) as usize;
+        if let Some(returned) = returns_at(1) {
+            Some(BaseCase { branch, when_taken: false, returned })
+        } else {
+            returns_at(target).map(|returned| BaseCase { branch, when_taken: true, returned })
+        }
+    }
+}
+
 /// Translates function `fi` of `m` into `b`'s function.
 pub(crate) struct Translator<'a, 'b> {
     b: FunctionBuilder<'b>,
@@ -94,6 +161,17 @@ pub(crate) struct Translator<'a, 'b> {
     refill: usize,
     /// This function itself, for direct recursive calls.
     self_ref: FuncRef,
+    /// The highest register-stack top (past `my_base`) that a frame push of this straight
+    /// line of code has already found room for, at depth `my_index + 1`: room the register
+    /// stack and the frames keep (they only grow while the function runs), so a later push
+    /// needing no more skips the check. `None` at every block start.
+    room_checked: Option<i64>,
+    /// Whether a call of this straight line of code has found the machine stack above its
+    /// limit (the stack pointer does not move inside a function, the limit only while the
+    /// host calls in). `false` at every block start.
+    stack_checked: bool,
+    /// This function's base case, which its recursive calls decide in place.
+    base_case: Option<BaseCase>,
 }
 
 const W: Type = types::I64;
@@ -210,6 +288,9 @@ impl<'a, 'b> Translator<'a, 'b> {
             ended: false,
             refill,
             self_ref,
+            room_checked: None,
+            stack_checked: false,
+            base_case: BaseCase::of(m, meta, fi),
         };
         t.b.def_var(t.regs_var, regs);
         // The countdown, this frame's index and base come as arguments (see `NativeFn`).
@@ -243,12 +324,14 @@ impl<'a, 'b> Translator<'a, 'b> {
         let frames = self.load_vm(W, off::FRAMES);
         self.b.ins().iadd(frames, self.my_offset)
     }
-    /// After anything that can push a frame: the register stack may have moved.
-    fn reload_regs_ptr(&mut self) {
+    /// After anything that can push a frame: the register stack may have moved. Returns
+    /// where it is now.
+    fn reload_regs_ptr(&mut self) -> Value {
         let base = self.load_vm(W, off::REGS);
         let at = self.b.ins().ishl_imm_u(self.my_base, 3);
         let regs = self.b.ins().iadd(base, at);
         self.b.def_var(self.regs_var, regs);
+        base
     }
     /// The frame's next pc, for a trace (as the interpreter saves it: one past `pc`).
     fn save_pc(&mut self, pc: usize) {
@@ -412,28 +495,10 @@ impl<'a, 'b> Translator<'a, 'b> {
         let enter_osr = self.b.create_block();
         self.b.ins().brif(osr, enter_osr, &[], normal, &[]);
 
-        // A call. Native code recurses on the machine stack: when it is nearly used up, the
-        // frame runs in the interpreter instead (which calls nothing natively from there),
-        // so the depth limit, not the machine stack, ends deep recursion in every tier.
+        // A call (native callers checked the machine stack: see `run_callee`).
         self.b.switch_to_block(normal);
-        let sp = self.b.ins().get_stack_pointer(W);
-        let lim = self.load_vm(W, off::STACK_LIMIT);
-        let low = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, sp, lim);
-        let interpret = self.b.create_block();
         let body = self.b.create_block();
-        self.b.ins().brif(low, interpret, &[], body, &[]);
-        self.b.switch_to_block(interpret);
-        self.b.set_cold_block(interpret);
-        let params = self.b.func.dfg.block_params(self.b.func.layout.entry_block().expect("entry")).to_vec();
-        let interp = self.iconst(shims::rt_call_pushed as *const () as i64);
-        let filled32 = self.i32c(filled as u32);
-        let call = self.b.ins().call_indirect(
-            self.sigs.native,
-            interp,
-            &[params[0], params[1], filled32, params[3], params[4], params[5]],
-        );
-        let r = self.b.inst_results(call).to_vec();
-        self.b.ins().return_(&r);
+        self.b.ins().jump(body, &[]);
 
         // Arguments and captures from memory, the rest 0; reference registers are zeroed
         // in memory too (the collector must never see a stale pointer there), the others
@@ -481,11 +546,15 @@ impl<'a, 'b> Translator<'a, 'b> {
                 }
                 self.b.switch_to_block(blk);
                 self.ended = false;
+                self.room_checked = None;
+                self.stack_checked = false;
             } else if self.ended {
                 // Unreachable code after a jump: give it a block of its own.
                 let blk = self.b.create_block();
                 self.b.switch_to_block(blk);
                 self.ended = false;
+                self.room_checked = None;
+                self.stack_checked = false;
             }
             let ins = self.code[pc];
             #[cfg(feature = "op-counts")]
@@ -977,56 +1046,8 @@ impl<'a, 'b> Translator<'a, 'b> {
     }
 
     fn translate_branch(&mut self, pc: usize, ins: Instr) {
-        use Op::*;
         let target = (pc as i64 + 1 + ins.jump_offset()) as usize;
-        let op = ins.op.forward();
-        let cond = match op {
-            JmpIf | JmpIfNotNil => {
-                let x = self.get(ins.a);
-                self.b.ins().icmp_imm_s(IntCC::NotEqual, x, 0)
-            }
-            JmpIfNot | JmpIfNil => {
-                let x = self.get(ins.a);
-                self.b.ins().icmp_imm_s(IntCC::Equal, x, 0)
-            }
-            JmpIfLtI | JmpIfNotLtI | JmpIfLeI | JmpIfNotLeI | JmpIfEqI | JmpIfNeI => {
-                let (x, y) = (self.get(ins.a), self.get(ins.b));
-                let cc = match op {
-                    JmpIfLtI => IntCC::SignedLessThan,
-                    JmpIfNotLtI => IntCC::SignedGreaterThanOrEqual,
-                    JmpIfLeI => IntCC::SignedLessThanOrEqual,
-                    JmpIfNotLeI => IntCC::SignedGreaterThan,
-                    JmpIfEqI => IntCC::Equal,
-                    _ => IntCC::NotEqual,
-                };
-                self.b.ins().icmp(cc, x, y)
-            }
-            JmpIfLtIK | JmpIfNotLtIK | JmpIfLeIK | JmpIfNotLeIK | JmpIfEqIK | JmpIfNeIK => {
-                let x = self.get(ins.a);
-                let k = ins.sb() as i64;
-                let cc = match op {
-                    JmpIfLtIK => IntCC::SignedLessThan,
-                    JmpIfNotLtIK => IntCC::SignedGreaterThanOrEqual,
-                    JmpIfLeIK => IntCC::SignedLessThanOrEqual,
-                    JmpIfNotLeIK => IntCC::SignedGreaterThan,
-                    JmpIfEqIK => IntCC::Equal,
-                    _ => IntCC::NotEqual,
-                };
-                self.b.ins().icmp_imm_s(cc, x, k)
-            }
-            JmpIfLtF | JmpIfLeF | JmpIfNotLtF | JmpIfNotLeF => {
-                let (x, y) = (self.get(ins.a), self.get(ins.b));
-                // `!(x < y)` is true for NaN operands: the unordered-or forms.
-                let cc = match op {
-                    JmpIfLtF => FloatCC::LessThan,
-                    JmpIfLeF => FloatCC::LessThanOrEqual,
-                    JmpIfNotLtF => FloatCC::UnorderedOrGreaterThanOrEqual,
-                    _ => FloatCC::UnorderedOrGreaterThan,
-                };
-                self.b.ins().fcmp(cc, x, y)
-            }
-            _ => unreachable!("a conditional jump: {op:?}"),
-        };
+        let cond = self.branch_cond(ins, 0);
         let fall = self.block_at(pc + 1);
         if ins.op.is_loop() {
             // Taken, a loop jump uses fuel first.
@@ -1043,30 +1064,109 @@ impl<'a, 'b> Translator<'a, 'b> {
         self.ended = true;
     }
 
+    /// Whether conditional jump `ins` is taken, its registers read `shift` registers up
+    /// (0 for this function's own jumps; a call's first argument register for its callee's).
+    fn branch_cond(&mut self, ins: Instr, shift: u16) -> Value {
+        use Op::*;
+        // `b` is a register only in the two-register forms (else a constant or the offset).
+        let (ra, rb) = (ins.a + shift, ins.b.wrapping_add(shift));
+        let op = ins.op.forward();
+        match op {
+            JmpIf | JmpIfNotNil => {
+                let x = self.get(ra);
+                self.b.ins().icmp_imm_s(IntCC::NotEqual, x, 0)
+            }
+            JmpIfNot | JmpIfNil => {
+                let x = self.get(ra);
+                self.b.ins().icmp_imm_s(IntCC::Equal, x, 0)
+            }
+            JmpIfLtI | JmpIfNotLtI | JmpIfLeI | JmpIfNotLeI | JmpIfEqI | JmpIfNeI => {
+                let (x, y) = (self.get(ra), self.get(rb));
+                let cc = match op {
+                    JmpIfLtI => IntCC::SignedLessThan,
+                    JmpIfNotLtI => IntCC::SignedGreaterThanOrEqual,
+                    JmpIfLeI => IntCC::SignedLessThanOrEqual,
+                    JmpIfNotLeI => IntCC::SignedGreaterThan,
+                    JmpIfEqI => IntCC::Equal,
+                    _ => IntCC::NotEqual,
+                };
+                self.b.ins().icmp(cc, x, y)
+            }
+            JmpIfLtIK | JmpIfNotLtIK | JmpIfLeIK | JmpIfNotLeIK | JmpIfEqIK | JmpIfNeIK => {
+                let x = self.get(ra);
+                let k = ins.sb() as i64;
+                let cc = match op {
+                    JmpIfLtIK => IntCC::SignedLessThan,
+                    JmpIfNotLtIK => IntCC::SignedGreaterThanOrEqual,
+                    JmpIfLeIK => IntCC::SignedLessThanOrEqual,
+                    JmpIfNotLeIK => IntCC::SignedGreaterThan,
+                    JmpIfEqIK => IntCC::Equal,
+                    _ => IntCC::NotEqual,
+                };
+                self.b.ins().icmp_imm_s(cc, x, k)
+            }
+            JmpIfLtF | JmpIfLeF | JmpIfNotLtF | JmpIfNotLeF => {
+                let (x, y) = (self.get(ra), self.get(rb));
+                // `!(x < y)` is true for NaN operands: the unordered-or forms.
+                let cc = match op {
+                    JmpIfLtF => FloatCC::LessThan,
+                    JmpIfLeF => FloatCC::LessThanOrEqual,
+                    JmpIfNotLtF => FloatCC::UnorderedOrGreaterThanOrEqual,
+                    _ => FloatCC::UnorderedOrGreaterThan,
+                };
+                self.b.ins().fcmp(cc, x, y)
+            }
+            _ => unreachable!("a conditional jump: {op:?}"),
+        }
+    }
+
     /// Pushes the callee's frame inline (or through the runtime when the stacks must grow
     /// or the depth limit is reached) with its arguments from `R[c..]`; returns the
     /// callee's register 0 in memory and its base. The new frame's index is `my_index + 1`:
     /// this frame is the innermost.
-    fn push_frame(&mut self, callee: u32, a: u16, c: u16) -> (Value, Value) {
+    fn push_frame(&mut self, callee: u32, a: u16, c: u16, base_case: Option<(BaseCase, Block)>) -> (Value, Value) {
         let cm = &self.meta[callee as usize];
         let (np, cn) = (cm.nparams, cm.nregs);
         let my_nregs = self.meta[self.fi as usize].nregs as i64;
         let new_base = self.b.ins().iadd_imm_s(self.my_base, my_nregs);
-        let depth = self.b.ins().iadd_imm_s(self.my_index, 1);
-        let limit = self.load_vm(W, off::DEPTH_LIMIT);
-        let top = self.b.ins().iadd_imm_s(new_base, cn as i64);
-        let regs_len = self.load_vm(W, off::REGS_LEN);
-        let deep = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, depth, limit);
-        let big = self.b.ins().icmp(IntCC::UnsignedGreaterThan, top, regs_len);
-        let slow_needed = self.b.ins().bor(deep, big);
-        let fast = self.b.create_block();
-        let slow = self.b.create_block();
+        let top_past_base = my_nregs + cn as i64;
         let joined = self.b.create_block();
-        self.b.ins().brif(slow_needed, slow, &[], fast, &[]);
+        let fast = self.b.create_block();
+        if self.room_checked.is_some_and(|t| t >= top_past_base) {
+            // An earlier push of this straight line found room for this frame.
+            self.b.ins().jump(fast, &[]);
+        } else {
+            let depth = self.b.ins().iadd_imm_s(self.my_index, 1);
+            let limit = self.load_vm(W, off::DEPTH_LIMIT);
+            let top = self.b.ins().iadd_imm_s(self.my_base, top_past_base);
+            let regs_len = self.load_vm(W, off::REGS_LEN);
+            let deep = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, depth, limit);
+            let slow = self.b.create_block();
+            let shallow = self.b.create_block();
+            // Two compare-and-branches (each one fused instruction), not one of an `or`.
+            self.b.ins().brif(deep, slow, &[], shallow, &[]);
+            self.b.switch_to_block(shallow);
+            let big = self.b.ins().icmp(IntCC::UnsignedGreaterThan, top, regs_len);
+            self.b.ins().brif(big, slow, &[], fast, &[]);
+
+            self.b.switch_to_block(slow);
+            self.b.set_cold_block(slow);
+            let vm = self.vm;
+            let func = self.i32c(callee);
+            let rd = self.i32c(a as u32);
+            let push = shims::rt_push_frame as *const () as usize;
+            let st = self.call_addr(self.sigs.push_frame, push, &[vm, func, new_base, rd])[0];
+            self.check(st);
+            self.b.ins().jump(joined, &[]);
+            self.room_checked = Some(top_past_base);
+        }
 
         self.b.switch_to_block(fast);
+        if let Some((bc, done)) = base_case {
+            self.decide_base_case(bc, a, c, done);
+        }
         let frames = self.load_vm(W, off::FRAMES);
-        let at = self.b.ins().imul_imm_s(depth, off::FRAME_SIZE as i64);
+        let at = self.b.ins().iadd_imm_s(self.my_offset, off::FRAME_SIZE as i64);
         let fp = self.b.ins().iadd(frames, at);
         self.b.ins().store(flags(), new_base, fp, off::FRAME_BASE as i32);
         // `func` and `pc` (0) are one word, `ret_dst` and the padding another.
@@ -1075,25 +1175,13 @@ impl<'a, 'b> Translator<'a, 'b> {
         self.b.ins().store(flags(), func_pc, fp, off::FRAME_FUNC as i32);
         let rd = self.iconst(a as i64);
         self.b.ins().store(flags(), rd, fp, off::FRAME_RET_DST as i32);
-        let d1 = self.b.ins().iadd_imm_s(depth, 1);
-        self.store_vm(d1, off::DEPTH);
-        self.b.ins().jump(joined, &[]);
-
-        self.b.switch_to_block(slow);
-        self.b.set_cold_block(slow);
-        let vm = self.vm;
-        let func = self.i32c(callee);
-        let rd = self.i32c(a as u32);
-        let st =
-            self.call_addr(self.sigs.push_frame, shims::rt_push_frame as *const () as usize, &[vm, func, new_base, rd])
-                [0];
-        self.check(st);
+        let count = self.b.ins().iadd_imm_s(self.my_index, 2);
+        self.store_vm(count, off::DEPTH);
         self.b.ins().jump(joined, &[]);
 
         self.b.switch_to_block(joined);
         // The stack may have moved (the slow path grows it).
-        self.reload_regs_ptr();
-        let base = self.load_vm(W, off::REGS);
+        let base = self.reload_regs_ptr();
         let at = self.b.ins().ishl_imm_u(new_base, 3);
         let callee_regs = self.b.ins().iadd(base, at);
         for i in 0..np {
@@ -1105,8 +1193,11 @@ impl<'a, 'b> Translator<'a, 'b> {
 
     /// Runs the pushed callee `func` (an SSA value, or this function itself when
     /// `recursive`): natively when it has native code, else in the interpreter
-    /// (`rt_call_pushed`, which takes the same arguments, with `filled` for the pc); its
-    /// result to `R[a]`. (Native code checks the machine stack where it starts.)
+    /// (`rt_call_pushed`, which takes the same arguments, with `filled` for the pc); its result to `R[a]`. Native code recurses on the machine stack: when
+    /// it is nearly used up, the callee runs in the interpreter too (which calls nothing
+    /// natively from there), so the depth limit, not the machine stack, ends deep
+    /// recursion in every tier. The callee's own frame fits in what the limit leaves (see
+    /// `Vm::set_native_stack`).
     #[allow(clippy::too_many_arguments)]
     fn run_callee(
         &mut self,
@@ -1118,28 +1209,67 @@ impl<'a, 'b> Translator<'a, 'b> {
         a: u16,
         has_ret: bool,
     ) {
-        let (vm, ticks) = (self.vm, self.b.use_var(self.ticks));
+        let ticks = self.b.use_var(self.ticks);
         let index = self.b.ins().iadd_imm_s(self.my_index, 1);
-        let call = if recursive {
+        let low = if self.stack_checked {
+            None
+        } else {
+            self.stack_checked = true;
+            let sp = self.b.ins().get_stack_pointer(W);
+            let lim = self.load_vm(W, off::STACK_LIMIT);
+            Some(self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, sp, lim))
+        };
+        let interp = self.iconst(shims::rt_call_pushed as *const () as i64);
+        let (v, t) = if recursive {
             let zero = self.i32c(0);
-            self.b.ins().call(self.self_ref, &[vm, callee_regs, zero, ticks, index, new_base])
+            let vm = self.vm;
+            let native = [vm, callee_regs, zero, ticks, index, new_base];
+            match low {
+                None => {
+                    let call = self.b.ins().call(self.self_ref, &native);
+                    (self.b.inst_results(call)[0], self.b.inst_results(call)[1])
+                }
+                Some(low) => {
+                    let (hot, cold, join) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
+                    let (v, t) = (self.b.append_block_param(join, W), self.b.append_block_param(join, W));
+                    self.b.ins().brif(low, cold, &[], hot, &[]);
+                    self.b.switch_to_block(hot);
+                    let call = self.b.ins().call(self.self_ref, &native);
+                    let r: Vec<_> = self.b.inst_results(call).iter().map(|&v| v.into()).collect();
+                    self.b.ins().jump(join, &r);
+                    self.b.switch_to_block(cold);
+                    self.b.set_cold_block(cold);
+                    let call = self.b.ins().call_indirect(
+                        self.sigs.native,
+                        interp,
+                        &[vm, callee_regs, filled, ticks, index, new_base],
+                    );
+                    let r: Vec<_> = self.b.inst_results(call).iter().map(|&v| v.into()).collect();
+                    self.b.ins().jump(join, &r);
+                    self.b.switch_to_block(join);
+                    (v, t)
+                }
+            }
         } else {
             let natives = self.load_vm(W, off::NATIVES);
             let at = self.b.ins().ishl_imm_u(func, 3);
             let slot = self.b.ins().iadd(natives, at);
             let entry = self.b.ins().load(W, flags(), slot, 0);
-            let go = self.b.ins().icmp_imm_s(IntCC::NotEqual, entry, 0);
-            let interp = self.iconst(shims::rt_call_pushed as *const () as i64);
+            let mut go = self.b.ins().icmp_imm_s(IntCC::NotEqual, entry, 0);
+            if let Some(low) = low {
+                go = self.b.ins().band_not(go, low);
+            }
             let target = self.b.ins().select(go, entry, interp);
             let zero = self.i32c(0);
             let pc_or_filled = self.b.ins().select(go, zero, filled);
-            self.b.ins().call_indirect(
+            let vm = self.vm;
+            let call = self.b.ins().call_indirect(
                 self.sigs.native,
                 target,
                 &[vm, callee_regs, pc_or_filled, ticks, index, new_base],
-            )
+            );
+            (self.b.inst_results(call)[0], self.b.inst_results(call)[1])
         };
-        let (v, t) = (self.b.inst_results(call)[0], self.b.inst_results(call)[1]);
         let trapped = self.b.ins().icmp_imm_s(IntCC::Equal, t, NATIVE_TRAPPED as i64);
         let ok = self.b.create_block();
         self.b.ins().brif(trapped, self.exit, &[], ok, &[]);
@@ -1155,12 +1285,40 @@ impl<'a, 'b> Translator<'a, 'b> {
         self.fuel(pc);
         self.save_pc(pc);
         self.spill_dirty();
-        let (callee_regs, new_base) = self.push_frame(callee, a, c);
+        let recursive = callee == self.fi;
+        // A recursive call's base case returns to `done` without a call.
+        let base_case = self.base_case.filter(|_| recursive).map(|bc| (bc, self.b.create_block()));
+        let stack_checked = self.stack_checked;
+        let (callee_regs, new_base) = self.push_frame(callee, a, c, base_case);
         let cm = &self.meta[callee as usize];
         let (np, has_ret) = (cm.nparams as u32, cm.has_ret);
         let func = self.iconst(callee as i64);
         let filled = self.i32c(np);
-        self.run_callee(func, callee == self.fi, callee_regs, new_base, filled, a, has_ret);
+        self.run_callee(func, recursive, callee_regs, new_base, filled, a, has_ret);
+        if let Some((_, done)) = base_case {
+            self.b.ins().jump(done, &[]);
+            self.b.switch_to_block(done);
+            // The base case's way checked no stack.
+            self.stack_checked = stack_checked;
+        }
+    }
+
+    /// Where a frame push found room: decides `base_case` (see [`BaseCase`]) on the
+    /// arguments `R[c..]`; when the callee would return at once, its result goes to `R[a]`
+    /// and the code goes on at `done`.
+    fn decide_base_case(&mut self, bc: BaseCase, a: u16, c: u16, done: Block) {
+        let cond = self.branch_cond(bc.branch, c);
+        let (hit, push) = (self.b.create_block(), self.b.create_block());
+        let (taken, fall) = if bc.when_taken { (hit, push) } else { (push, hit) };
+        self.b.ins().brif(cond, taken, &[], fall, &[]);
+        self.b.switch_to_block(hit);
+        let v = match bc.returned {
+            Returned::Param(p) => self.get(c + p),
+            Returned::Int(k) => self.iconst(k),
+        };
+        self.set(a, v);
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(push);
     }
 
     fn translate_call_closure(&mut self, pc: usize, a: u16, b: u16, c: u16) {
@@ -1179,13 +1337,12 @@ impl<'a, 'b> Translator<'a, 'b> {
         let st =
             self.call_addr(self.sigs.op3, shims::rt_push_closure as *const () as usize, &[vm, regs, aa, bb, cc])[0];
         self.check(st);
-        self.reload_regs_ptr();
+        let base = self.reload_regs_ptr();
         let clo = self.get(b);
         let func32 = self.b.ins().load(types::I32, flags(), clo, obj::HEADER_AUX);
         let func = self.b.ins().uextend(W, func32);
         let my_nregs = self.meta[self.fi as usize].nregs as i64;
         let new_base = self.b.ins().iadd_imm_s(self.my_base, my_nregs);
-        let base = self.load_vm(W, off::REGS);
         let at = self.b.ins().ishl_imm_u(new_base, 3);
         let callee_regs = self.b.ins().iadd(base, at);
         // The runtime pushed the frame with arguments and captures, the rest zeroed.
