@@ -9,7 +9,6 @@
 //! resume`) does.
 
 use kite::{Capabilities, Config, Engine, EngineExt, Error, Limits, Linker, Module, Store, Tier};
-use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
@@ -87,21 +86,17 @@ fn measure(engine: &Engine, module: &Module, args: &[&str], after: Duration) -> 
     Figures { stop, send, bytes: bytes.len(), load, heap }
 }
 
-/// `bytes` sent through a localhost TCP connection, as the receiving end has them.
+/// `bytes` sent through a localhost TCP connection, as the receiving end has them: one
+/// frame (`kite::snapshot::write_frame`, `read_frame`).
 fn send_over_localhost(bytes: &[u8]) -> Vec<u8> {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let receiver = std::thread::spawn(move || {
         let (mut conn, _) = listener.accept().unwrap();
-        let mut len = [0u8; 8];
-        conn.read_exact(&mut len).unwrap();
-        let mut got = vec![0; u64::from_le_bytes(len) as usize];
-        conn.read_exact(&mut got).unwrap();
-        got
+        kite::snapshot::read_frame(&mut conn, 1 << 30).unwrap()
     });
     let mut conn = TcpStream::connect(addr).unwrap();
-    conn.write_all(&(bytes.len() as u64).to_le_bytes()).unwrap();
-    conn.write_all(bytes).unwrap();
+    kite::snapshot::write_frame(&mut conn, bytes).unwrap();
     receiver.join().unwrap()
 }
 

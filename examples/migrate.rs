@@ -19,6 +19,9 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
+/// The target's memory limit for the resumed program, and the largest snapshot it accepts.
+const MAX_MEMORY: usize = 512 << 20;
+
 /// The host functions, the same in both processes (a snapshot holds no host state but
 /// what a host module persists; the target links its own functions of the same types).
 fn linker(engine: &Engine, side: &'static str) -> Linker {
@@ -73,14 +76,13 @@ fn source(path: &str, after_ms: u64) -> Result<u8, Box<dyn std::error::Error>> {
     store.flush()?;
     if let Some(code) = code {
         eprintln!("migrate: the script ended before it was stopped; nothing to migrate");
-        conn.write_all(&0u64.to_le_bytes())?;
+        kite::snapshot::write_frame(&mut conn, &[])?;
         child.wait()?;
         return Ok(code as u8);
     }
     let bytes = store.snapshot()?;
     let stopped = asked.elapsed();
-    conn.write_all(&(bytes.len() as u64).to_le_bytes())?;
-    conn.write_all(&bytes)?;
+    kite::snapshot::write_frame(&mut conn, &bytes)?;
     // The target answers with one byte once the program is loaded and about to go on.
     let mut ready = [0u8; 1];
     conn.read_exact(&mut ready)?;
@@ -97,17 +99,14 @@ fn source(path: &str, after_ms: u64) -> Result<u8, Box<dyn std::error::Error>> {
 
 fn target(addr: &str) -> Result<u8, Box<dyn std::error::Error>> {
     let mut conn = TcpStream::connect(addr)?;
-    let mut len = [0u8; 8];
-    conn.read_exact(&mut len)?;
-    let len = u64::from_le_bytes(len) as usize;
-    if len == 0 {
+    // The length comes from the other end: at most what the target would resume.
+    let bytes = kite::snapshot::read_frame(&mut conn, MAX_MEMORY)?;
+    if bytes.is_empty() {
         return Ok(0);
     }
-    let mut bytes = vec![0; len];
-    conn.read_exact(&mut bytes)?;
     let engine = Engine::new(Config::new());
     let (mut store, instance) =
-        Store::resume(&linker(&engine, "target"), Capabilities::none(), Limits::none().max_memory(512 << 20), &bytes)?;
+        Store::resume(&linker(&engine, "target"), Capabilities::none(), Limits::none().max_memory(MAX_MEMORY), &bytes)?;
     conn.write_all(&[1])?;
     let code = instance.resume_main(&mut store)?;
     store.flush()?;

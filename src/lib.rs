@@ -95,6 +95,13 @@ pub use kite_vm::embed::{
 /// Errors of loading a snapshot.
 pub use kite_vm::snapshot::SnapshotError;
 
+/// Snapshots through a byte stream (see [`Store::snapshot`] and [`Store::resume`]): one
+/// length-prefixed frame per snapshot, the length checked against a bound before anything
+/// is allocated.
+pub mod snapshot {
+    pub use kite_vm::snapshot::{read_frame, write_frame};
+}
+
 pub mod differential;
 
 /// The bytecode format (what [`Module::bytecode`] returns).

@@ -213,3 +213,39 @@ fn churn(n: int) -> int { var t = 0; for i in 0..n { let xs = [str(i), "y"]; t +
         assert_eq!(inst.call::<i64, i64>(&mut r, "churn", 1000).unwrap(), 2000);
     }
 }
+
+/// A resumed heap is all live data (a snapshot holds only what is reachable): the program
+/// goes on without collecting it again at once, as after a collection; and a snapshot sent
+/// as one frame through a socket arrives whole.
+#[test]
+fn a_resumed_heap_is_not_collected_again_at_once_and_crosses_a_socket_whole() {
+    const BIG: &str = r#"
+var keep: [str] = [];
+fn fill(n: int) { for i in 0..n { keep.push("entry number " + str(i) + " of the kept strings"); } }
+fn touch() -> int { var t = 0; for i in 0..100 { t += keep[i].len(); } return t; }
+"#;
+    let e = engine(Tier::Interp);
+    let m = e.compile_source("big.kite", BIG).unwrap();
+    let (mut s, _) = fresh(&e, Limits::none());
+    let inst = Linker::new(&e).instantiate(&mut s, &m).unwrap();
+    inst.call::<_, ()>(&mut s, "fill", 100_000i64).unwrap();
+    let live = s.stats().heap_bytes;
+    assert!(live > 4 << 20, "{live} bytes: more than the first collection's threshold");
+    let bytes = s.snapshot().unwrap();
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let receiver = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        kite::snapshot::read_frame(&mut conn, 1 << 30).unwrap()
+    });
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    kite::snapshot::write_frame(&mut conn, &bytes).unwrap();
+    let got = receiver.join().unwrap();
+    assert_eq!(got, bytes);
+
+    let (mut s2, i2) = Store::resume(&Linker::new(&e), Capabilities::none(), Limits::none(), &got).unwrap();
+    let t: i64 = i2.call(&mut s2, "touch", ()).unwrap();
+    assert!(t > 0);
+    assert_eq!(s2.stats().gc_cycles, 0, "the restored heap was collected at the first safepoint");
+}

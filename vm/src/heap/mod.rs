@@ -530,9 +530,15 @@ impl Heap {
             self.mark_bytes = mark_bytes;
         }
         self.stats.collections += 1;
-        // The next collection once as much again is in use while the heap is small (up
-        // to [`GROWTH_STEP`]), then once it has grown by that step or by half, whichever
-        // is more: a large heap keeps less garbage than it has live data.
+        self.set_threshold_from_live();
+    }
+
+    /// Sets when the next collection comes, taking everything in use now as live data (as
+    /// after a collection, or a heap just restored from a snapshot): once as much again is
+    /// in use while the heap is small (up to [`GROWTH_STEP`]), then once it has grown by
+    /// that step or by half, whichever is more: a large heap keeps less garbage than it has
+    /// live data.
+    pub(crate) fn set_threshold_from_live(&mut self) {
         let used = self.used();
         let growth = (used / 2).max(used.min(GROWTH_STEP));
         self.threshold = used.saturating_add(growth).max(MIN_THRESHOLD).min(self.limit);

@@ -16,13 +16,16 @@
 //!   bytecode decoder, then checked against the module (every reference has the type of
 //!   its slot, every frame fits its function and its caller's call).
 //! - `restore.rs` — a [`Snapshot`] into a fresh `Vm`, ready to continue.
+//! - `frame.rs` — snapshots through a byte stream: [`write_frame`], [`read_frame`].
 
+mod frame;
 mod read;
 mod restore;
 #[cfg(test)]
 mod tests;
 mod write;
 
+pub use frame::{read_frame, write_frame};
 pub use read::read;
 pub(crate) use write::capture;
 

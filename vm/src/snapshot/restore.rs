@@ -162,6 +162,9 @@ impl Vm {
             op == Op::Call || op == Op::CallClosure || op.is_loop()
         }));
         vm.heap.stats.peak_bytes = vm.heap.used();
+        // Everything restored is live (the snapshot holds only reachable objects): no
+        // collection until the program has made as much again, as after a collection.
+        vm.heap.set_threshold_from_live();
         vm.then_main = snap.then_main;
         vm.fuel_base = snap.fuel_used;
         vm.ctx.seed = snap.seed;
