@@ -74,6 +74,40 @@ fn deep_recursion_on_a_small_thread_stack_is_the_same_in_every_tier() {
     assert_eq!(results[2], results[0]);
 }
 
+/// A recursive function whose native frame is large (two hundred floats live across its
+/// call): callers check the machine stack before each native call, so a frame that starts
+/// just above the limit must still fit below it; past the limit, calls run in the
+/// interpreter. Same result in every tier, on a small thread stack.
+#[test]
+fn recursion_with_large_native_frames_on_a_small_thread_stack_is_the_same_in_every_tier() {
+    let n = 200;
+    let mut src = String::from("fn wide(d: int, x: float) -> float {\n    if d == 0 { return x; }\n");
+    for i in 0..n {
+        src += &format!("    let v{i} = x * {i}.5;\n");
+    }
+    src += "    let r = wide(d - 1, x + 1.0);\n    return r";
+    for i in 0..n {
+        src += &format!(" + v{i}");
+    }
+    src += ";\n}\n";
+    let results: Vec<f64> = [Tier::Interp, Tier::Jit, Tier::Auto]
+        .into_iter()
+        .map(|tier| {
+            let src = src.clone();
+            on_small_stack(move || {
+                let engine = Engine::new(Config::default().tier(tier).jit_threshold(1));
+                let module = engine.compile_source("wide.kite", &src).expect("compiles");
+                let mut store = Store::new(&engine, Capabilities::none(), Limits::default());
+                let inst = Linker::new(&engine).instantiate(&mut store, &module).expect("instantiates");
+                inst.call(&mut store, "wide", (3000i64, 0.5f64)).expect("deep but within the limit")
+            })
+        })
+        .collect();
+    assert!(results[0].is_finite() && results[0] > 0.0, "{}", results[0]);
+    assert_eq!(results[1].to_bits(), results[0].to_bits());
+    assert_eq!(results[2].to_bits(), results[0].to_bits());
+}
+
 #[test]
 fn an_interrupt_stops_a_native_loop() {
     for tier in [Tier::Jit, Tier::Auto] {

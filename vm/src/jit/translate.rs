@@ -88,10 +88,11 @@ impl BaseCase {
         let (code, fm) = (&m.functions[fi as usize].code, &meta[fi as usize]);
         let branch = *code.first()?;
         let np = fm.nparams as u16;
-        if fm.ncaptures != 0 || !fm.has_ret || !branch.op.is_jump() || branch.op.is_loop() {
+        if fm.ncaptures != 0 || !fm.has_ret {
             return None;
         }
         use Op::*;
+        // Forward conditional jumps only (loop jumps are their own opcodes, which use fuel).
         let params_only = match branch.op {
             JmpIf | JmpIfNot | JmpIfNil | JmpIfNotNil => branch.a < np,
             JmpIfLtIK | JmpIfNotLtIK | JmpIfLeIK | JmpIfNotLeIK | JmpIfEqIK | JmpIfNeIK => branch.a < np,
@@ -1193,10 +1194,11 @@ impl<'a, 'b> Translator<'a, 'b> {
 
     /// Runs the pushed callee `func` (an SSA value, or this function itself when
     /// `recursive`): natively when it has native code, else in the interpreter
-    /// (`rt_call_pushed`, which takes the same arguments, with `filled` for the pc); its result to `R[a]`. Native code recurses on the machine stack: when
-    /// it is nearly used up, the callee runs in the interpreter too (which calls nothing
-    /// natively from there), so the depth limit, not the machine stack, ends deep
-    /// recursion in every tier. The callee's own frame fits in what the limit leaves (see
+    /// (`rt_call_pushed`, which takes the same arguments, with `filled` for the pc); its
+    /// result to `R[a]`. Native code recurses on the machine stack: when it is nearly used
+    /// up, the callee runs in the interpreter too (which calls nothing natively from
+    /// there), so the depth limit, not the machine stack, ends deep recursion in every
+    /// tier. The callee's own frame fits in what the limit leaves (see
     /// `Vm::set_native_stack`).
     #[allow(clippy::too_many_arguments)]
     fn run_callee(

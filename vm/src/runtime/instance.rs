@@ -153,8 +153,10 @@ impl Vm {
     }
 
     /// How much machine stack native code may use below the point where the host calls in
-    /// (the rest of the thread's stack must stay free for the runtime's own work). Calls
-    /// deeper than that run in the interpreter, which behaves the same.
+    /// (the rest of the thread's stack must stay free for the runtime's own work, and for
+    /// the frame of the last native function called before the limit: native code checks
+    /// the limit before a call). Calls deeper than that run in the interpreter, which
+    /// behaves the same.
     pub fn set_native_stack(&mut self, bytes: usize) {
         self.native_stack = bytes;
     }

@@ -12,7 +12,8 @@ pub fn write_frame(w: &mut impl Write, bytes: &[u8]) -> io::Result<()> {
 
 /// Reads one frame written by [`write_frame`] from `r`. The length comes from the other
 /// end, so it is not trusted: a frame longer than `max_len` is an error (`InvalidData`)
-/// before anything is allocated, and one that ends early is `UnexpectedEof`. (Receiving
+/// before anything is allocated (up to it, the announced length is reserved, not touched,
+/// before the bytes arrive), and one that ends early is `UnexpectedEof`. (Receiving
 /// into memory advised to use huge pages, as the writer's buffer is, measured slower.)
 pub fn read_frame(r: &mut impl Read, max_len: usize) -> io::Result<Vec<u8>> {
     let mut len = [0u8; 8];
