@@ -6,6 +6,10 @@
 //!   bounds-checked element access, calls between functions and the fuel countdown are
 //!   inline; everything else calls the runtime's shims (`runtime::shims`), the same
 //!   functions the interpreter calls.
+//! - `constants.rs` finds registers that hold one constant after the function's entry
+//!   code, which native code rematerializes instead of keeping in machine registers.
+//! - `hoist.rs` finds loops inside which an array's length and element pointer cannot
+//!   change, so that native code reads them once per entry instead of per element.
 //! - `code.rs` owns the compiled code of one instance (a `cranelift_jit::JITModule`,
 //!   freed with the instance) and compiles functions into it.
 //! - `tiers.rs` are the runners of the `jit` and `auto` tiers and the hot-spot policy.
@@ -19,6 +23,8 @@
 //! trap, so traces, the depth limit, the collector's roots and fuel are the same.
 
 mod code;
+mod constants;
+mod hoist;
 mod regs;
 mod tiers;
 mod translate;

@@ -8,12 +8,16 @@
 //! at pc 0 — its arguments and captures are in memory; every other register is zeroed in
 //! memory and 0 in its variable — or, for on-stack replacement, loads every register from
 //! memory and jumps to the loop header `pc`. Blocks are made for
-//! every jump target and after every jump; all blocks are sealed at the end (the function
-//! is small enough that the SSA builder's bookkeeping does not matter).
+//! every jump target and after every jump, and sealed at the end (a loop's header gets
+//! predecessors later in the code); the blocks an instruction makes for itself (a fuel
+//! refill's, a trap's) are sealed as soon as their predecessors are all made, so that the
+//! SSA builder merges at their joins only the variables that differ.
 //!
 //! Fuel is counted exactly where the interpreter counts it: one unit per call and per taken
 //! loop jump, through the same countdown (`Exec::ticks`) and refill (`rt_refill_one`).
 
+use super::constants::Constant;
+use super::hoist::Hoisted;
 use crate::bytecode::{Builtin, Instr, Kind, MathFn, Module, Op};
 use crate::heap::ArrayKind;
 use crate::runtime::code::{FuncMeta, OptInner, Shape};
@@ -143,7 +147,7 @@ pub(crate) struct Translator<'a, 'b> {
     cur_pc: usize,
     blocks: Vec<Option<Block>>,
     /// Loop headers: where on-stack replacement may enter.
-    headers: Vec<usize>,
+    loop_headers: Vec<usize>,
     sigs: Sigs,
     vm: Value,
     regs_var: Variable,
@@ -173,6 +177,19 @@ pub(crate) struct Translator<'a, 'b> {
     stack_checked: bool,
     /// This function's base case, which its recursive calls decide in place.
     base_case: Option<BaseCase>,
+    /// Where array registers keep their length and element pointer in variables.
+    hoisted: Hoisted,
+    /// Per register with regions in `hoisted`: the variables of its array's length and
+    /// element pointer.
+    headers: Vec<Option<(Variable, Variable)>>,
+    /// Blocks made by [`Self::edge`] that read headers on entry, to fill once the jump to
+    /// them is made: (block, pc it goes on to, registers).
+    entries: Vec<(Block, usize, Vec<u16>)>,
+    /// Per register: the constant it holds after the pc of its only write (see
+    /// `constants.rs`).
+    constants: Vec<Option<(Constant, usize)>>,
+    /// Whether the function calls Kite functions (pushes frames from `my_index`).
+    pushes: bool,
 }
 
 const W: Type = types::I64;
@@ -242,14 +259,14 @@ impl<'a, 'b> Translator<'a, 'b> {
         let spills = super::regs::analyze(m, meta, fi);
         let (dirty, spills_before) = (spills.at, spills.before);
         let mut blocks = vec![None; f.code.len() + 1];
-        let mut headers = Vec::new();
+        let mut loop_headers = Vec::new();
         for (pc, ins) in f.code.iter().enumerate() {
             if ins.op.is_jump() {
                 let target = (pc as i64 + 1 + ins.jump_offset()) as usize;
                 blocks[target] = Some(b.create_block());
                 blocks[pc + 1] = Some(b.create_block());
-                if ins.op.is_loop() && !headers.contains(&target) {
-                    headers.push(target);
+                if ins.op.is_loop() && !loop_headers.contains(&target) {
+                    loop_headers.push(target);
                 }
             }
             if matches!(ins.op, Op::Ret | Op::RetVoid) {
@@ -265,6 +282,11 @@ impl<'a, 'b> Translator<'a, 'b> {
         let vm = b.block_params(entry)[0];
         let regs = b.block_params(entry)[1];
         let exit = b.create_block();
+        let shapes: Vec<Shape> = meta[fi as usize].regs.iter().map(|&(_, s)| s).collect();
+        let hoisted = Hoisted::analyze(&f.code, &shapes);
+        let headers = (0..f.regs.len() as u16)
+            .map(|r| hoisted.has_regions(r).then(|| (b.declare_var(W), b.declare_var(W))))
+            .collect();
         let mut t = Translator {
             b,
             m,
@@ -277,7 +299,7 @@ impl<'a, 'b> Translator<'a, 'b> {
             spills_before,
             cur_pc: 0,
             blocks,
-            headers,
+            loop_headers,
             sigs,
             vm,
             regs_var,
@@ -292,6 +314,11 @@ impl<'a, 'b> Translator<'a, 'b> {
             room_checked: None,
             stack_checked: false,
             base_case: BaseCase::of(m, meta, fi),
+            hoisted,
+            headers,
+            entries: Vec::new(),
+            constants: super::constants::analyze(m, meta, fi),
+            pushes: f.code.iter().any(|i| matches!(i.op, Op::Call | Op::CallClosure)),
         };
         t.b.def_var(t.regs_var, regs);
         // The countdown, this frame's index and base come as arguments (see `NativeFn`).
@@ -320,10 +347,20 @@ impl<'a, 'b> Translator<'a, 'b> {
     fn regs(&mut self) -> Value {
         self.b.use_var(self.regs_var)
     }
-    /// The address of this function's frame (the frames move when they grow).
+    /// The address of this function's frame (the frames move when they grow). In a
+    /// function that calls Kite functions, from `my_offset` (its calls need `my_index`
+    /// anyway); in one that does not, from the VM alone: while a function's code runs its
+    /// frame is the innermost one (frames it pushed are popped when their calls return),
+    /// and `my_index` then takes no register in its loops.
     fn frame_ptr(&mut self) -> Value {
         let frames = self.load_vm(W, off::FRAMES);
-        self.b.ins().iadd(frames, self.my_offset)
+        if self.pushes {
+            return self.b.ins().iadd(frames, self.my_offset);
+        }
+        let depth = self.load_vm(W, off::DEPTH);
+        let at = self.b.ins().imul_imm_s(depth, off::FRAME_SIZE as i64);
+        let end = self.b.ins().iadd(frames, at);
+        self.b.ins().iadd_imm_s(end, -(off::FRAME_SIZE as i64))
     }
     /// After anything that can push a frame: the register stack may have moved. Returns
     /// where it is now.
@@ -341,7 +378,11 @@ impl<'a, 'b> Translator<'a, 'b> {
         self.b.ins().store(flags(), v, fp, off::FRAME_PC as i32);
     }
     fn get(&mut self, r: u16) -> Value {
-        self.b.use_var(self.vars[r as usize])
+        match self.constants[r as usize] {
+            Some((Constant::Word(k), at)) if self.cur_pc > at => self.iconst(k),
+            Some((Constant::Float(x), at)) if self.cur_pc > at => self.b.ins().f64const(x),
+            _ => self.b.use_var(self.vars[r as usize]),
+        }
     }
     /// Register `r` as a 64-bit word (a float's bits).
     fn get_word(&mut self, r: u16) -> Value {
@@ -432,14 +473,23 @@ impl<'a, 'b> Translator<'a, 'b> {
     fn check(&mut self, status: Value) {
         let ok = self.b.create_block();
         let st = if self.b.func.dfg.value_type(status) == W { status } else { self.b.ins().uextend(W, status) };
+        // Going on from a cold path (a refill, a slow push) is as cold: laid out with it,
+        // not between the hot blocks where it would cost the hot path a taken jump.
+        let cold = self.b.current_block().is_some_and(|c| self.b.func.layout.is_cold(c));
         self.b.ins().brif(st, self.exit, &[], ok, &[]);
+        self.b.seal_block(ok);
         self.b.switch_to_block(ok);
+        if cold {
+            self.b.set_cold_block(ok);
+        }
     }
     /// Raises trap `code` (a `shims::TRAP_*`) at `pc`, in a cold block, when `cond` holds.
     fn trap_if(&mut self, cond: Value, pc: usize, code: u32, x: Value, y: Value) {
         let cold = self.b.create_block();
         let cont = self.b.create_block();
         self.b.ins().brif(cond, cold, &[], cont, &[]);
+        self.b.seal_block(cold);
+        self.b.seal_block(cont);
         self.b.switch_to_block(cold);
         self.b.set_cold_block(cold);
         self.save_pc(pc);
@@ -458,6 +508,8 @@ impl<'a, 'b> Translator<'a, 'b> {
         let hot = self.b.create_block();
         let cont = self.b.create_block();
         self.b.ins().brif(t, hot, &[], cold, &[]);
+        self.b.seal_block(hot);
+        self.b.seal_block(cold);
         self.b.switch_to_block(hot);
         let left = self.b.ins().iadd_imm_s(t, -1);
         self.b.def_var(self.ticks, left);
@@ -477,11 +529,74 @@ impl<'a, 'b> Translator<'a, 'b> {
         let st = self.load_vm(W, off::STATUS);
         self.check(st);
         self.b.ins().jump(cont, &[]);
+        // Its predecessors are all known: the SSA builder then merges only what differs
+        // (the countdown), not every variable live through it.
+        self.b.seal_block(cont);
         self.b.switch_to_block(cont);
     }
 
     fn block_at(&self, pc: usize) -> Block {
         self.blocks[pc].expect("a block at every jump target")
+    }
+
+    /// The block a jump from `from` (`None`: the start, or an on-stack replacement) to
+    /// `to` goes to: `to`'s own or, when the jump enters regions where array headers are
+    /// kept in variables (see `hoist.rs`), one that reads them first. Such blocks are
+    /// filled by [`Self::fill_entries`] once the jump to them is made.
+    fn edge(&mut self, from: Option<usize>, to: usize) -> Block {
+        let regs = self.hoisted.entering(from, to);
+        if regs.is_empty() {
+            return self.block_at(to);
+        }
+        let blk = self.b.create_block();
+        self.entries.push((blk, to, regs));
+        blk
+    }
+
+    /// Fills the blocks [`Self::edge`] made: each reads its registers' array headers and
+    /// goes on.
+    fn fill_entries(&mut self) {
+        for (blk, to, regs) in std::mem::take(&mut self.entries) {
+            self.b.switch_to_block(blk);
+            for r in regs {
+                let (len_var, ptr_var) = self.headers[r as usize].expect("variables for every held register");
+                // An array register holds an array or, before its first write, 0: no
+                // instruction reads a header through 0 (the verifier sees to it), but this
+                // read comes before any of them, so it reads a harmless word instead.
+                let arr = self.get(r);
+                let is_nil = self.b.ins().icmp_imm_s(IntCC::Equal, arr, 0);
+                let at = self.b.ins().select(is_nil, self.vm, arr);
+                let len = self.b.ins().load(W, flags(), at, obj::ARRAY_LEN);
+                let ptr = self.b.ins().load(W, flags(), at, obj::ARRAY_PTR);
+                self.b.def_var(len_var, len);
+                self.b.def_var(ptr_var, ptr);
+            }
+            let t = self.block_at(to);
+            self.b.ins().jump(t, &[]);
+        }
+    }
+
+    /// The length of the array in register `r` at `pc`: from its variable inside a region
+    /// that keeps it, else read from the array.
+    fn array_len(&mut self, pc: usize, r: u16) -> Value {
+        match self.headers[r as usize] {
+            Some((len, _)) if self.hoisted.holds(r, pc) => self.b.use_var(len),
+            _ => {
+                let arr = self.get(r);
+                self.b.ins().load(W, flags(), arr, obj::ARRAY_LEN)
+            }
+        }
+    }
+
+    /// The element pointer of the array in register `r` at `pc` (as [`Self::array_len`]).
+    fn array_ptr(&mut self, pc: usize, r: u16) -> Value {
+        match self.headers[r as usize] {
+            Some((_, ptr)) if self.hoisted.holds(r, pc) => self.b.use_var(ptr),
+            _ => {
+                let arr = self.get(r);
+                self.b.ins().load(W, flags(), arr, obj::ARRAY_PTR)
+            }
+        }
     }
 
     // ---- the function ----
@@ -517,8 +632,9 @@ impl<'a, 'b> Translator<'a, 'b> {
                 }
             }
         }
-        let first = self.block_at(0);
+        let first = self.edge(None, 0);
         self.b.ins().jump(first, &[]);
+        self.fill_entries();
 
         // On-stack replacement at a loop header: every register from memory.
         self.b.switch_to_block(enter_osr);
@@ -527,8 +643,9 @@ impl<'a, 'b> Translator<'a, 'b> {
         }
         let bad = self.b.create_block();
         let mut sw = Switch::new();
-        for &h in &self.headers.clone() {
-            sw.set_entry(h as u128, self.block_at(h));
+        for h in self.loop_headers.clone() {
+            let to = self.edge(None, h);
+            sw.set_entry(h as u128, to);
         }
         sw.emit(&mut self.b, osr, bad);
         self.b.switch_to_block(bad);
@@ -538,12 +655,15 @@ impl<'a, 'b> Translator<'a, 'b> {
         let vm = self.vm;
         self.call_addr(self.sigs.trap, shims::rt_trap as *const () as usize, &[vm, c, z, z]);
         self.b.ins().jump(self.exit, &[]);
+        self.fill_entries();
 
         self.ended = true;
         for pc in 0..self.code.len() {
             if let Some(blk) = self.blocks[pc] {
                 if !self.ended {
-                    self.b.ins().jump(blk, &[]);
+                    let to = self.edge(Some(pc - 1), pc);
+                    self.b.ins().jump(to, &[]);
+                    self.fill_entries();
                 }
                 self.b.switch_to_block(blk);
                 self.ended = false;
@@ -783,8 +903,9 @@ impl<'a, 'b> Translator<'a, 'b> {
                 if ins.op == Loop {
                     self.fuel(pc);
                 }
-                let t = self.block_at(target);
+                let t = self.edge(Some(pc), target);
                 self.b.ins().jump(t, &[]);
+                self.fill_entries();
                 self.ended = true;
             }
             op if op.is_jump() => self.translate_branch(pc, ins),
@@ -809,17 +930,25 @@ impl<'a, 'b> Translator<'a, 'b> {
             }
             Ret | RetVoid => {
                 let v = if ins.op == Ret { self.get_word(a) } else { self.iconst(0) };
-                // Pop this frame.
-                self.store_vm(self.my_index, off::DEPTH);
+                // Pop this frame: `my_index` frames are left. A function that calls no
+                // Kite function has no other use for `my_index` (see `frame_ptr`), so it
+                // counts down the depth instead of keeping a register for it.
+                let left = if self.pushes {
+                    self.my_index
+                } else {
+                    let depth = self.load_vm(W, off::DEPTH);
+                    self.b.ins().iadd_imm_s(depth, -1)
+                };
+                self.store_vm(left, off::DEPTH);
                 let t = self.b.use_var(self.ticks);
                 self.b.ins().return_(&[v, t]);
                 self.ended = true;
             }
 
             GetIndex => {
-                let (arr, i) = (self.get(b), self.get(c));
+                let i = self.get(c);
                 let bytes = self.bytes_array(b);
-                let p = self.element(pc, arr, i, bytes);
+                let p = self.element(pc, b, i, bytes);
                 let v = if bytes {
                     let byte = self.b.ins().load(types::I8, flags(), p, 0);
                     self.b.ins().uextend(W, byte)
@@ -830,14 +959,13 @@ impl<'a, 'b> Translator<'a, 'b> {
                 self.set(a, v);
             }
             SetIndex => {
-                let (arr, i) = (self.get(a), self.get(b));
+                let i = self.get(b);
                 let bytes = self.bytes_array(a);
-                let p = self.element(pc, arr, i, bytes);
+                let p = self.element(pc, a, i, bytes);
                 self.store_elem(p, c, bytes);
             }
             ArrayLen => {
-                let arr = self.get(b);
-                let v = self.b.ins().load(W, flags(), arr, obj::ARRAY_LEN);
+                let v = self.array_len(pc, b);
                 self.set(a, v);
             }
             ArrayPush => self.translate_push(pc, ins),
@@ -944,12 +1072,12 @@ impl<'a, 'b> Translator<'a, 'b> {
 
     /// The address of element `i` of array `arr` (of bytes, or of words), trapping at `pc`
     /// when out of bounds.
-    fn element(&mut self, pc: usize, arr: Value, i: Value, bytes: bool) -> Value {
-        let len = self.b.ins().load(W, flags(), arr, obj::ARRAY_LEN);
+    fn element(&mut self, pc: usize, r: u16, i: Value, bytes: bool) -> Value {
+        let len = self.array_len(pc, r);
         // One unsigned compare catches negative indices too.
         let out = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, i, len);
         self.trap_if(out, pc, shims::TRAP_INDEX, i, len);
-        let ptr = self.b.ins().load(W, flags(), arr, obj::ARRAY_PTR);
+        let ptr = self.array_ptr(pc, r);
         let at = if bytes { i } else { self.b.ins().ishl_imm_u(i, 3) };
         self.b.ins().iadd(ptr, at)
     }
@@ -1049,19 +1177,20 @@ impl<'a, 'b> Translator<'a, 'b> {
     fn translate_branch(&mut self, pc: usize, ins: Instr) {
         let target = (pc as i64 + 1 + ins.jump_offset()) as usize;
         let cond = self.branch_cond(ins, 0);
-        let fall = self.block_at(pc + 1);
+        let fall = self.edge(Some(pc), pc + 1);
         if ins.op.is_loop() {
             // Taken, a loop jump uses fuel first.
             let taken = self.b.create_block();
             self.b.ins().brif(cond, taken, &[], fall, &[]);
             self.b.switch_to_block(taken);
             self.fuel(pc);
-            let t = self.block_at(target);
+            let t = self.edge(Some(pc), target);
             self.b.ins().jump(t, &[]);
         } else {
-            let t = self.block_at(target);
+            let t = self.edge(Some(pc), target);
             self.b.ins().brif(cond, t, &[], fall, &[]);
         }
+        self.fill_entries();
         self.ended = true;
     }
 
