@@ -576,25 +576,26 @@ impl<'a, 'b> Translator<'a, 'b> {
         }
     }
 
-    /// The length of the array in register `r` at `pc`: from its variable inside a region
-    /// that keeps it, else read from the array.
+    /// The length of the array in register `r` at `pc`.
     fn array_len(&mut self, pc: usize, r: u16) -> Value {
-        match self.headers[r as usize] {
-            Some((len, _)) if self.hoisted.holds(r, pc) => self.b.use_var(len),
-            _ => {
-                let arr = self.get(r);
-                self.b.ins().load(W, flags(), arr, obj::ARRAY_LEN)
-            }
-        }
+        self.array_header(pc, r, false)
     }
 
-    /// The element pointer of the array in register `r` at `pc` (as [`Self::array_len`]).
+    /// The element pointer of the array in register `r` at `pc`.
     fn array_ptr(&mut self, pc: usize, r: u16) -> Value {
+        self.array_header(pc, r, true)
+    }
+
+    /// The length (or, with `ptr`, the element pointer) of the array in register `r` at
+    /// `pc`: from its variable inside a region that keeps it, else read from the array.
+    fn array_header(&mut self, pc: usize, r: u16, ptr: bool) -> Value {
         match self.headers[r as usize] {
-            Some((_, ptr)) if self.hoisted.holds(r, pc) => self.b.use_var(ptr),
+            Some((len_var, ptr_var)) if self.hoisted.holds(r, pc) => {
+                self.b.use_var(if ptr { ptr_var } else { len_var })
+            }
             _ => {
                 let arr = self.get(r);
-                self.b.ins().load(W, flags(), arr, obj::ARRAY_PTR)
+                self.b.ins().load(W, flags(), arr, if ptr { obj::ARRAY_PTR } else { obj::ARRAY_LEN })
             }
         }
     }
