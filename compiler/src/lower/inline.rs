@@ -117,7 +117,7 @@ fn inline_into(caller: &Function, all: &[Function], inlinable: &[bool]) -> Optio
     }
     for (at, old) in jumps {
         let ins = code[at];
-        let old_target = (old as i64 + 1 + ins.jump_offset()) as usize;
+        let old_target = ins.jump_target(old);
         let off = new_pc[old_target] as i64 - (at as i64 + 1);
         code[at] = ins.with_jump_offset(off)?;
     }

@@ -390,6 +390,11 @@ impl Instr {
             _ => self.sbc() as i64,
         }
     }
+    /// Where this jump, at `pc`, goes when taken (in verified code, an instruction of the
+    /// same function).
+    pub fn jump_target(self, pc: usize) -> usize {
+        (pc as i64 + 1 + self.jump_offset()) as usize
+    }
     /// This jump with offset `off`, as the forward jump or its loop twin as `off` says;
     /// `None` if `off` does not fit the operand.
     pub fn with_jump_offset(self, off: i64) -> Option<Instr> {

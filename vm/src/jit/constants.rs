@@ -38,7 +38,7 @@ pub(crate) fn analyze(m: &Module, meta: &[FuncMeta], fi: u32) -> Vec<Option<(Con
             writes[r as usize] += 1;
         }
         if ins.op.is_jump() {
-            target[(pc as i64 + 1 + ins.jump_offset()) as usize] = true;
+            target[ins.jump_target(pc)] = true;
         }
     }
     let mut out = vec![None; f.regs.len()];

@@ -20,6 +20,14 @@ use crate::bytecode::opcodes::props;
 use crate::bytecode::Instr;
 use crate::runtime::code::Shape;
 
+/// At most how many times the function's length the loops' lengths may add up to (the
+/// depth of loop nesting, on average) for the analysis to run.
+const MAX_LOOP_WORK: usize = 16;
+
+/// At most how many regions a function keeps; each jump and element access looks through
+/// them.
+const MAX_REGIONS: usize = 256;
+
 /// Where array registers keep their length and element pointer in variables.
 #[derive(Debug)]
 pub(crate) struct Hoisted {
@@ -28,50 +36,55 @@ pub(crate) struct Hoisted {
 }
 
 impl Hoisted {
-    /// Finds the regions of a function's `code`, whose registers have `shapes`.
+    /// Finds the regions of a function's `code`, whose registers have `shapes`. The work is
+    /// linear in the loops' total length, which is bounded (see [`MAX_LOOP_WORK`]), and at
+    /// most [`MAX_REGIONS`] regions are kept: code built to make it quadratic gets none.
     pub(crate) fn analyze(code: &[Instr], shapes: &[Shape]) -> Hoisted {
+        let none = Hoisted { regions: Vec::new() };
         let is_array = |r: u16| matches!(shapes.get(r as usize), Some(Shape::Array { .. }));
-        // Every loop: a backward jump at `end` to its header.
-        let mut loops: Vec<(usize, usize)> = Vec::new();
-        for (end, ins) in code.iter().enumerate() {
-            if ins.op.is_loop() {
-                let header = end as i64 + 1 + ins.jump_offset();
-                if (0..=end as i64).contains(&header) {
-                    loops.push((header as usize, end));
-                }
-            }
+        // Every loop: a backward jump at `end` to its header (the verifier checked it).
+        let loops: Vec<(usize, usize)> = (code.iter().enumerate())
+            .filter(|(_, ins)| ins.op.is_loop())
+            .map(|(end, ins)| (ins.jump_target(end), end))
+            .collect();
+        if loops.iter().map(|&(first, last)| last + 1 - first).sum::<usize>() > MAX_LOOP_WORK * (code.len() + 1) {
+            return none;
         }
-        // Per qualifying loop, the array registers it reads elements or lengths of.
+        // Per qualifying loop, the array registers it reads elements or lengths of and
+        // never writes.
         let mut candidates: Vec<(u16, usize, usize)> = Vec::new();
+        let mut written = vec![false; shapes.len()];
         for &(first, last) in &loops {
             let body = &code[first..=last];
             if body.iter().any(|i| i.op.props() & (props::A | props::C | props::I) != 0) {
                 continue;
             }
-            let written = |r: u16| body.iter().any(|i| i.op.props() & props::W != 0 && i.a == r);
-            let mut arrays: Vec<u16> = body.iter().filter_map(array_read).filter(|&r| is_array(r)).collect();
+            let writes = || body.iter().filter(|i| i.op.props() & props::W != 0).map(|i| i.a as usize);
+            writes().for_each(|r| written[r] = true);
+            let mut arrays: Vec<u16> =
+                body.iter().filter_map(array_read).filter(|&r| is_array(r) && !written[r as usize]).collect();
             arrays.sort_unstable();
             arrays.dedup();
-            for r in arrays {
-                if !written(r) {
-                    candidates.push((r, first, last));
-                }
-            }
+            candidates.extend(arrays.into_iter().map(|r| (r, first, last)));
+            writes().for_each(|r| written[r] = false);
         }
-        // Per register, the outermost regions; two that overlap without nesting are both
-        // dropped (structured code has none).
-        let mut regions = Vec::new();
-        for &(r, first, last) in &candidates {
-            let mine = candidates.iter().filter(|&&(r2, ..)| r2 == r);
-            let contained = |&&(_, f, l): &&(u16, usize, usize)| f <= first && last <= l && (f, l) != (first, last);
-            let crossing = |&&(_, f, l): &&(u16, usize, usize)| {
-                let overlap = f <= last && first <= l;
-                let nested = (f <= first && last <= l) || (first <= f && l <= last);
-                overlap && !nested
-            };
-            if !mine.clone().any(|c| contained(&c) || crossing(&c)) && !regions.contains(&(r, first, last)) {
-                regions.push((r, first, last));
+        // Per register, the outermost regions, in order: one inside another is covered by
+        // it; two that overlap without nesting are both dropped (structured code has none).
+        candidates.sort_unstable_by_key(|&(r, first, last)| (r, first, std::cmp::Reverse(last)));
+        let mut kept: Vec<(u16, usize, usize, bool)> = Vec::new();
+        for (r, first, last) in candidates {
+            if let Some(cur) = kept.last_mut().filter(|cur| cur.0 == r && first <= cur.2) {
+                if last > cur.2 {
+                    cur.3 = false;
+                    kept.push((r, first, last, false));
+                }
+                continue;
             }
+            kept.push((r, first, last, true));
+        }
+        let regions: Vec<_> = kept.into_iter().filter(|k| k.3).map(|(r, f, l, _)| (r, f, l)).collect();
+        if regions.len() > MAX_REGIONS {
+            return none;
         }
         Hoisted { regions }
     }
@@ -89,14 +102,12 @@ impl Hoisted {
     /// outside the function's code, the start or an on-stack replacement) to `to`: those
     /// with a region that holds `to` but not `from`.
     pub(crate) fn entering(&self, from: Option<usize>, to: usize) -> Vec<u16> {
-        let mut regs: Vec<u16> = self
-            .regions
+        // A register's regions are disjoint: at most one of them holds `to`.
+        self.regions
             .iter()
             .filter(|&&(r, f, l)| f <= to && to <= l && from.is_none_or(|p| self.region_of(r, p).is_none()))
             .map(|&(r, ..)| r)
-            .collect();
-        regs.dedup();
-        regs
+            .collect()
     }
 
     /// Whether register `r` has a region.
@@ -184,6 +195,29 @@ mod tests {
         assert_eq!(h.regions, vec![(0, 3, 4)]);
         assert_eq!(h.entering(Some(2), 4), vec![0]);
         assert!(h.entering(Some(4), 3).is_empty());
+    }
+
+    #[test]
+    fn loops_nested_too_deep_for_the_work_bound_keep_nothing() {
+        // `n` loops, each inside the one before: their lengths add up to about n²/2.
+        let n = 64;
+        let mut code = vec![ins(Op::LoadInt, 1, 0, 0)];
+        code.extend((0..n).map(|_| ins(Op::SetIndex, 0, 1, 3)));
+        for k in 0..n {
+            let header = n - k; // the k-th loop jump goes back to the (n-k)-th SetIndex
+            let at = code.len();
+            code.push(jump(Op::LoopIfLeI, 1, 2, header as i64 - at as i64 - 1));
+        }
+        code.push(ins(Op::RetVoid, 0, 0, 0));
+        let work: usize = (code.iter().enumerate())
+            .filter(|(_, i)| i.op.is_loop())
+            .map(|(end, i)| end + 1 - i.jump_target(end))
+            .sum();
+        assert!(work > MAX_LOOP_WORK * (code.len() + 1), "the test must exceed the bound: {work}");
+        assert!(Hoisted::analyze(&code, &shapes(5)).is_empty());
+        // Shallow nesting over the same code is analysed.
+        let shallow = nested(ins(Op::SetIndex, 0, 1, 3));
+        assert!(!Hoisted::analyze(&shallow, &shapes(5)).is_empty());
     }
 
     #[test]

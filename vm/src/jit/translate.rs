@@ -121,7 +121,7 @@ impl BaseCase {
                 _ => None,
             }
         };
-        let target = (1 + branch.jump_offset()) as usize;
+        let target = branch.jump_target(0);
         if let Some(returned) = returns_at(1) {
             Some(BaseCase { branch, when_taken: false, returned })
         } else {
@@ -262,7 +262,7 @@ impl<'a, 'b> Translator<'a, 'b> {
         let mut loop_headers = Vec::new();
         for (pc, ins) in f.code.iter().enumerate() {
             if ins.op.is_jump() {
-                let target = (pc as i64 + 1 + ins.jump_offset()) as usize;
+                let target = ins.jump_target(pc);
                 blocks[target] = Some(b.create_block());
                 blocks[pc + 1] = Some(b.create_block());
                 if ins.op.is_loop() && !loop_headers.contains(&target) {
@@ -608,14 +608,11 @@ impl<'a, 'b> Translator<'a, 'b> {
         let filled = fm.nparams + fm.ncaptures;
         let n = self.vars.len();
         let osr = self.b.block_params(self.b.current_block().expect("entry"))[2];
-        let normal = self.b.create_block();
-        let enter_osr = self.b.create_block();
-        self.b.ins().brif(osr, enter_osr, &[], normal, &[]);
-
-        // A call (native callers checked the machine stack: see `run_callee`).
-        self.b.switch_to_block(normal);
+        // A call (native callers checked the machine stack: see `run_callee`), or an
+        // on-stack replacement.
         let body = self.b.create_block();
-        self.b.ins().jump(body, &[]);
+        let enter_osr = self.b.create_block();
+        self.b.ins().brif(osr, enter_osr, &[], body, &[]);
 
         // Arguments and captures from memory, the rest 0; reference registers are zeroed
         // in memory too (the collector must never see a stale pointer there), the others
@@ -900,7 +897,7 @@ impl<'a, 'b> Translator<'a, 'b> {
             }
 
             Jmp | Loop => {
-                let target = (pc as i64 + 1 + ins.jump_offset()) as usize;
+                let target = ins.jump_target(pc);
                 if ins.op == Loop {
                     self.fuel(pc);
                 }
@@ -1176,7 +1173,7 @@ impl<'a, 'b> Translator<'a, 'b> {
     }
 
     fn translate_branch(&mut self, pc: usize, ins: Instr) {
-        let target = (pc as i64 + 1 + ins.jump_offset()) as usize;
+        let target = ins.jump_target(pc);
         let cond = self.branch_cond(ins, 0);
         let fall = self.edge(Some(pc), pc + 1);
         if ins.op.is_loop() {

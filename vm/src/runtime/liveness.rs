@@ -84,7 +84,7 @@ pub(crate) fn uses_def(m: &Module, meta: &[FuncMeta], regs: &[TypeId], ins: &Ins
 pub(crate) fn successors(code: &[Instr], pc: usize) -> Vec<usize> {
     let ins = &code[pc];
     if ins.op.is_jump() {
-        let mut next = vec![(pc as i64 + 1 + ins.jump_offset()) as usize];
+        let mut next = vec![ins.jump_target(pc)];
         if !matches!(ins.op, Op::Jmp | Op::Loop) {
             next.push(pc + 1);
         }
