@@ -1,18 +1,21 @@
-//! `vm inspect`: what a bytecode file holds and needs, without running it.
+//! `vm inspect`: what a bytecode file or a snapshot holds and needs, without running it.
 
+use crate::load::FileKind;
 use kite_vm::bytecode::decode::{decode_with_header, Header};
 use kite_vm::bytecode::encode::encode;
 use kite_vm::bytecode::{verify, Module, VerifyError};
 use kite_vm::modules::signatures::BUILTIN_MODULES;
+use kite_vm::snapshot::{self, Snapshot};
 use std::fmt::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-/// Runs `vm inspect FILE`: a .bc file, or a .kite program compiled to the bytes `vm build`
-/// would write. Exit code 2 if the file cannot be read, decoded or compiled, or does not
-/// verify (the report is printed first in that last case).
+/// Runs `vm inspect FILE`: a .bc file, a snapshot, or a .kite program compiled to the
+/// bytes `vm build` would write. Exit code 2 if the file cannot be read, decoded or
+/// compiled, or does not verify (the report is printed first in that last case).
 pub fn run(file: &Path) -> ExitCode {
-    let bytes = if crate::load::is_bytecode(file) {
+    let kind = crate::load::kind(file);
+    let bytes = if kind != FileKind::Source {
         match std::fs::read(file) {
             Ok(b) => b,
             Err(e) => return fail(&format!("cannot read {}: {e}", file.display())),
@@ -26,6 +29,15 @@ pub fn run(file: &Path) -> ExitCode {
             }
         }
     };
+    if kind == FileKind::Snapshot {
+        return match snapshot::read(&bytes) {
+            Ok(snap) => match crate::output::to_stdout(&snapshot_report(file, &bytes, &snap)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(code) => code,
+            },
+            Err(e) => fail(&format!("{}: invalid snapshot: {e}", file.display())),
+        };
+    }
     let (m, header) = match decode_with_header(&bytes) {
         Ok(x) => x,
         Err(e) => return fail(&format!("{}: invalid bytecode {e}", file.display())),
@@ -104,6 +116,65 @@ fn report(file: &Path, size: usize, h: &Header, m: &Module, verified: &Result<()
     let _ = writeln!(o, "exports    {}", m.exports.len());
     for e in &m.exports {
         let _ = writeln!(o, "  {} -> f{}", e.name, e.func);
+    }
+    o
+}
+
+/// What a snapshot holds: the program (its bytecode's digest), where and how far it had
+/// run, its heap and the input and host state it carries. `bytes` have been read into
+/// `snap` (so the header is whole).
+fn snapshot_report(file: &Path, bytes: &[u8], snap: &Snapshot) -> String {
+    let mut o = String::new();
+    let u16_at = |i: usize| u16::from_le_bytes([bytes[i], bytes[i + 1]]);
+    let m = snap.module();
+    let _ = writeln!(o, "file       {}", file.display());
+    let _ = writeln!(o, "size       {} bytes", bytes.len());
+    let _ = writeln!(o, "snapshot   version {}.{}, checksum ok, verified", u16_at(4), u16_at(6));
+    let program = encode(m);
+    if let Ok((_, h)) = decode_with_header(&program) {
+        let _ = writeln!(o, "program    sha256:{} ({} bytes of bytecode)", h.digest_hex(), program.len());
+    }
+    let main = m.main.map(|f| m.functions[f as usize].name.as_str()).unwrap_or("(none)");
+    let _ = writeln!(o, "functions  {} (main: {main})", m.functions.len());
+    let frames = |n: usize| if n == 1 { "1 frame".to_string() } else { format!("{n} frames") };
+    let state = match (snap.depth(), snap.then_main()) {
+        (0, _) => "idle: between calls (no frame running)".to_string(),
+        (n, true) => format!("suspended in {} of the global initializers; main runs after them", frames(n)),
+        (n, false) => format!("suspended in {}", frames(n)),
+    };
+    let _ = writeln!(o, "state      {state}");
+    let _ = writeln!(o, "fuel used  {}", snap.fuel_used());
+    let _ = writeln!(o, "seed       {}", snap.seed());
+    let args: Vec<String> = snap.args().iter().map(|a| format!("{a:?}")).collect();
+    let _ = writeln!(
+        o,
+        "arguments  {}{}",
+        args.len(),
+        if args.is_empty() { String::new() } else { format!(": {}", args.join(" ")) }
+    );
+    let _ = writeln!(o, "input      {} bytes read from stdin and not consumed", snap.unread_input());
+    let host: Vec<String> = snap.host_state().map(|(k, n)| format!("{k} ({n} bytes)")).collect();
+    let _ = writeln!(o, "host state {}", if host.is_empty() { "none".to_string() } else { host.join(", ") });
+    let h = snap.heap();
+    let _ = writeln!(o, "heap       {} objects, {} bytes when restored", h.objects(), h.bytes);
+    for (n, what) in [
+        (h.strings, "strings"),
+        (h.arrays, "arrays"),
+        (h.maps, "maps"),
+        (h.structs, "structs"),
+        (h.closures, "closures"),
+        (h.boxes, "boxes"),
+    ] {
+        if n > 0 {
+            let _ = writeln!(o, "  {n:>10} {what}");
+        }
+    }
+    let trace = snap.trace();
+    if !trace.is_empty() {
+        let _ = writeln!(o, "frames     {}, innermost first", trace.len());
+        for f in &trace {
+            let _ = writeln!(o, "  at {} ({}:{}:{})", f.function, f.file, f.line, f.col);
+        }
     }
     o
 }

@@ -65,9 +65,10 @@ enum Command {
         /// The main source file.
         file: PathBuf,
     },
-    /// Print the bytecode of a program (.kite or .bc) in readable form.
+    /// Print the bytecode of a program (.kite, .bc, or the program a snapshot holds) in
+    /// readable form.
     Disasm {
-        /// A .kite source file or a .bc bytecode file.
+        /// A .kite source file, a .bc bytecode file or a snapshot.
         file: PathBuf,
         /// `interp` (default): the bytecode. `jit`: what the JIT makes of each function —
         /// its Cranelift IR after optimization, its machine code, and the code's size.
@@ -78,9 +79,12 @@ enum Command {
         function: Option<String>,
     },
     /// Describe a bytecode file: version, digest, size, functions, the imports it needs
-    /// (capability modules and host functions, with signatures) and its exports.
+    /// (capability modules and host functions, with signatures) and its exports. Of a
+    /// snapshot: the program's digest, where it stopped (its frames), fuel used, seed,
+    /// arguments, unread input and its heap by kind of object — after checking it as
+    /// `vm resume` would.
     Inspect {
-        /// A .bc bytecode file (or a .kite program, compiled first).
+        /// A .bc bytecode file, a snapshot (or a .kite program, compiled first).
         file: PathBuf,
     },
     /// Print a random, well-typed, terminating program (the differential fuzzer's), as a
@@ -246,7 +250,7 @@ fn needs_deep_stack(cli: &Cli) -> bool {
         #[allow(unreachable_patterns)]
         _ => return false,
     };
-    !load::is_bytecode(&file)
+    load::kind(&file) == load::FileKind::Source
 }
 
 fn real_main(cli: Cli) -> ExitCode {
@@ -254,7 +258,7 @@ fn real_main(cli: Cli) -> ExitCode {
         Command::Run(args) => run(args),
         Command::Resume { flags, snapshot } => resume(flags, &snapshot),
         Command::Build { file, output } => {
-            let m = match compile(&file) {
+            let m = match compile(&file, "build") {
                 Ok(m) => m,
                 Err(code) => return code,
             };
@@ -268,7 +272,7 @@ fn real_main(cli: Cli) -> ExitCode {
                 Err(e) => fail(&format!("cannot write {}: {e}", out.display())),
             }
         }
-        Command::Check { file } => match compile(&file) {
+        Command::Check { file } => match compile(&file, "check") {
             Ok(m) => match output::to_stdout(&check_summary(&file, &m)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(code) => code,
@@ -347,22 +351,37 @@ fn fail(msg: &str) -> ExitCode {
     ExitCode::from(EXIT_USAGE)
 }
 
-fn compile(file: &Path) -> Result<Module, ExitCode> {
+/// The module compiled from source file `file`, for `vm COMMAND`; a usage error if the file
+/// holds bytecode or a snapshot instead.
+fn compile(file: &Path, command: &str) -> Result<Module, ExitCode> {
+    if let Some(msg) = load::not_source(file, command) {
+        return Err(fail(&msg));
+    }
     kite_compiler::compile_file(file).map_err(|e| {
         output::to_stderr(&e.to_string());
         ExitCode::from(EXIT_USAGE)
     })
 }
 
-/// A module from a bytecode file (recognized by its magic bytes), or compiled from source.
+/// A module from a bytecode file or a snapshot (recognized by their magic bytes: a
+/// snapshot's is the program it holds), or compiled from source.
 fn load(file: &Path) -> Result<Module, ExitCode> {
-    if load::is_bytecode(file) {
-        let bytes = std::fs::read(file).map_err(|e| fail(&format!("cannot read {}: {e}", file.display())))?;
-        let m = decode(&bytes).map_err(|e| fail(&format!("{}: invalid bytecode {e}", file.display())))?;
-        verify(&m).map_err(|e| fail(&format!("{}: invalid bytecode: {e}", file.display())))?;
-        Ok(m)
-    } else {
-        compile(file)
+    let read = || std::fs::read(file).map_err(|e| fail(&format!("cannot read {}: {e}", file.display())));
+    match load::kind(file) {
+        load::FileKind::Bytecode => {
+            let bytes = read()?;
+            let m = decode(&bytes).map_err(|e| fail(&format!("{}: invalid bytecode {e}", file.display())))?;
+            verify(&m).map_err(|e| fail(&format!("{}: invalid bytecode: {e}", file.display())))?;
+            Ok(m)
+        }
+        load::FileKind::Snapshot => {
+            let bytes = read()?;
+            match kite_vm::snapshot::read(&bytes) {
+                Ok(snap) => Ok(Module::clone(snap.module())),
+                Err(e) => Err(fail(&format!("{}: invalid snapshot: {e}", file.display()))),
+            }
+        }
+        load::FileKind::Source => compile(file, "disasm"),
     }
 }
 
@@ -462,6 +481,9 @@ fn run(args: RunArgs) -> ExitCode {
     };
     let engine = engine_for(&args.flags);
     let file = &args.file();
+    if load::kind(file) == load::FileKind::Snapshot {
+        return fail(&load::not_source(file, "run").unwrap_or_default());
+    }
     let module = if load::is_bytecode(file) {
         let bytes = match std::fs::read(file) {
             Ok(b) => b,
@@ -501,6 +523,10 @@ fn resume(args: RunFlags, snapshot: &Path) -> ExitCode {
         Ok(b) => b,
         Err(e) => return fail(&format!("cannot read {}: {e}", snapshot.display())),
     };
+    if load::kind(snapshot) == load::FileKind::Bytecode {
+        let p = snapshot.display();
+        return fail(&format!("{p} is Kite bytecode, not a snapshot: run it with `vm run {p}`"));
+    }
     let engine = engine_for(&args);
     let linker = Linker::new(&engine);
     let (store, inst) = match Store::resume(&linker, caps, limits, &bytes) {

@@ -184,3 +184,110 @@ fn bad_flags_and_bad_snapshots_are_clear_errors() {
     assert_eq!(code, Some(2));
     assert!(msg.contains("missing.snap"), "{msg}");
 }
+
+const DEEP: &str = r#"
+let names: [str] = ["a", "bb", "ccc"];
+fn down(n: int, acc: [int]) -> int {
+    if n == 0 {
+        var s = 0;
+        var i = 0;
+        while i < 100000 { s += i % 3; i += 1; }
+        return s;
+    }
+    acc.push(n);
+    let r = down(n - 1, acc);
+    return r + acc.len();
+}
+fn main() {
+    let counts: {str: int} = {"x": 1};
+    print(down(3, []) + counts.len(), names.len());
+}
+"#;
+
+#[test]
+fn inspect_describes_a_snapshot_and_disasm_shows_its_program() {
+    let d = tmp("inspect");
+    let prog = d.join("deep.kite");
+    std::fs::write(&prog, DEEP).unwrap();
+    let bc = d.join("deep.bc");
+    assert!(vm().arg("build").arg(&prog).arg("-o").arg(&bc).status().unwrap().success());
+    let snap = d.join("deep.snap");
+    let o = suspend(&bc, "auto", 2000, &snap, "");
+    assert_eq!(o.status.code(), Some(4), "{}", String::from_utf8_lossy(&o.stderr));
+
+    let o = vm().arg("inspect").arg(&snap).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = text(&o);
+    for line in [
+        "snapshot   version 1.0, checksum ok, verified\n",
+        "state      suspended in 5 frames\n",
+        "fuel used  2000\n",
+        "seed       9\n",
+        "arguments  0\n",
+        "input      0 bytes read from stdin and not consumed\n",
+        "         1 maps\n",
+        "         2 arrays\n",
+        "frames     5, innermost first\n",
+    ] {
+        assert!(report.contains(line), "no {line:?} in\n{report}");
+    }
+    // Innermost first: the loop the countdown stopped in, the three calls, then main.
+    let frames: Vec<&str> = report.lines().filter(|l| l.starts_with("  at ")).collect();
+    assert_eq!(frames.len(), 5, "{report}");
+    assert!(frames[0].starts_with("  at down (") && frames[0].ends_with("deep.kite:7:15)"), "{report}");
+    assert!(frames[1..4].iter().all(|f| f.starts_with("  at down (") && f.ends_with("deep.kite:11:13)")), "{report}");
+    assert!(frames[4].starts_with("  at main (") && frames[4].ends_with("deep.kite:16:11)"), "{report}");
+    // The program is the very bytecode that was suspended.
+    let digest = |r: &str, key: &str| {
+        r.lines().find(|l| l.starts_with(key)).map(|l| l.split_whitespace().nth(1).unwrap().to_string())
+    };
+    let of_bc = text(&vm().arg("inspect").arg(&bc).output().unwrap());
+    assert_eq!(digest(&report, "program"), digest(&of_bc, "digest"), "{report}\n{of_bc}");
+    let disasm = |f: &Path| text(&vm().arg("disasm").arg(f).output().unwrap());
+    assert_eq!(disasm(&snap), disasm(&bc));
+
+    // A damaged snapshot is refused as `vm resume` refuses it, with the byte offset.
+    let mut bytes = std::fs::read(&snap).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    let bad = d.join("bad.snap");
+    std::fs::write(&bad, &bytes).unwrap();
+    let o = vm().arg("inspect").arg(&bad).output().unwrap();
+    let msg = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{msg}");
+    assert!(msg.contains("invalid snapshot: at byte 8: the body does not match"), "{msg}");
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn a_snapshot_or_bytecode_where_another_file_is_expected_names_the_command_that_takes_it() {
+    let d = tmp("kinds");
+    let prog = d.join("deep.kite");
+    std::fs::write(&prog, DEEP).unwrap();
+    let bc = d.join("deep.bc");
+    assert!(vm().arg("build").arg(&prog).arg("-o").arg(&bc).status().unwrap().success());
+    let snap = d.join("deep.snap");
+    assert_eq!(suspend(&prog, "interp", 2000, &snap, "").status.code(), Some(4));
+    let err = |args: &[&str], f: &Path| {
+        let o = vm().args(args).arg(f).output().unwrap();
+        assert!(o.stdout.is_empty(), "{args:?}");
+        (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    for cmd in [&["run"][..], &["check"], &["build"]] {
+        let (code, msg) = err(cmd, &snap);
+        assert_eq!(code, Some(2), "{cmd:?}: {msg}");
+        assert!(msg.contains("is a snapshot of a suspended program: continue it with `vm resume "), "{cmd:?}: {msg}");
+    }
+    for cmd in ["check", "build"] {
+        let (code, msg) = err(&[cmd], &bc);
+        assert_eq!(code, Some(2), "{cmd}: {msg}");
+        assert!(msg.contains(&format!("is Kite bytecode, not source: vm {cmd} takes a .kite file")), "{cmd}: {msg}");
+    }
+    let (code, msg) = err(&["resume"], &bc);
+    assert_eq!(code, Some(2), "{msg}");
+    assert!(msg.contains("is Kite bytecode, not a snapshot: run it with `vm run "), "{msg}");
+    // And the snapshot still resumes to the whole run's output.
+    let whole = vm().arg("run").arg(&prog).output().unwrap();
+    let o = vm().arg("resume").arg(&snap).output().unwrap();
+    assert_eq!((o.status.code(), text(&o)), (whole.status.code(), text(&whole)));
+}

@@ -200,20 +200,7 @@ impl Vm {
     /// instruction it is executing.
     pub(crate) fn trace(&self) -> Vec<TraceFrame> {
         let m = &self.module;
-        self.frames()
-            .iter()
-            .rev()
-            .map(|fr| {
-                let f = &m.functions[fr.func as usize];
-                let loc = f.locs.get((fr.pc as usize).saturating_sub(1)).copied().unwrap_or_default();
-                TraceFrame {
-                    function: f.name.clone(),
-                    file: m.files.get(loc.file as usize).cloned().unwrap_or_default(),
-                    line: loc.line,
-                    col: loc.col,
-                }
-            })
-            .collect()
+        self.frames().iter().rev().map(|fr| TraceFrame::at(m, fr.func, (fr.pc as usize).saturating_sub(1))).collect()
     }
 }
 

@@ -4,6 +4,7 @@
 //! a code as the message users see, so every tier prints the same text. A trap raised by
 //! native code waits in the VM's pending-trap slot until the code returns to Rust.
 
+use crate::bytecode::Module;
 use std::fmt;
 
 /// What kind of failure a trap is; it decides `vm run`'s exit code.
@@ -143,6 +144,21 @@ pub struct TraceFrame {
     pub line: u32,
     /// Column of that instruction (1-based).
     pub col: u32,
+}
+
+impl TraceFrame {
+    /// The frame of function `func` of `m` running its instruction `at` (where in the
+    /// source it came from; line and column 0 if the module has no such location).
+    pub fn at(m: &Module, func: u32, at: usize) -> TraceFrame {
+        let f = &m.functions[func as usize];
+        let loc = f.locs.get(at).copied().unwrap_or_default();
+        TraceFrame {
+            function: f.name.clone(),
+            file: m.files.get(loc.file as usize).cloned().unwrap_or_default(),
+            line: loc.line,
+            col: loc.col,
+        }
+    }
 }
 
 /// A runtime error with its message and the stack trace, innermost frame first.

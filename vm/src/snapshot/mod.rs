@@ -29,10 +29,12 @@ pub use frame::{read_frame, write_frame};
 pub use read::read;
 pub(crate) use write::capture;
 
-use crate::bytecode::VerifiedModule;
-use crate::heap::{ArrayKind, KeyKind};
+use crate::bytecode::{Module, VerifiedModule};
+use crate::heap::{ArrayKind, ArrayObj, BoxObj, ClosureObj, KeyKind, MapObj, StrObj, StructObj};
+use crate::runtime::trap::TraceFrame;
 use std::borrow::Cow;
 use std::fmt;
+use std::mem::size_of;
 
 /// The first four bytes of every snapshot.
 pub const MAGIC: [u8; 4] = *b"\x7fKSN";
@@ -294,6 +296,73 @@ impl Snapshot<'_> {
     /// Whether `main` is still to run after the frames (they are the global initializers').
     pub fn then_main(&self) -> bool {
         self.then_main
+    }
+    /// Where the program stopped: a stack trace of its frames, innermost first (empty
+    /// between calls). The innermost frame is at the call or loop jump it continues with.
+    pub fn trace(&self) -> Vec<TraceFrame> {
+        let m: &Module = &self.module;
+        let last = self.frames.len().saturating_sub(1);
+        (self.frames.iter().enumerate().rev())
+            .map(|(i, f)| TraceFrame::at(m, f.func, (f.pc as usize).saturating_sub((i != last) as usize)))
+            .collect()
+    }
+    /// Its heap, by kind of object.
+    pub fn heap(&self) -> HeapSummary {
+        let mut h = HeapSummary::default();
+        for o in &self.objects {
+            let n = match o {
+                Obj::Str(_) => &mut h.strings,
+                Obj::Array { .. } => &mut h.arrays,
+                Obj::Map { .. } => &mut h.maps,
+                Obj::Struct { .. } => &mut h.structs,
+                Obj::Closure { .. } => &mut h.closures,
+                Obj::Box(_) => &mut h.boxes,
+            };
+            *n += 1;
+            h.bytes = h.bytes.saturating_add(object_bytes(o));
+        }
+        h
+    }
+    /// Bytes the program had read from stdin and not consumed (read first on resume).
+    pub fn unread_input(&self) -> usize {
+        self.stdin.len()
+    }
+    /// The host modules' saved state (`rand`'s generator): each key and its size in bytes.
+    pub fn host_state(&self) -> impl Iterator<Item = (&str, usize)> {
+        self.host_data.iter().map(|(k, v)| (k.as_str(), v.len()))
+    }
+}
+
+/// What a snapshot's heap holds, by kind of object.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HeapSummary {
+    pub strings: usize,
+    pub arrays: usize,
+    pub maps: usize,
+    pub structs: usize,
+    pub closures: usize,
+    pub boxes: usize,
+    /// Bytes the heap counts for these objects once they are restored (against
+    /// `--max-memory`).
+    pub bytes: usize,
+}
+
+impl HeapSummary {
+    /// Objects of every kind.
+    pub fn objects(&self) -> usize {
+        self.strings + self.arrays + self.maps + self.structs + self.closures + self.boxes
+    }
+}
+
+/// Bytes the heap will count for `o` once made.
+pub(crate) fn object_bytes(o: &Obj) -> usize {
+    match o {
+        Obj::Str(s) => size_of::<StrObj>() + s.len(),
+        Obj::Array { kind, cap, .. } => size_of::<ArrayObj>() + cap.saturating_mul(kind.elem_size()),
+        Obj::Map { cap, .. } => size_of::<MapObj>() + MapObj::heap_size_for(*cap),
+        Obj::Struct { fields, .. } => size_of::<StructObj>() + 8 * fields.len(),
+        Obj::Closure { captures, .. } => size_of::<ClosureObj>() + 8 * captures.len(),
+        Obj::Box(_) => size_of::<BoxObj>(),
     }
 }
 

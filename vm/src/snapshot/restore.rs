@@ -2,29 +2,16 @@
 //! frames, its fuel and host state. Nothing runs until the caller continues it
 //! ([`Vm::resume_main`] or [`Vm::resume_call`]).
 
-use super::{Obj, Snapshot, SnapshotError};
+use super::{object_bytes, Obj, Snapshot, SnapshotError};
 use crate::bytecode::{Kind, Op};
 use crate::exec::TierOptions;
-use crate::heap::{ArrayKind, ArrayObj, BoxObj, ClosureObj, KeyKind, MapObj, StrObj, StructObj};
+use crate::heap::{ArrayKind, ArrayObj, ClosureObj, KeyKind, MapObj, StructObj};
 use crate::host::HostFuncs;
 use crate::runtime::trap::{Trap, TrapCode};
 use crate::runtime::{RunOptions, Vm};
 use std::io::Write;
-use std::mem::size_of;
 
 type R<T> = Result<T, SnapshotError>;
-
-/// Bytes the heap will count for `o` once made.
-fn object_bytes(o: &Obj) -> usize {
-    match o {
-        Obj::Str(s) => size_of::<StrObj>() + s.len(),
-        Obj::Array { kind, cap, .. } => size_of::<ArrayObj>() + cap.saturating_mul(kind.elem_size()),
-        Obj::Map { cap, .. } => size_of::<MapObj>() + MapObj::heap_size_for(*cap),
-        Obj::Struct { fields, .. } => size_of::<StructObj>() + 8 * fields.len(),
-        Obj::Closure { captures, .. } => size_of::<ClosureObj>() + 8 * captures.len(),
-        Obj::Box(_) => size_of::<BoxObj>(),
-    }
-}
 
 impl Vm {
     /// A `Vm` in `tier` holding the state of snapshot `snap`, with `host`'s functions, the
