@@ -3,10 +3,12 @@
 //!
 //! [`WAYS`] are the interpreter (the reference), the JIT with everything compiled first,
 //! `auto` with JIT thresholds that compile at the first call and enter loops natively at
-//! their first turn (1), part way through a loop (7) and late (the default), and the JIT
-//! once more from the module encoded to bytecode and decoded again. Every run gets the same
-//! fuel and memory limits and must give the same stdout, stderr (the output of `eprint`,
-//! the trap message and stack trace), exit code and fuel used.
+//! their first turn (1), part way through a loop (7) and late (the default), the JIT once
+//! more from the module encoded to bytecode and decoded again, and two runs split by a
+//! snapshot: suspended part way (at a fraction of the fuel the reference run used) in one
+//! tier, written out, read back and resumed in another. Every run gets the same fuel and
+//! memory limits and must give the same stdout, stderr (the output of `eprint`, the trap
+//! message and stack trace), exit code and fuel used.
 
 use crate::{Capabilities, Config, Engine, Error, Limits, Linker, Store, Tier};
 use std::io::Write;
@@ -29,16 +31,40 @@ pub struct Way {
     pub threshold: u32,
     /// Run from the module's bytecode, encoded and decoded again.
     pub from_bytes: bool,
+    /// Suspended after this fraction of the reference run's fuel (at the next safepoint),
+    /// and resumed from its snapshot in another tier.
+    pub split: Option<Split>,
+}
+
+/// Where a run is suspended, and the tier it resumes in.
+#[derive(Clone, Copy, Debug)]
+pub struct Split {
+    /// The fraction `(numerator, denominator)` of the reference run's fuel.
+    pub at: (u64, u64),
+    /// The tier of the resumed run (`auto` with the suspending way's threshold).
+    pub resume_in: Tier,
+}
+
+const fn way(name: &'static str, tier: Tier, threshold: u32) -> Way {
+    Way { name, tier, threshold, from_bytes: false, split: None }
 }
 
 /// Every way a program is run: the first is the reference.
 pub const WAYS: &[Way] = &[
-    Way { name: "interp", tier: Tier::Interp, threshold: 1, from_bytes: false },
-    Way { name: "jit", tier: Tier::Jit, threshold: 1, from_bytes: false },
-    Way { name: "auto(1)", tier: Tier::Auto, threshold: 1, from_bytes: false },
-    Way { name: "auto(7)", tier: Tier::Auto, threshold: 7, from_bytes: false },
-    Way { name: "auto", tier: Tier::Auto, threshold: crate::vm::exec::DEFAULT_JIT_THRESHOLD, from_bytes: false },
-    Way { name: "jit, .bc", tier: Tier::Jit, threshold: 1, from_bytes: true },
+    way("interp", Tier::Interp, 1),
+    way("jit", Tier::Jit, 1),
+    way("auto(1)", Tier::Auto, 1),
+    way("auto(7)", Tier::Auto, 7),
+    way("auto", Tier::Auto, crate::vm::exec::DEFAULT_JIT_THRESHOLD),
+    Way { from_bytes: true, ..way("jit, .bc", Tier::Jit, 1) },
+    Way {
+        split: Some(Split { at: (1, 2), resume_in: Tier::Jit }),
+        ..way("interp, suspended at 1/2, resumed in jit", Tier::Interp, 1)
+    },
+    Way {
+        split: Some(Split { at: (1, 3), resume_in: Tier::Interp }),
+        ..way("auto(7), suspended at 1/3, resumed in interp", Tier::Auto, 7)
+    },
 ];
 
 /// What a run showed.
@@ -76,8 +102,19 @@ impl Captured {
     }
 }
 
-/// Runs the compiled program `m` one way.
-pub fn run_way(m: &crate::vm::bytecode::Module, way: Way) -> Result<Outcome, String> {
+/// Runs the compiled program `m` one way; `reference_fuel` is the fuel the reference run
+/// used (where a split way suspends).
+pub fn run_way(m: &crate::vm::bytecode::Module, way: Way, reference_fuel: Option<u64>) -> Result<Outcome, String> {
+    run_way_split(m, way, reference_fuel).map(|(outcome, _)| outcome)
+}
+
+/// [`run_way`], and whether the run was suspended into a snapshot and resumed (a split
+/// way's run is not when the program ends before its safepoint).
+pub fn run_way_split(
+    m: &crate::vm::bytecode::Module,
+    way: Way,
+    reference_fuel: Option<u64>,
+) -> Result<(Outcome, bool), String> {
     let engine = Engine::new(Config::default().tier(way.tier).jit_threshold(way.threshold));
     let module = if way.from_bytes {
         let bytes = crate::vm::bytecode::encode::encode(m);
@@ -86,13 +123,45 @@ pub fn run_way(m: &crate::vm::bytecode::Module, way: Way) -> Result<Outcome, Str
         crate::Module::from_bytecode(&engine, m.clone())
     }
     .map_err(|e| format!("load: {e}"))?;
-    let store = Store::new(&engine, Capabilities::none(), Limits::default().fuel(FUEL).max_memory(MEMORY));
-    let (outcome, store) = run_main_in(&engine, &module, store)?;
-    let failures = store.stats().tiers.compile_failures;
-    if failures > 0 {
-        return Err(format!("{failures} functions could not be compiled"));
+    let limits = || Limits::default().fuel(FUEL).max_memory(MEMORY);
+    let mut store = Store::new(&engine, Capabilities::none(), limits());
+    // (The reference run used at most `FUEL`, so the product does not overflow.)
+    let split = way.split.zip(reference_fuel).map(|(s, total)| (s, (total * s.at.0 / s.at.1).max(1)));
+    if let Some((_, k)) = split {
+        store.suspend_at_fuel(Some(k));
     }
-    Ok(outcome)
+    let (out, err) = (Captured::default(), Captured::default());
+    store.set_stdout(out.clone());
+    store.set_stderr(err.clone());
+    let linker = Linker::new(&engine);
+    let result = linker.instantiate(&mut store, &module).and_then(|inst| inst.run_main(&mut store));
+    compiled_all(&store)?;
+    let suspended = matches!(result, Err(Error::Suspended));
+    let (result, store) = match (result, split) {
+        (Err(Error::Suspended), Some((s, _))) => {
+            let bytes = store.snapshot().map_err(|e| format!("snapshot: {e}"))?;
+            drop(store);
+            let engine = Engine::new(Config::default().tier(s.resume_in).jit_threshold(way.threshold));
+            let linker = Linker::new(&engine);
+            let (mut resumed, inst) = Store::resume(&linker, Capabilities::none(), limits(), &bytes)
+                .map_err(|e| format!("resume its snapshot: {e}"))?;
+            resumed.set_stdout(out.clone());
+            resumed.set_stderr(err.clone());
+            let result = inst.resume_main(&mut resumed);
+            compiled_all(&resumed)?;
+            (result, resumed)
+        }
+        (result, _) => (result, store),
+    };
+    Ok((outcome(result, store, &out, &err)?, suspended))
+}
+
+/// An error if some function of `store`'s program could not be compiled.
+fn compiled_all(store: &Store) -> Result<(), String> {
+    match store.stats().tiers.compile_failures {
+        0 => Ok(()),
+        n => Err(format!("{n} functions could not be compiled")),
+    }
 }
 
 /// Instantiates `module` in `store` (with no host functions but the built-in modules) and
@@ -105,6 +174,18 @@ pub fn run_main_in(engine: &Engine, module: &crate::Module, mut store: Store) ->
     store.set_stderr(err.clone());
     let linker = Linker::new(engine);
     let result = linker.instantiate(&mut store, module).and_then(|inst| inst.run_main(&mut store));
+    let outcome = outcome(result, &mut store, &out, &err)?;
+    Ok((outcome, store))
+}
+
+/// What a run that ended with `result` in `store`, writing to `out` and `err`, showed.
+fn outcome(
+    result: Result<i32, Error>,
+    mut store: impl std::borrow::BorrowMut<Store>,
+    out: &Captured,
+    err: &Captured,
+) -> Result<Outcome, String> {
+    let store = store.borrow_mut();
     let _ = store.flush();
     let mut stderr = err.text();
     let code = match result {
@@ -115,20 +196,19 @@ pub fn run_main_in(engine: &Engine, module: &crate::Module, mut store: Store) ->
         }
         Err(e) => return Err(format!("instantiate or run: {e}")),
     };
-    let outcome = Outcome { stdout: out.text(), stderr, code, fuel: store.stats().fuel_used };
-    Ok((outcome, store))
+    Ok(Outcome { stdout: out.text(), stderr, code, fuel: store.stats().fuel_used })
 }
 
 /// The ways a compiled program disagrees with the reference run (the first of [`WAYS`]),
 /// each with its differences in indented lines (see [`diff`]); empty when every way agrees.
 pub fn check(m: &crate::vm::bytecode::Module) -> Vec<(Way, String)> {
     let mut problems = Vec::new();
-    let reference = match run_way(m, WAYS[0]) {
+    let reference = match run_way(m, WAYS[0], None) {
         Ok(o) => o,
         Err(e) => return vec![(WAYS[0], format!("  {e}\n"))],
     };
     for &way in &WAYS[1..] {
-        match run_way(m, way) {
+        match run_way(m, way, reference.fuel) {
             Err(e) => problems.push((way, format!("  {e}\n"))),
             Ok(o) if o != reference => problems.push((way, diff(WAYS[0].name, &reference, way.name, &o))),
             Ok(_) => {}

@@ -2,8 +2,8 @@
 //! in every tier.
 //!
 //! `vm fuzz` runs each generated program in-process, through the embedding API, in every
-//! way of [`kite::differential::WAYS`] (every tier, several JIT thresholds, and from
-//! bytecode). A divergence is saved as a program folder with what differed, and reported
+//! way of [`kite::differential::WAYS`] (every tier, several JIT thresholds, from bytecode,
+//! and split by a snapshot). A divergence is saved as a program folder with what differed, and reported
 //! with its seed.
 
 use kite::differential::{check, WAYS};

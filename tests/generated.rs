@@ -127,3 +127,34 @@ fn generated_programs_agree_across_tiers_formats_and_the_embedding_api() {
         failures.join("\n")
     );
 }
+
+/// `kite::differential::check` (what `vm fuzz` and the `differential` fuzz target run)
+/// finds every way in agreement on generated programs, and its snapshot ways do suspend
+/// and resume (not only run through).
+#[test]
+fn the_differential_ways_agree_and_the_split_ways_suspend() {
+    use kite::differential::{check, run_way, run_way_split, WAYS};
+    let scratch = std::env::temp_dir().join(format!("kite-generated-ways-{}", std::process::id()));
+    let (mut split_runs, mut suspended) = (0, 0);
+    for seed in 0..12 {
+        let dir = scratch.join(format!("seed-{seed}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        kite_gen::from_seed(seed).write_to(&dir).unwrap();
+        let m = kite::compiler::compile_file(dir.join("main.kite")).unwrap();
+        let problems = check(&m);
+        assert!(
+            problems.is_empty(),
+            "seed {seed}: {}",
+            problems.iter().map(|(w, p)| format!("{}:\n{p}", w.name)).collect::<String>()
+        );
+        let reference = run_way(&m, WAYS[0], None).unwrap();
+        for &way in WAYS.iter().filter(|w| w.split.is_some()) {
+            let (outcome, was_suspended) = run_way_split(&m, way, reference.fuel).unwrap();
+            assert_eq!(outcome, reference, "seed {seed}: {}", way.name);
+            split_runs += 1;
+            suspended += was_suspended as usize;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    assert!(suspended * 4 >= split_runs * 3, "only {suspended} of {split_runs} split runs were suspended");
+}

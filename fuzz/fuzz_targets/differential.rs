@@ -2,8 +2,9 @@
 //! (`kite_gen::generate`), which must compile and verify; it then runs in every way of
 //! `kite::differential::WAYS` — the interpreter, the JIT, `auto` with several JIT
 //! thresholds (so functions are compiled at their first call and loops entered natively
-//! at their first turn or part way through), and from its bytecode encoded and decoded
-//! again — under the same fuel and memory limits. Every run must print the same stdout
+//! at their first turn or part way through), from its bytecode encoded and decoded again,
+//! and suspended part way into a snapshot and resumed from it in another tier — under the
+//! same fuel and memory limits. Every run must print the same stdout
 //! and stderr and end the same way (the same exit code, or the same trap with the same
 //! stack trace) after using the same fuel.
 //!
