@@ -7,7 +7,7 @@
 mod cli;
 use cli::{tmp, vm};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 const WORDS: &str = r#"
@@ -204,16 +204,23 @@ fn main() {
 }
 "#;
 
-#[test]
-fn inspect_describes_a_snapshot_and_disasm_shows_its_program() {
-    let d = tmp("inspect");
+/// `DEEP` as source, as bytecode, and suspended after 2000 units of fuel in `tier` (from
+/// the file `from`: "kite" or "bc"), in a scratch folder named `name`.
+fn deep_files(name: &str, tier: &str, from: &str) -> (PathBuf, PathBuf, PathBuf, PathBuf) {
+    let d = tmp(name);
     let prog = d.join("deep.kite");
     std::fs::write(&prog, DEEP).unwrap();
     let bc = d.join("deep.bc");
     assert!(vm().arg("build").arg(&prog).arg("-o").arg(&bc).status().unwrap().success());
     let snap = d.join("deep.snap");
-    let o = suspend(&bc, "auto", 2000, &snap, "");
+    let o = suspend(if from == "bc" { &bc } else { &prog }, tier, 2000, &snap, "");
     assert_eq!(o.status.code(), Some(4), "{}", String::from_utf8_lossy(&o.stderr));
+    (d, prog, bc, snap)
+}
+
+#[test]
+fn inspect_describes_a_snapshot_and_disasm_shows_its_program() {
+    let (d, _, bc, snap) = deep_files("inspect", "auto", "bc");
 
     let o = vm().arg("inspect").arg(&snap).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
@@ -261,13 +268,7 @@ fn inspect_describes_a_snapshot_and_disasm_shows_its_program() {
 
 #[test]
 fn a_snapshot_or_bytecode_where_another_file_is_expected_names_the_command_that_takes_it() {
-    let d = tmp("kinds");
-    let prog = d.join("deep.kite");
-    std::fs::write(&prog, DEEP).unwrap();
-    let bc = d.join("deep.bc");
-    assert!(vm().arg("build").arg(&prog).arg("-o").arg(&bc).status().unwrap().success());
-    let snap = d.join("deep.snap");
-    assert_eq!(suspend(&prog, "interp", 2000, &snap, "").status.code(), Some(4));
+    let (_, prog, bc, snap) = deep_files("kinds", "interp", "kite");
     let err = |args: &[&str], f: &Path| {
         let o = vm().args(args).arg(f).output().unwrap();
         assert!(o.stdout.is_empty(), "{args:?}");
