@@ -184,7 +184,8 @@ struct RunFlags {
     /// SIGTERM). `vm resume` continues it. See docs/snapshot.md.
     #[arg(long, value_name = "fuel:N|SIGNAL", value_parser = parse_snapshot_on, requires = "snapshot_to")]
     snapshot_on: Option<SnapshotOn>,
-    /// Where --snapshot-on writes the snapshot.
+    /// Where --snapshot-on writes the snapshot (through a temporary file made before the
+    /// program starts: a destination that cannot be written is an error up front).
     #[arg(long, value_name = "FILE", requires = "snapshot_on")]
     snapshot_to: Option<PathBuf>,
 }
@@ -554,6 +555,12 @@ extern "C" fn on_signal(_: libc::c_int) {
 /// Runs `go` in `store` with the flags' snapshot trigger, then reports: statistics, a
 /// trap, or the snapshot written; the exit code.
 fn finish(args: &RunFlags, mut store: Store, go: impl FnOnce(&mut Store) -> Result<i32, Error>) -> ExitCode {
+    // (--snapshot-on requires --snapshot-to.)
+    let to = args.snapshot_to.as_deref().unwrap_or(Path::new("snapshot.ksnap"));
+    let target = match args.snapshot_on.map(|_| SnapshotFile::create(to)).transpose() {
+        Ok(t) => t,
+        Err(e) => return fail(&format!("cannot write the snapshot to {}: {e}", to.display())),
+    };
     match args.snapshot_on {
         Some(SnapshotOn::Fuel(n)) => store.suspend_at_fuel(Some(n)),
         Some(SnapshotOn::Signal(sig)) => {
@@ -580,9 +587,9 @@ fn finish(args: &RunFlags, mut store: Store, go: impl FnOnce(&mut Store) -> Resu
             ExitCode::from(trap.exit_code() as u8)
         }
         Err(Error::Suspended) => {
-            // (The program's output was flushed above; --snapshot-on requires --snapshot-to.)
-            let to = args.snapshot_to.as_deref().unwrap_or(Path::new("snapshot.ksnap"));
-            match store.snapshot().map_err(|e| e.to_string()).and_then(|b| write_atomically(to, &b).map(|()| b.len())) {
+            // (The program's output was flushed above.)
+            let Some(target) = target else { return fail("suspended without --snapshot-on") };
+            match store.snapshot().map_err(|e| e.to_string()).and_then(|b| target.commit(&b).map(|()| b.len())) {
                 Ok(n) => {
                     output::to_stderr(&format!(
                         "vm: suspended; snapshot written to {} ({n} bytes); continue with: vm resume {}\n",
@@ -598,15 +605,43 @@ fn finish(args: &RunFlags, mut store: Store, go: impl FnOnce(&mut Store) -> Resu
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file renamed into place, so that `path`
-/// never holds part of a snapshot.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(|e| e.to_string())?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        e.to_string()
-    })
+/// Where `--snapshot-to` writes: a temporary file next to the destination, made before the
+/// program starts (a destination that cannot be written is an error then, not a run lost
+/// when it stops), and renamed into place once the snapshot is written whole (the
+/// destination never holds part of one). Removed if no snapshot is written.
+struct SnapshotFile {
+    path: PathBuf,
+    tmp: PathBuf,
+    file: Option<std::fs::File>,
+}
+
+impl SnapshotFile {
+    fn create(path: &Path) -> Result<SnapshotFile, String> {
+        if path.is_dir() {
+            return Err("it is a folder".into());
+        }
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        let file = std::fs::File::create(&tmp).map_err(|e| e.to_string())?;
+        Ok(SnapshotFile { path: path.to_path_buf(), tmp, file: Some(file) })
+    }
+
+    fn commit(mut self, bytes: &[u8]) -> Result<(), String> {
+        use std::io::Write;
+        let mut file = self.file.take().ok_or("written already")?;
+        file.write_all(bytes).and_then(|()| file.flush()).map_err(|e| e.to_string())?;
+        drop(file);
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| e.to_string())?;
+        self.tmp.clear();
+        Ok(())
+    }
+}
+
+impl Drop for SnapshotFile {
+    fn drop(&mut self) {
+        if !self.tmp.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 fn print_stats(args: &RunFlags, store: &Store, elapsed: f64) {

@@ -159,11 +159,32 @@ fn bad_flags_and_bad_snapshots_are_clear_errors() {
         assert_eq!(code, Some(2), "{bad}: {msg}");
         assert!(msg.contains("--snapshot-on"), "{bad}: {msg}");
     }
-    // A program that ends before the trigger just ends, writing nothing.
+    // A program that ends before the trigger just ends, writing nothing (and leaving no
+    // temporary file behind).
     let snap = d.join("never.snap");
     let o = suspend(&prog, "auto", 1000, &snap, "");
     assert_eq!((o.status.code(), text(&o)), (Some(0), "1\n".to_string()));
     assert!(!snap.exists());
+    let left: Vec<_> = std::fs::read_dir(&d).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+    // A destination that cannot be written is an error before the program starts, not a
+    // run lost when it stops.
+    for (to, why) in [(d.join("no-such-folder").join("x.snap"), "No such file"), (d.clone(), "it is a folder")] {
+        let (code, msg) = err(vm()
+            .args(["run", "--snapshot-on=fuel:1", &format!("--snapshot-to={}", to.display())])
+            .arg(&prog)
+            .output()
+            .unwrap());
+        assert_eq!(code, Some(2), "{msg}");
+        assert!(msg.starts_with("error: cannot write the snapshot to ") && msg.contains(why), "{msg}");
+    }
+    let o = vm()
+        .args(["run", "--snapshot-on=fuel:1"])
+        .arg(format!("--snapshot-to={}", d.display()))
+        .arg(&prog)
+        .output()
+        .unwrap();
+    assert!(o.stdout.is_empty(), "the program ran: {}", text(&o));
 
     // A resumed program that does not fit under the memory limit hits the limit.
     let big = d.join("big.kite");
