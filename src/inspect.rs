@@ -65,6 +65,16 @@ fn signature(m: &Module, params: &[u32], ret: Option<u32>) -> String {
     }
 }
 
+/// The module's imports, a line each: capability modules (granted by `vm run` and `vm
+/// resume` flags) and host functions, with their signatures.
+fn imports(o: &mut String, m: &Module) {
+    let _ = writeln!(o, "imports    {}", m.imports.len());
+    for imp in &m.imports {
+        let kind = if BUILTIN_MODULES.contains(&imp.module.as_str()) { "capability" } else { "host" };
+        let _ = writeln!(o, "  {kind:<10} {}.{}{}", imp.module, imp.name, signature(m, &imp.params, imp.ret));
+    }
+}
+
 fn report(file: &Path, size: usize, h: &Header, m: &Module, verified: &Result<(), VerifyError>) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "file       {}", file.display());
@@ -108,11 +118,7 @@ fn report(file: &Path, size: usize, h: &Header, m: &Module, verified: &Result<()
             f.code.len()
         );
     }
-    let _ = writeln!(o, "imports    {}", m.imports.len());
-    for imp in &m.imports {
-        let kind = if BUILTIN_MODULES.contains(&imp.module.as_str()) { "capability" } else { "host" };
-        let _ = writeln!(o, "  {kind:<10} {}.{}{}", imp.module, imp.name, signature(m, &imp.params, imp.ret));
-    }
+    imports(&mut o, m);
     let _ = writeln!(o, "exports    {}", m.exports.len());
     for e in &m.exports {
         let _ = writeln!(o, "  {} -> f{}", e.name, e.func);
@@ -136,6 +142,8 @@ fn snapshot_report(file: &Path, bytes: &[u8], snap: &Snapshot) -> String {
     }
     let main = m.main.map(|f| m.functions[f as usize].name.as_str()).unwrap_or("(none)");
     let _ = writeln!(o, "functions  {} (main: {main})", m.functions.len());
+    // What it may need granted again on resume (a snapshot holds no grant).
+    imports(&mut o, m);
     let frames = |n: usize| if n == 1 { "1 frame".to_string() } else { format!("{n} frames") };
     let state = match (snap.depth(), snap.then_main()) {
         (0, _) => "idle: between calls (no frame running)".to_string(),

@@ -80,7 +80,7 @@ enum Command {
     },
     /// Describe a bytecode file: version, digest, size, functions, the imports it needs
     /// (capability modules and host functions, with signatures) and its exports. Of a
-    /// snapshot: the program's digest, where it stopped (its frames), fuel used, seed,
+    /// snapshot: the program's digest and imports, where it stopped (its frames), fuel used, seed,
     /// arguments, unread input and its heap by kind of object — after checking it as
     /// `vm resume` would.
     Inspect {

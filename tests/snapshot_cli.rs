@@ -108,6 +108,16 @@ fn the_resumed_program_reads_the_unread_input_then_its_own() {
     assert_eq!(first.status.code(), Some(4));
     // It suspends while counting the second word, having printed the first.
     assert_eq!(text(&first), text(&whole).lines().next().unwrap().to_string() + "\n");
+    // What it needs and carries: its imports (grants are given again on resume) and the
+    // state of its random generator.
+    let report = text(&vm().arg("inspect").arg(&snap).output().unwrap());
+    for line in [
+        "imports    2\n  capability io.read_line() -> str?\n  capability rand.int(int, int) -> int\n",
+        "seed       9\n",
+        "host state rand (32 bytes)\n",
+    ] {
+        assert!(report.contains(line), "no {line:?} in\n{report}");
+    }
     let second = resume(&snap, "interp", "z\nw\n");
     assert_eq!(text(&first) + &text(&second), text(&whole));
 }
