@@ -130,14 +130,10 @@ pub fn run_way_split(
     if let Some((_, k)) = split {
         store.suspend_at_fuel(Some(k));
     }
-    let (out, err) = (Captured::default(), Captured::default());
-    store.set_stdout(out.clone());
-    store.set_stderr(err.clone());
-    let linker = Linker::new(&engine);
-    let result = linker.instantiate(&mut store, &module).and_then(|inst| inst.run_main(&mut store));
+    let (result, out, err) = capture_main(&engine, &module, &mut store);
     compiled_all(&store)?;
     let suspended = matches!(result, Err(Error::Suspended));
-    let (result, store) = match (result, split) {
+    let (result, mut store) = match (result, split) {
         (Err(Error::Suspended), Some((s, _))) => {
             let bytes = store.snapshot().map_err(|e| format!("snapshot: {e}"))?;
             drop(store);
@@ -153,7 +149,7 @@ pub fn run_way_split(
         }
         (result, _) => (result, store),
     };
-    Ok((outcome(result, store, &out, &err)?, suspended))
+    Ok((outcome(result, &mut store, &out, &err)?, suspended))
 }
 
 /// An error if some function of `store`'s program could not be compiled.
@@ -169,23 +165,27 @@ fn compiled_all(store: &Store) -> Result<(), String> {
 /// trap's message and trace, the exit code and the fuel used. An error that is not a trap
 /// (a link error) is `Err`.
 pub fn run_main_in(engine: &Engine, module: &crate::Module, mut store: Store) -> Result<(Outcome, Store), String> {
-    let (out, err) = (Captured::default(), Captured::default());
-    store.set_stdout(out.clone());
-    store.set_stderr(err.clone());
-    let linker = Linker::new(engine);
-    let result = linker.instantiate(&mut store, module).and_then(|inst| inst.run_main(&mut store));
+    let (result, out, err) = capture_main(engine, module, &mut store);
     let outcome = outcome(result, &mut store, &out, &err)?;
     Ok((outcome, store))
 }
 
+/// Points `store`'s stdout and stderr at buffers, instantiates `module` in it (with no host
+/// functions but the built-in modules) and runs its `main`: the result and the buffers.
+fn capture_main(
+    engine: &Engine,
+    module: &crate::Module,
+    store: &mut Store,
+) -> (Result<i32, Error>, Captured, Captured) {
+    let (out, err) = (Captured::default(), Captured::default());
+    store.set_stdout(out.clone());
+    store.set_stderr(err.clone());
+    let result = Linker::new(engine).instantiate(store, module).and_then(|inst| inst.run_main(store));
+    (result, out, err)
+}
+
 /// What a run that ended with `result` in `store`, writing to `out` and `err`, showed.
-fn outcome(
-    result: Result<i32, Error>,
-    mut store: impl std::borrow::BorrowMut<Store>,
-    out: &Captured,
-    err: &Captured,
-) -> Result<Outcome, String> {
-    let store = store.borrow_mut();
+fn outcome(result: Result<i32, Error>, store: &mut Store, out: &Captured, err: &Captured) -> Result<Outcome, String> {
     let _ = store.flush();
     let mut stderr = err.text();
     let code = match result {

@@ -1,7 +1,7 @@
 //! `vm inspect`: what a bytecode file or a snapshot holds and needs, without running it.
 
 use crate::load::FileKind;
-use kite_vm::bytecode::decode::{decode_with_header, Header};
+use kite_vm::bytecode::decode::{decode_with_header, read_header, Header};
 use kite_vm::bytecode::encode::encode;
 use kite_vm::bytecode::{verify, Module, VerifyError};
 use kite_vm::modules::signatures::BUILTIN_MODULES;
@@ -137,7 +137,7 @@ fn snapshot_report(file: &Path, bytes: &[u8], snap: &Snapshot) -> String {
     let _ = writeln!(o, "size       {} bytes", bytes.len());
     let _ = writeln!(o, "snapshot   version {}.{}, checksum ok, verified", u16_at(4), u16_at(6));
     let program = encode(m);
-    if let Ok((_, h)) = decode_with_header(&program) {
+    if let Ok(h) = read_header(&program) {
         let _ = writeln!(o, "program    sha256:{} ({} bytes of bytecode)", h.digest_hex(), program.len());
     }
     let main = m.main.map(|f| m.functions[f as usize].name.as_str()).unwrap_or("(none)");

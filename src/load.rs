@@ -17,30 +17,36 @@ pub enum FileKind {
     Snapshot,
 }
 
+/// What the file at `path` holds (see [`FileKind`]), by its first four bytes.
 pub fn kind(path: &Path) -> FileKind {
     let mut head = [0u8; 4];
-    if std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_err() {
-        return FileKind::Source;
+    match std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)) {
+        Ok(()) => kind_of(&head),
+        Err(_) => FileKind::Source,
     }
-    if head == MAGIC {
+}
+
+/// What bytes starting with `head` hold (see [`FileKind`]).
+pub fn kind_of(head: &[u8]) -> FileKind {
+    if head.starts_with(&MAGIC) {
         FileKind::Bytecode
-    } else if head == kite_vm::snapshot::MAGIC {
+    } else if head.starts_with(&kite_vm::snapshot::MAGIC) {
         FileKind::Snapshot
     } else {
         FileKind::Source
     }
 }
 
-/// Whether the file starts with the bytecode magic (`\x7fKBC`).
-pub fn is_bytecode(path: &Path) -> bool {
-    kind(path) == FileKind::Bytecode
-}
-
 /// Why `command` (which takes source) cannot take `path`, if it holds bytecode or a
 /// snapshot: what the file is and the command that does take it.
 pub fn not_source(path: &Path, command: &str) -> Option<String> {
+    not_source_of_kind(path, kind(path), command)
+}
+
+/// [`not_source`] of a file already known to hold `kind`.
+pub fn not_source_of_kind(path: &Path, kind: FileKind, command: &str) -> Option<String> {
     let p = path.display();
-    match kind(path) {
+    match kind {
         FileKind::Source => None,
         FileKind::Bytecode => Some(format!(
             "{p} is Kite bytecode, not source: vm {command} takes a .kite file (`vm inspect {p}` verifies and describes bytecode, `vm run {p}` runs it)"

@@ -367,6 +367,11 @@ fn compile(file: &Path, command: &str) -> Result<Module, ExitCode> {
     if let Some(msg) = load::not_source(file, command) {
         return Err(fail(&msg));
     }
+    compile_source(file)
+}
+
+/// The module compiled from `file`, known to hold source.
+fn compile_source(file: &Path) -> Result<Module, ExitCode> {
     kite_compiler::compile_file(file).map_err(|e| {
         output::to_stderr(&e.to_string());
         ExitCode::from(EXIT_USAGE)
@@ -391,7 +396,7 @@ fn load(file: &Path) -> Result<Module, ExitCode> {
                 Err(e) => Err(fail(&format!("{}: invalid snapshot: {e}", file.display()))),
             }
         }
-        load::FileKind::Source => compile(file, "disasm"),
+        load::FileKind::Source => compile_source(file),
     }
 }
 
@@ -491,17 +496,15 @@ fn run(args: RunArgs) -> ExitCode {
     };
     let engine = engine_for(&args.flags);
     let file = &args.file();
-    if load::kind(file) == load::FileKind::Snapshot {
-        return fail(&load::not_source(file, "run").unwrap_or_default());
-    }
-    let module = if load::is_bytecode(file) {
-        let bytes = match std::fs::read(file) {
-            Ok(b) => b,
+    let module = match load::kind(file) {
+        load::FileKind::Bytecode => match std::fs::read(file) {
+            Ok(bytes) => kite::Module::from_bytes(&engine, &bytes),
             Err(e) => return fail(&format!("cannot read {}: {e}", file.display())),
-        };
-        kite::Module::from_bytes(&engine, &bytes)
-    } else {
-        engine.compile_file(file)
+        },
+        load::FileKind::Source => engine.compile_file(file),
+        kind @ load::FileKind::Snapshot => {
+            return fail(&load::not_source_of_kind(file, kind, "run").unwrap_or_default());
+        }
     };
     let module = match module {
         Ok(m) => m,
@@ -533,7 +536,7 @@ fn resume(args: RunFlags, snapshot: &Path) -> ExitCode {
         Ok(b) => b,
         Err(e) => return fail(&format!("cannot read {}: {e}", snapshot.display())),
     };
-    if load::kind(snapshot) == load::FileKind::Bytecode {
+    if load::kind_of(&bytes) == load::FileKind::Bytecode {
         let p = snapshot.display();
         return fail(&format!("{p} is Kite bytecode, not a snapshot: run it with `vm run {p}`"));
     }
