@@ -19,14 +19,6 @@ use std::time::Duration;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// After a collection that leaves a large heap, mimalloc returns the pages the sweep freed
-/// now instead of after its purge delay (see `kite::vm::heap::release`).
-fn release_freed_memory() {
-    // Safety: `mi_collect` has no preconditions; it works on the calling thread's heap,
-    // the one the collection freed objects to.
-    unsafe { libmimalloc_sys::mi_collect(true) }
-}
-
 /// Exit code for usage, compile and load errors.
 const EXIT_USAGE: u8 = 2;
 /// Exit code of a resource limit (as a trap of kind `Limit` ends a run).
@@ -235,7 +227,6 @@ impl RunArgs {
 
 fn main() -> ExitCode {
     output::restore_sigpipe();
-    kite::vm::heap::release::set_release_hook(release_freed_memory);
     let cli = Cli::parse();
     if !needs_deep_stack(&cli) {
         return real_main(cli);

@@ -9,7 +9,6 @@
 mod array;
 pub mod intern;
 pub mod map;
-pub mod release;
 
 pub use array::{ArrayKind, ArrayObj};
 pub use intern::{str_hash, MAX_INTERNED};
@@ -532,7 +531,6 @@ impl Heap {
         }
         self.stats.collections += 1;
         self.set_threshold_from_live();
-        release::after_collection(self.used());
     }
 
     /// Sets when the next collection comes, taking everything in use now as live data (as
